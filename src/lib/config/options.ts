@@ -17,9 +17,13 @@ type ValueOf<S extends OptionSpec> =
 
 export type OptionValues<T extends OptionSet> = { [K in keyof T]: ValueOf<T[K]> };
 
-/** Environment variable that overrides an option: STRATUS_<SECTION>_<OPTION>, upper-cased, dashes as underscores. */
+/**
+ * Environment variable that overrides an option: STRATUS_<SECTION>_<OPTION>, upper-cased, dashes as underscores.
+ * The cloud-wide section is named `stratus`, and its options are STRATUS_<OPTION>.
+ */
 export function envName(section: string, option: string): string {
-  return `STRATUS_${section}_${option}`.toUpperCase().replace(/[-.]/g, '_');
+  const name = section === 'stratus' ? `STRATUS_${option}` : `STRATUS_${section}_${option}`;
+  return name.toUpperCase().replace(/[-.]/g, '_');
 }
 
 function coerce(section: string, name: string, spec: OptionSpec, raw: unknown): unknown {

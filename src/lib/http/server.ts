@@ -1,5 +1,5 @@
 // The HTTP layer every service shares: Fastify with request ids, strict JSON-schema validation and one error handler.
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Ajv } from 'ajv';
 import type { Logger } from '../log.ts';
@@ -49,10 +49,10 @@ function describeValidation(err: { validation?: unknown[]; validationContext?: s
 export function createHttpService(opts: HttpServiceOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: opts.log.child({ service: opts.name }),
-    disableRequestLogging: true,
+    // Requests are logged once, on completion, by the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     genReqId: () => newRequestId(),
-    requestIdLogLabel: 'requestId',
     return503OnClosing: true,
     forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1024 },

@@ -1,0 +1,73 @@
+// The stratus command: `up` runs the whole cloud in one process, `serve` runs chosen roles (the multi-host form).
+import { Command } from 'commander';
+import { join } from 'node:path';
+import { createLogger } from '#lib/log.ts';
+import { readConfigFile } from '#lib/config/file.ts';
+import { resolveOptions } from '#lib/config/options.ts';
+import { identityOptions, rotateIdentityKeys, defaultKeysDir } from '#services/identity/roles.ts';
+import { cloudOptions } from '#lib/config/cloud.ts';
+import { dataDir } from './data-dir.ts';
+import { ROLES, startRoles } from './runner.ts';
+import type { RoleName } from './runner.ts';
+
+async function run(roles: RoleName[], opts: { bootstrap: boolean }): Promise<void> {
+  const started = performance.now();
+  const data = dataDir();
+  const cloud = resolveOptions('stratus', cloudOptions, readConfigFile(data.configFile).stratus);
+  const log = createLogger({ level: cloud.log_level, name: 'stratus' });
+  const running = await startRoles({ roles, data, log, bootstrap: opts.bootstrap });
+  const ms = Math.round(performance.now() - started);
+  const clouds = join(data.root, 'clouds.yaml');
+  process.stdout.write([
+    `Stratus is ready in ${ms} ms (${roles.join(', ')}).`,
+    ...Object.entries(running.urls).map(([name, url]) => `  ${name}: ${url}`),
+    `Use it with the openstack CLI:`,
+    `  export OS_CLIENT_CONFIG_FILE=${clouds}`,
+    `  openstack --os-cloud stratus token issue`,
+    `or: source ${join(data.root, 'openrc')}`,
+    '',
+  ].join('\n'));
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    try {
+      await running.stop();
+      process.exit(0);
+    } catch (err) {
+      log.error({ err }, 'unclean shutdown');
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+const program = new Command('stratus').description('An OpenStack-compatible cloud in one program.');
+
+program.command('up').description('Run every implemented service in this process (SQLite and the in-process bus by default).')
+  .action(() => run([...ROLES], { bootstrap: true }));
+
+program.command('serve').description('Run a subset of the roles, e.g. on one host of a multi-host cloud.')
+  .requiredOption('--services <list>', `comma-separated roles: ${ROLES.join(', ')}`)
+  .option('--no-bootstrap', 'do not create the bootstrap domain, users and catalog')
+  .action((o: { services: string; bootstrap: boolean }) => {
+    const roles = o.services.split(',').map((s) => s.trim()).filter(Boolean);
+    const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+    if (unknown.length) program.error(`unknown role(s): ${unknown.join(', ')}; known: ${ROLES.join(', ')}`);
+    return run(roles as RoleName[], { bootstrap: o.bootstrap });
+  });
+
+program.command('rotate-keys').description('Rotate the identity token keys, as keystone-manage fernet_rotate does.')
+  .action(() => {
+    const data = dataDir();
+    const options = resolveOptions('identity', identityOptions, readConfigFile(data.configFile).identity);
+    rotateIdentityKeys(defaultKeysDir(data.root), options.max_active_keys);
+    process.stdout.write(`rotated the token keys in ${defaultKeysDir(data.root)}\n`);
+  });
+
+program.parseAsync().catch((err: Error) => {
+  process.stderr.write(`stratus: ${err.message}\n`);
+  process.exit(1);
+});

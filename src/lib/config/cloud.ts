@@ -1,0 +1,14 @@
+// The cloud-wide options every role reads: where to listen, which database and bus, which region.
+import type { OptionSet } from './options.ts';
+
+export const cloudOptions = {
+  bind_host: { type: 'string', default: '127.0.0.1', help: 'Address every API listens on.' },
+  public_host: { type: 'string', default: '127.0.0.1', help: 'Host name or address put into catalog URLs and clouds.yaml.' },
+  region: { type: 'string', default: 'RegionOne', help: 'Region of this cloud\'s endpoints.' },
+  database_url: {
+    type: 'string', default: '',
+    help: 'Database URL template with {service}, e.g. postgresql://127.0.0.1/stratus_{service}; empty means SQLite files under the data directory.',
+  },
+  bus_url: { type: 'string', default: 'memory://stratus', help: 'Message bus: memory://<name> (one process) or amqp://user:pass@host:5672/.' },
+  log_level: { type: 'string', default: 'info', help: 'Log level.', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+} as const satisfies OptionSet;

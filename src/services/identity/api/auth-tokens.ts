@@ -1,0 +1,50 @@
+// POST/GET/HEAD/DELETE /v3/auth/tokens: issue, validate, check and revoke tokens.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { NotFound } from '#lib/errors.ts';
+import type { IdentityApiDeps } from './deps.ts';
+import { authorize } from './deps.ts';
+import type { ValidatedToken } from '../provider/token-provider.ts';
+import { authRequestSchema } from './schemas/auth.ts';
+import type { AuthIdentity } from '../provider/authenticate.ts';
+
+interface AuthBody {
+  auth: { identity: AuthIdentity; scope?: Record<string, unknown> | 'unscoped' };
+}
+
+function tokenView(v: ValidatedToken, req: FastifyRequest): Record<string, unknown> {
+  const query = req.query as Record<string, unknown>;
+  if (query.nocatalog === undefined || !('catalog' in v.body)) return { token: v.body };
+  const { catalog: _catalog, ...rest } = v.body;
+  return { token: rest };
+}
+
+export function registerAuthTokens(app: FastifyInstance, deps: IdentityApiDeps): void {
+  app.post('/v3/auth/tokens', { config: { public: true }, schema: { body: authRequestSchema } }, async (req, reply) => {
+    const { auth } = req.body as AuthBody;
+    const { token, validated } = await deps.tokens.issue(auth.identity, auth.scope as never);
+    return reply.code(201).header('x-subject-token', token).send(tokenView(validated, req));
+  });
+
+  async function subject(req: FastifyRequest): Promise<ValidatedToken> {
+    const token = req.headers['x-subject-token'];
+    if (typeof token !== 'string' || token === '') throw new NotFound('Could not find token: X-Subject-Token header is missing.');
+    const v = await deps.tokens.validate(token);
+    authorize(deps, req, 'identity:validate_token', { token: { user_id: v.payload.userId } });
+    return v;
+  }
+
+  app.get('/v3/auth/tokens', { exposeHeadRoute: false }, async (req, reply) => {
+    const v = await subject(req);
+    return reply.header('x-subject-token', req.headers['x-subject-token']).send(tokenView(v, req));
+  });
+  app.head('/v3/auth/tokens', async (req, reply) => {
+    await subject(req);
+    return reply.code(200).header('x-subject-token', req.headers['x-subject-token']).send();
+  });
+  app.delete('/v3/auth/tokens', async (req, reply) => {
+    const v = await subject(req);
+    authorize(deps, req, 'identity:revoke_token', { token: { user_id: v.payload.userId } });
+    await deps.tokens.revoke(req.headers['x-subject-token'] as string);
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,45 @@
+// What the identity API handlers need, passed in once by the service factory, plus small shared request helpers.
+import type { FastifyRequest } from 'fastify';
+import type { Logger } from '#lib/log.ts';
+import type { IdentityDb } from '../db/tables.ts';
+import type { TokenProvider } from '../provider/token-provider.ts';
+import type { IdentityState } from '../provider/identity-state.ts';
+import type { RevocationList } from '../provider/revocation-list.ts';
+import type { HashCost } from '../domain/password-hash.ts';
+import { Unauthorized } from '#lib/errors.ts';
+import type { Credentials } from '#lib/context.ts';
+
+export interface PolicyEnforcer {
+  enforce(rule: string, credentials: Credentials | undefined, target: Record<string, unknown>): void;
+}
+
+export interface IdentityApiDeps {
+  db: IdentityDb;
+  tokens: TokenProvider;
+  state: IdentityState;
+  revocations: RevocationList;
+  policy: PolicyEnforcer;
+  hashCost: HashCost;
+  log: Logger;
+}
+
+/** Enforces a policy rule for the caller; the target carries the attributes rules compare with. */
+export function authorize(deps: IdentityApiDeps, req: FastifyRequest, rule: string, target: Record<string, unknown> = {}): Credentials {
+  const creds = req.ctx.credentials;
+  if (!creds) throw new Unauthorized();
+  deps.policy.enforce(rule, creds, target);
+  return creds;
+}
+
+/** The URL clients used to reach us, so links point back where they came from. */
+export function baseUrl(req: FastifyRequest): string {
+  return `${req.protocol}://${req.headers.host ?? req.host}`;
+}
+
+export function selfLink(req: FastifyRequest, path: string): { self: string } {
+  return { self: `${baseUrl(req)}${path}` };
+}
+
+export function collectionLinks(req: FastifyRequest): { self: string; previous: null; next: null } {
+  return { self: `${baseUrl(req)}${req.url}`, previous: null, next: null };
+}

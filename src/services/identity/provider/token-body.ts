@@ -1,0 +1,39 @@
+// The token document Keystone returns from POST and GET /v3/auth/tokens.
+import type { DomainRow, ProjectRow, RoleRow, UserRow } from '../db/tables.ts';
+import type { TokenPayload } from '../domain/token-format.ts';
+import type { CatalogEntry } from './identity-state.ts';
+
+export type TokenBody = Record<string, unknown>;
+
+/** Keystone's timestamp format: microsecond precision with a Z. */
+export function keystoneTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+export function buildTokenBody(p: {
+  payload: TokenPayload; user: UserRow; userDomain: DomainRow; project?: ProjectRow; projectDomain?: DomainRow;
+  domain?: DomainRow; roles: RoleRow[]; catalog: CatalogEntry[];
+}): TokenBody {
+  const body: TokenBody = {
+    methods: p.payload.methods,
+    user: {
+      domain: { id: p.userDomain.id, name: p.userDomain.name },
+      id: p.user.id, name: p.user.name, password_expires_at: p.user.password_expires_at,
+    },
+    audit_ids: p.payload.auditIds,
+    expires_at: keystoneTime(p.payload.expiresAt),
+    issued_at: keystoneTime(p.payload.issuedAt),
+  };
+  if (p.project && p.projectDomain) {
+    body.project = { domain: { id: p.projectDomain.id, name: p.projectDomain.name }, id: p.project.id, name: p.project.name };
+    body.is_domain = false;
+  }
+  if (p.domain) body.domain = { id: p.domain.id, name: p.domain.name };
+  if (p.payload.scope.kind === 'system') body.system = { all: true };
+  if (p.payload.scope.kind !== 'unscoped') {
+    body.roles = p.roles.map((r) => ({ id: r.id, name: r.name }));
+    body.catalog = p.catalog;
+  }
+  if (p.payload.appCredId) body.application_credential = { id: p.payload.appCredId, restricted: true };
+  return body;
+}
