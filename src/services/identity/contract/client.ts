@@ -1,0 +1,85 @@
+// The typed REST client of Identity: how every other service gets its own token and validates its callers'.
+import { RemoteError, ServiceUnavailable } from '#lib/errors.ts';
+import type { Credentials } from '#lib/context.ts';
+import type { TokenValidator } from '#lib/auth/middleware.ts';
+import type { TokenDocument } from './api-types.ts';
+
+export interface PasswordAuth {
+  userName: string;
+  userDomainName?: string;
+  password: string;
+  projectName: string;
+  projectDomainName?: string;
+}
+
+export interface IdentityClient {
+  issueToken(auth: PasswordAuth): Promise<{ token: string; document: TokenDocument }>;
+  /** Validates `subject` with the caller's token; rejects with a RemoteError (404) when it is not valid. */
+  validateToken(subject: string, callerToken: string): Promise<TokenDocument>;
+}
+
+/** `authUrl` is the Identity v3 root, e.g. http://127.0.0.1:5000/v3. */
+export function createIdentityClient(opts: { authUrl: string; timeoutMs?: number }): IdentityClient {
+  const base = opts.authUrl.replace(/\/+$/, '');
+  async function request(method: string, path: string, init: { headers?: Record<string, string>; body?: unknown }) {
+    let res: Response;
+    try {
+      res = await fetch(`${base}${path}`, {
+        method, signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+        headers: { accept: 'application/json', ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+        body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+      });
+    } catch (err) {
+      throw new ServiceUnavailable(`Identity at ${base} is unreachable: ${(err as Error).message}`);
+    }
+    const body = (await res.json().catch(() => undefined)) as { error?: { message?: string } } | undefined;
+    if (!res.ok) throw new RemoteError(res.status, 'IdentityError', body?.error?.message ?? `Identity answered ${res.status}`);
+    return { res, body };
+  }
+  return {
+    async issueToken(a) {
+      const { res, body } = await request('POST', '/auth/tokens', {
+        body: { auth: {
+          identity: { methods: ['password'], password: { user: { name: a.userName, domain: { name: a.userDomainName ?? 'Default' }, password: a.password } } },
+          scope: { project: { name: a.projectName, domain: { name: a.projectDomainName ?? 'Default' } } },
+        } },
+      });
+      return { token: res.headers.get('x-subject-token') ?? '', document: (body as { token: TokenDocument }).token };
+    },
+    async validateToken(subject, callerToken) {
+      const { body } = await request('GET', '/auth/tokens?nocatalog', { headers: { 'x-auth-token': callerToken, 'x-subject-token': subject } });
+      return (body as { token: TokenDocument }).token;
+    },
+  };
+}
+
+/** A service's own token, fetched on first use and renewed five minutes before it expires. */
+export function createServiceSession(client: IdentityClient, auth: PasswordAuth): { token(): Promise<string> } {
+  let current: Promise<{ token: string; expiresAt: number }> | undefined;
+  return {
+    async token() {
+      const cached = await current?.catch(() => undefined);
+      if (!cached || cached.expiresAt - Date.now() < 5 * 60_000) {
+        current = client.issueToken(auth).then((r) => ({ token: r.token, expiresAt: Date.parse(r.document.expires_at) }));
+        return (await current).token;
+      }
+      return cached.token;
+    },
+  };
+}
+
+export function credentialsFromDocument(doc: TokenDocument): Credentials {
+  const scope: Credentials['scope'] = doc.project ? { kind: 'project', projectId: doc.project.id, projectDomainId: doc.project.domain.id }
+    : doc.domain ? { kind: 'domain', domainId: doc.domain.id } : doc.system ? { kind: 'system' } : { kind: 'unscoped' };
+  return {
+    userId: doc.user.id, userName: doc.user.name, userDomainId: doc.user.domain.id, scope,
+    roles: (doc.roles ?? []).map((r) => r.name), roleIds: (doc.roles ?? []).map((r) => r.id),
+    auditIds: doc.audit_ids, expiresAt: doc.expires_at,
+    applicationCredentialId: doc.application_credential?.id, trustId: doc['OS-TRUST:trust']?.id,
+  };
+}
+
+/** The auth middleware's validator for services other than Identity: validate with our own service token. */
+export function createRemoteTokenValidator(client: IdentityClient, session: { token(): Promise<string> }): TokenValidator {
+  return { validate: async (token) => credentialsFromDocument(await client.validateToken(token, await session.token())) };
+}
