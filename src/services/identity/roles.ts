@@ -34,7 +34,6 @@ export interface IdentityServiceDeps {
   log: Logger;
   /** Public URL of this endpoint, for WWW-Authenticate. */
   publicUrl: string;
-  policyFile?: string;
   bootstrap?: BootstrapSpec;
 }
 
@@ -62,7 +61,7 @@ export async function createIdentityService(deps: IdentityServiceDeps): Promise<
     const state = createIdentityState(database.db);
     const revocations = createRevocationList(database.db, { refreshMs: deps.options.revocation_refresh_ms, maxTokenLifeMs: deps.options.token_expiration * 1000 });
     const tokens = createTokenProvider({ db: database.db, keys: () => ring, state, revocations, tokenLifetimeSeconds: deps.options.token_expiration });
-    const policy = createPolicyEnforcer({ rules: identityPolicy, overrides: deps.policyFile ? loadPolicyFile(deps.policyFile) : undefined });
+    const policy = createPolicyEnforcer({ rules: identityPolicy, overrides: deps.options.policy_file ? loadPolicyFile(deps.options.policy_file) : undefined });
 
     const app = createHttpService({ name: 'identity', log: deps.log, renderError: keystoneErrorRenderer(() => deps.publicUrl) });
     // Identity validates its own callers' tokens in process: the same provider that serves GET /v3/auth/tokens.
