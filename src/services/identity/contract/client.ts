@@ -16,6 +16,8 @@ export interface IdentityClient {
   issueToken(auth: PasswordAuth): Promise<{ token: string; document: TokenDocument }>;
   /** Validates `subject` with the caller's token; rejects with a RemoteError (404) when it is not valid. */
   validateToken(subject: string, callerToken: string): Promise<TokenDocument>;
+  /** Revocation events recorded at or after `since` (GET /v3/OS-REVOKE/events). */
+  revocationEvents(since: Date, callerToken: string): Promise<{ revoked_at: string }[]>;
 }
 
 /** `authUrl` is the Identity v3 root, e.g. http://127.0.0.1:5000/v3. */
@@ -50,7 +52,38 @@ export function createIdentityClient(opts: { authUrl: string; timeoutMs?: number
       const { body } = await request('GET', '/auth/tokens?nocatalog', { headers: { 'x-auth-token': callerToken, 'x-subject-token': subject } });
       return (body as { token: TokenDocument }).token;
     },
+    async revocationEvents(since, callerToken) {
+      const { body } = await request('GET', `/OS-REVOKE/events?since=${encodeURIComponent(since.toISOString())}`, { headers: { 'x-auth-token': callerToken } });
+      return (body as { events: { revoked_at: string }[] }).events;
+    },
   };
+}
+
+/**
+ * Polls Identity's revocation events and calls onRevoked when new ones appear, so a service's auth middleware can
+ * drop cached validations (keystonemiddleware's revocation check, done with the OS-REVOKE API). Returns a stop function.
+ */
+export function watchRevocations(opts: {
+  client: IdentityClient; session: { token(): Promise<string> }; intervalMs: number; onRevoked: () => void; onError?: (err: unknown) => void;
+}): () => void {
+  let since = new Date();
+  let busy = false;
+  const timer = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const checkedAt = new Date();
+      const events = await opts.client.revocationEvents(since, await opts.session.token());
+      if (events.length > 0) opts.onRevoked();
+      since = new Date(Math.max(checkedAt.getTime() - 1000, ...events.map((e) => Date.parse(e.revoked_at) + 1)));
+    } catch (err) {
+      opts.onError?.(err);
+    } finally {
+      busy = false;
+    }
+  }, opts.intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** A service's own token, fetched on first use and renewed five minutes before it expires. */
