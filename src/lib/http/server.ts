@@ -56,6 +56,10 @@ export function createHttpService(opts: HttpServiceOptions): FastifyInstance {
     return503OnClosing: true,
     forceCloseConnections: true,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1024 },
+    // Errors raised before routing (a malformed %-escape, an over-long path parameter) get the service's body too.
+    frameworkErrors: (error, req, reply) => {
+      sendError(reply, opts, new StratusError(error.statusCode ?? 400, 'BadRequest', error.message), req);
+    },
   });
 
   app.setValidatorCompiler(({ schema, httpPart }) =>

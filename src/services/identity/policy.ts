@@ -9,6 +9,9 @@ const ADMIN_OR_READER = `${ADMIN} or ${SYSTEM_READER}`;
 /** Domain-scoped readers and admins act on their own domain's resources. */
 const DOMAIN_READER = 'role:reader and domain_id:%(target.domain_id)s';
 const DOMAIN_ADMIN = 'role:admin and domain_id:%(target.domain_id)s';
+const TRUSTOR = 'user_id:%(target.trust.trustor_user_id)s';
+const TRUSTEE = 'user_id:%(target.trust.trustee_user_id)s';
+const CREDENTIAL_OWNER = 'user_id:%(target.credential.user_id)s';
 
 const r = (name: string, check: string, description: string): PolicyRule => ({ name, check, description });
 
@@ -85,6 +88,22 @@ export const identityPolicy: PolicyRule[] = [
   r('identity:list_application_credentials', `${ADMIN_OR_READER} or user_id:%(target.user.id)s`, 'List application credentials.'),
   r('identity:create_application_credential', 'user_id:%(target.user.id)s', 'A user creates their own application credential.'),
   r('identity:delete_application_credential', `${ADMIN} or user_id:%(target.user.id)s`, 'Delete an application credential.'),
+
+  // OS-TRUST, after Keystone: only the trustor creates (and deletes) a trust; trustor and trustee see it.
+  r('identity:create_trust', TRUSTOR, 'A user creates a trust as its trustor.'),
+  r('identity:list_trusts', `${ADMIN_OR_READER} or ${TRUSTOR} or ${TRUSTEE}`,
+    'List trusts. The target is the trustor_user_id/trustee_user_id filter, or the caller when unfiltered; each trust listed must also pass identity:get_trust.'),
+  r('identity:get_trust', `${ADMIN_OR_READER} or ${TRUSTOR} or ${TRUSTEE}`, 'Show a trust.'),
+  r('identity:delete_trust', `${ADMIN} or ${TRUSTOR}`, 'Delete a trust: its trustor or an admin.'),
+  r('identity:list_roles_for_trust', `${ADMIN_OR_READER} or ${TRUSTOR} or ${TRUSTEE}`, 'List the roles a trust delegates.'),
+  r('identity:get_role_for_trust', `${ADMIN_OR_READER} or ${TRUSTOR} or ${TRUSTEE}`, 'Check a role a trust delegates.'),
+
+  r('identity:create_credential', `${ADMIN} or ${CREDENTIAL_OWNER}`, 'Create a credential: for oneself, or for anyone as an admin.'),
+  r('identity:list_credentials', `${ADMIN_OR_READER} or ${CREDENTIAL_OWNER}`,
+    'List credentials. The target is the caller, as in Keystone; each credential listed must also pass identity:get_credential.'),
+  r('identity:get_credential', `${ADMIN_OR_READER} or ${CREDENTIAL_OWNER}`, 'Show a credential, its secret blob included.'),
+  r('identity:update_credential', `${ADMIN} or ${CREDENTIAL_OWNER}`, 'Update a credential (checked on the credential before and after the change).'),
+  r('identity:delete_credential', `${ADMIN} or ${CREDENTIAL_OWNER}`, 'Delete a credential.'),
 
   r('identity:list_revoke_events', `${ADMIN_OR_READER} or rule:service_role`, 'List revocation events (services poll them).'),
 ];

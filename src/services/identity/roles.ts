@@ -1,5 +1,5 @@
 // Identity's one role: createIdentityService builds the Keystone-compatible API on its database and key repository.
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '#lib/log.ts';
 import { openDatabase, runMigrations } from '#lib/db/index.ts';
@@ -31,6 +31,11 @@ export interface IdentityServiceDeps {
   databaseUrl: string;
   /** Directory of the token key repository (created with two keys if empty). */
   keysDir: string;
+  /**
+   * Directory of the credential key repository, which encrypts /v3/credentials blobs at rest (created with two keys
+   * if empty). Defaults to `credentials` beside keysDir. Losing it makes every stored credential unreadable.
+   */
+  credentialKeysDir?: string;
   log: Logger;
   /** Public URL of this endpoint, for WWW-Authenticate. */
   publicUrl: string;
@@ -53,9 +58,15 @@ export async function createIdentityService(deps: IdentityServiceDeps): Promise<
     const bootstrapResult = deps.bootstrap ? await bootstrapIdentity(database.db, deps.bootstrap, hashCost) : undefined;
 
     setupKeyRepository(deps.keysDir);
+    const credentialKeysDir = deps.credentialKeysDir ?? defaultCredentialKeysDir(deps.keysDir);
+    setupKeyRepository(credentialKeysDir);
     // Keys are re-read periodically so a rotation (stratus identity rotate-keys) reaches running processes.
     let ring: KeyRing = loadKeyRing(deps.keysDir);
-    const reload = setInterval(() => { try { ring = loadKeyRing(deps.keysDir); } catch (err) { deps.log.error({ err }, 'cannot reload token keys'); } }, 30_000);
+    let credentialRing: KeyRing = loadKeyRing(credentialKeysDir);
+    const reload = setInterval(() => {
+      try { ring = loadKeyRing(deps.keysDir); } catch (err) { deps.log.error({ err }, 'cannot reload token keys'); }
+      try { credentialRing = loadKeyRing(credentialKeysDir); } catch (err) { deps.log.error({ err }, 'cannot reload credential keys'); }
+    }, 30_000);
     reload.unref();
 
     const state = createIdentityState(database.db);
@@ -64,9 +75,14 @@ export async function createIdentityService(deps: IdentityServiceDeps): Promise<
     const policy = createPolicyEnforcer({ rules: identityPolicy, overrides: deps.options.policy_file ? loadPolicyFile(deps.options.policy_file) : undefined });
 
     const app = createHttpService({ name: 'identity', log: deps.log, renderError: keystoneErrorRenderer(() => deps.publicUrl) });
+    // Keystone reads one value per query parameter (the first); a repeated one must not reach the filters as an array.
+    app.addHook('preValidation', async (req) => {
+      const query = req.query as Record<string, unknown>;
+      for (const [key, value] of Object.entries(query)) if (Array.isArray(value)) query[key] = value[0];
+    });
     // Identity validates its own callers' tokens in process: the same provider that serves GET /v3/auth/tokens.
     installAuth(app, { validator: { validate: async (token) => (await tokens.validate(token)).credentials } });
-    registerIdentityRoutes(app, { db: database.db, tokens, state, revocations, policy, hashCost, log: deps.log });
+    registerIdentityRoutes(app, { db: database.db, tokens, state, revocations, policy, hashCost, credentialKeys: () => credentialRing, log: deps.log });
 
     return {
       app, tokens, bootstrapResult,
@@ -91,3 +107,5 @@ export function rotateIdentityKeys(keysDir: string, maxActiveKeys: number): void
 }
 
 export const defaultKeysDir = (dataDir: string): string => join(dataDir, 'keys', 'tokens');
+/** The credential key repository beside the token one: <data>/keys/credentials by default. */
+export const defaultCredentialKeysDir = (keysDir: string): string => join(dirname(keysDir), 'credentials');

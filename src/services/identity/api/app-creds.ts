@@ -22,6 +22,15 @@ interface CreateBody {
 export function registerAppCreds(app: FastifyInstance, deps: IdentityApiDeps): void {
   const db = deps.db;
   const target = (userId: string) => ({ target: { user: { id: userId } } });
+  /**
+   * As Keystone: a trust-scoped token must not reach application credentials, or it could mint one that outlives
+   * the trust (its expiry, uses, deletion) and carries no trace of the delegation.
+   */
+  const authorizeUndelegated = (req: FastifyRequest, rule: string, userId: string) => {
+    const creds = authorize(deps, req, rule, target(userId));
+    if (creds.trustId) throw new Forbidden('Cannot manage application credentials with a token issued via delegation.');
+    return creds;
+  };
 
   async function rolesOf(appCredId: string): Promise<RoleRow[]> {
     const ids = (await db.selectFrom('application_credential_roles').select('role_id').where('application_credential_id', '=', appCredId).execute()).map((r) => r.role_id);
@@ -30,7 +39,7 @@ export function registerAppCreds(app: FastifyInstance, deps: IdentityApiDeps): v
   }
   async function load(req: FastifyRequest, rule: string): Promise<AppCredRow> {
     const { user_id, app_cred_id } = req.params as { user_id: string; app_cred_id: string };
-    authorize(deps, req, rule, target(user_id));
+    authorizeUndelegated(req, rule, user_id);
     const row = await db.selectFrom('application_credentials').selectAll().where('id', '=', app_cred_id).where('user_id', '=', user_id).executeTakeFirst();
     if (!row) throw notFound('application credential', app_cred_id);
     return row;
@@ -38,7 +47,7 @@ export function registerAppCreds(app: FastifyInstance, deps: IdentityApiDeps): v
 
   app.post('/v3/users/:user_id/application_credentials', { schema: { body: appCredCreate } }, async (req, reply) => {
     const { user_id } = req.params as { user_id: string };
-    const creds = authorize(deps, req, 'identity:create_application_credential', target(user_id));
+    const creds = authorizeUndelegated(req, 'identity:create_application_credential', user_id);
     if (creds.scope.kind !== 'project') throw new Forbidden('Application credentials can only be created with a project-scoped token.');
     if (creds.applicationCredentialId) throw new Forbidden('Using an application credential to create another one is not allowed.');
     const body = (req.body as CreateBody).application_credential;
@@ -51,7 +60,9 @@ export function registerAppCreds(app: FastifyInstance, deps: IdentityApiDeps): v
     if (body.roles?.length) {
       roleIds = body.roles.map((ref) => {
         const role = ref.id ? held.get(ref.id) : [...held.values()].find((r) => r.name === ref.name && r.domain_id === '');
-        if (!role || !tokenRoleIds.has(role.id)) throw new Forbidden(`You cannot delegate role ${ref.id ?? ref.name}: you do not hold it on this project.`);
+        // As Keystone: an unknown role is 404, a role the token does not carry is a validation error (400).
+        if (!role) throw notFound('role', String(ref.id ?? ref.name));
+        if (!tokenRoleIds.has(role.id)) throw new BadRequest(`Cannot create an application credential with unassigned role ${ref.id ?? ref.name}: you do not hold it on this project.`);
         return role.id;
       });
     }
@@ -70,7 +81,7 @@ export function registerAppCreds(app: FastifyInstance, deps: IdentityApiDeps): v
 
   app.get('/v3/users/:user_id/application_credentials', async (req) => {
     const { user_id } = req.params as { user_id: string };
-    authorize(deps, req, 'identity:list_application_credentials', target(user_id));
+    authorizeUndelegated(req, 'identity:list_application_credentials', user_id);
     const name = (req.query as { name?: string }).name;
     let q = db.selectFrom('application_credentials').selectAll().where('user_id', '=', user_id);
     if (name !== undefined) q = q.where('name', '=', name);

@@ -1,6 +1,6 @@
 // POST/GET/HEAD/DELETE /v3/auth/tokens: issue, validate, check and revoke tokens.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { NotFound } from '#lib/errors.ts';
+import { BadRequest, NotFound } from '#lib/errors.ts';
 import type { IdentityApiDeps } from './deps.ts';
 import { authorize } from './deps.ts';
 import type { ValidatedToken } from '../provider/token-provider.ts';
@@ -21,6 +21,9 @@ function tokenView(v: ValidatedToken, req: FastifyRequest): Record<string, unkno
 export function registerAuthTokens(app: FastifyInstance, deps: IdentityApiDeps): void {
   app.post('/v3/auth/tokens', { config: { public: true }, schema: { body: authRequestSchema } }, async (req, reply) => {
     const { auth } = req.body as AuthBody;
+    // As Keystone: every method listed needs its section, or the request is malformed (400, not 401).
+    const missing = auth.identity.methods.find((m) => !(m in auth.identity));
+    if (missing) throw new BadRequest(`Expecting to find ${missing} in identity. The server could not comply with the request since it is either malformed or otherwise incorrect.`);
     const { token, validated } = await deps.tokens.issue(auth.identity, auth.scope as never);
     return reply.code(201).header('x-subject-token', token).send(tokenView(validated, req));
   });

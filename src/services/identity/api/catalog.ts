@@ -47,6 +47,12 @@ export function registerCatalog(app: FastifyInstance, deps: IdentityApiDeps): vo
     const { known, extra } = splitExtra((req.body as Body<'region'>).region, ['description', 'parent_region_id']);
     if (known.parent_region_id === r.id) throw new BadRequest('A region cannot be its own parent.');
     await regionExists(known.parent_region_id);
+    // Keystone refuses a parent below the region itself: the region tree must stay a tree.
+    const seen = new Set<string>();
+    for (let up = known.parent_region_id as string | null | undefined; up && !seen.has(up); up = (await regions.get(up))?.parent_region_id) {
+      if (up === r.id) throw new BadRequest(`Circular reference or a repeated entry found in region tree - ${r.id}.`);
+      seen.add(up);
+    }
     await regions.update(r.id, {
       ...(known.description !== undefined ? { description: (known.description as string | null) ?? '' } : {}),
       ...(known.parent_region_id !== undefined ? { parent_region_id: known.parent_region_id as string | null } : {}),

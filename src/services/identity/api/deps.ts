@@ -6,11 +6,14 @@ import type { TokenProvider } from '../provider/token-provider.ts';
 import type { IdentityState } from '../provider/identity-state.ts';
 import type { RevocationList } from '../provider/revocation-list.ts';
 import type { HashCost } from '../domain/password-hash.ts';
+import type { KeyRing } from '../domain/key-repository.ts';
 import { Unauthorized } from '#lib/errors.ts';
 import type { Credentials } from '#lib/context.ts';
 
 export interface PolicyEnforcer {
   enforce(rule: string, credentials: Credentials | undefined, target: Record<string, unknown>): void;
+  /** Like enforce, but answers instead of throwing (for filtering lists). */
+  allowed(rule: string, credentials: Credentials | undefined, target: Record<string, unknown>): boolean;
 }
 
 export interface IdentityApiDeps {
@@ -20,6 +23,8 @@ export interface IdentityApiDeps {
   revocations: RevocationList;
   policy: PolicyEnforcer;
   hashCost: HashCost;
+  /** The credential key repository's current keys (blobs of /v3/credentials are encrypted with them). */
+  credentialKeys: () => KeyRing;
   log: Logger;
 }
 

@@ -7,8 +7,14 @@ import type { AssignmentRow } from '../db/tables.ts';
 import { asBool } from '../db/crud.ts';
 import { expandImplied } from '../provider/effective-roles.ts';
 
-/** One assignment as the API reports it, before names are attached. */
-interface Entry { roleId: string; userId?: string; groupId?: string; scope: { kind: 'project' | 'domain' | 'system'; id: string }; inherited: boolean; via?: string }
+/**
+ * One assignment as the API reports it, before names are attached. In the effective view, `via` is the group, `from`
+ * the domain or project an inherited grant was made on, and `prior` the role that implied this one, as in Keystone.
+ */
+interface Entry {
+  roleId: string; userId?: string; groupId?: string; scope: { kind: 'project' | 'domain' | 'system'; id: string }; inherited: boolean;
+  via?: string; from?: { kind: 'project' | 'domain' | 'system'; id: string }; prior?: string;
+}
 
 function fromRow(r: AssignmentRow): Entry {
   const isUser = r.type.startsWith('User');
@@ -37,8 +43,10 @@ export function registerRoleAssignments(app: FastifyInstance, deps: IdentityApiD
           : subtree(e.scope.id).map((id) => ({ kind: 'project' as const, id }));
       for (const userId of users) {
         for (const scope of scopes) {
-          for (const roleId of expandImplied([e.roleId], implied)) {
-            out.push({ roleId, userId, scope, inherited: false, ...(e.groupId ? { via: e.groupId } : {}) });
+          const roleIds = expandImplied([e.roleId], implied);
+          for (const roleId of roleIds) {
+            const prior = roleId === e.roleId ? undefined : roleIds.find((p) => implied.get(p)?.includes(roleId));
+            out.push({ roleId, userId, scope, inherited: false, ...(e.groupId ? { via: e.groupId } : {}), ...(e.inherited ? { from: e.scope } : {}), ...(prior ? { prior } : {}) });
           }
         }
       }
@@ -71,15 +79,24 @@ export function registerRoleAssignments(app: FastifyInstance, deps: IdentityApiD
     return entries.map((e) => {
       const scope = e.scope.kind === 'system' ? { system: { all: true } }
         : e.scope.kind === 'project' ? { project: named(e.scope.id, projects) } : { domain: includeNames ? domainRef(e.scope.id)! : { id: e.scope.id } };
-      if (e.inherited) (scope as Record<string, unknown>)['OS-INHERIT:inherited_to'] = 'projects';
+      const inherited = e.inherited || e.from !== undefined;
+      if (inherited) (scope as Record<string, unknown>)['OS-INHERIT:inherited_to'] = 'projects';
       const actor = e.userId ? { user: named(e.userId, users) } : { group: named(e.groupId!, groups) };
       const role = roles.get(e.roleId);
-      const path = e.scope.kind === 'system' ? `/v3/system/${e.userId ? 'users' : 'groups'}/${e.userId ?? e.groupId}/roles/${e.roleId}`
-        : `/v3/${e.scope.kind}s/${e.scope.id}/${e.userId && !e.via ? 'users' : 'groups'}/${e.via ?? e.userId ?? e.groupId}/roles/${e.roleId}`;
+      // The assignment link names the grant itself: where it was made, by whom (the group for a membership) and which role.
+      const target = e.from ?? e.scope;
+      const granted = e.prior ?? e.roleId;
+      const path = target.kind === 'system' ? `/system/${e.userId ? 'users' : 'groups'}/${e.userId ?? e.groupId}/roles/${granted}`
+        : `/${target.kind}s/${target.id}/${e.userId && !e.via ? 'users' : 'groups'}/${e.via ?? e.userId ?? e.groupId}/roles/${granted}`;
       return {
         role: includeNames && role ? { id: e.roleId, name: role.name, ...(role.domain_id ? { domain: domainRef(role.domain_id) } : {}) } : { id: e.roleId },
         ...actor, scope,
-        links: { assignment: `${base}${path}`, ...(e.via ? { membership: `${base}/v3/groups/${e.via}/users/${e.userId}` } : {}) },
+        links: {
+          assignment: inherited ? `${base}/v3/OS-INHERIT${path}/inherited_to_projects` : `${base}/v3${path}`,
+          ...(e.via ? { membership: `${base}/v3/groups/${e.via}/users/${e.userId}` } : {}),
+          // Keystone's own (odd) order: the implied role first, then the prior one.
+          ...(e.prior ? { prior_role: `${base}/v3/prior_role/${e.roleId}/implies/${e.prior}` } : {}),
+        },
       };
     });
   }
@@ -107,7 +124,7 @@ export function registerRoleAssignments(app: FastifyInstance, deps: IdentityApiD
     }
     if (domainFilter) entries = entries.filter((e) => e.scope.kind === 'domain' && e.scope.id === domainFilter);
     if ('scope.system' in q) entries = entries.filter((e) => e.scope.kind === 'system');
-    if (q['scope.OS-INHERIT:inherited_to']) entries = entries.filter((e) => e.inherited);
+    if (q['scope.OS-INHERIT:inherited_to']) entries = entries.filter((e) => e.inherited || e.from !== undefined);
     return { role_assignments: await render(req, entries, flag('include_names')), links: collectionLinks(req) };
   });
 }

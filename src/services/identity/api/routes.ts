@@ -13,6 +13,8 @@ import { registerGrants } from './grants.ts';
 import { registerRoleAssignments } from './role-assignments.ts';
 import { registerCatalog } from './catalog.ts';
 import { registerAppCreds } from './app-creds.ts';
+import { registerTrusts } from './trusts.ts';
+import { registerCredentials } from './credentials.ts';
 
 export function registerIdentityRoutes(app: FastifyInstance, deps: IdentityApiDeps): void {
   registerVersions(app);
@@ -27,4 +29,6 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: IdentityApiDe
   registerRoleAssignments(app, deps);
   registerCatalog(app, deps);
   registerAppCreds(app, deps);
+  registerTrusts(app, deps);
+  registerCredentials(app, deps);
 }

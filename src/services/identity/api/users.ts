@@ -10,6 +10,7 @@ import { hashSecret, verifySecret } from '../domain/password-hash.ts';
 import { groupView, projectView, userView } from './views.ts';
 import { envelope, passwordChange, userCreate, userUpdate } from './schemas/resources.ts';
 import { boolFilter, nameFilters, splitExtra, storing } from './entity-input.ts';
+import { deleteTrustsOf } from './cascade.ts';
 
 const KNOWN = ['name', 'domain_id', 'enabled', 'password', 'default_project_id', 'options'] as const;
 
@@ -83,6 +84,7 @@ export function registerUsers(app: FastifyInstance, deps: IdentityApiDeps): void
     authorize(deps, req, 'identity:delete_user', target(u));
     await deps.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('assignments').where('actor_id', '=', u.id).execute();
+      await deleteTrustsOf(trx, { userIds: [u.id] });
       await trx.deleteFrom('users').where('id', '=', u.id).execute();
     });
     await deps.revocations.revoke({ userId: u.id });

@@ -1,7 +1,8 @@
 // Row → Keystone JSON. Keystone returns unknown ("extra") attributes alongside the known ones.
 import type { FastifyRequest } from 'fastify';
-import type { AppCredRow, DomainRow, EndpointRow, GroupRow, ProjectRow, RegionRow, RoleRow, ServiceRow, UserRow } from '../db/tables.ts';
+import type { AppCredRow, CredentialRow, DomainRow, EndpointRow, GroupRow, ProjectRow, RegionRow, RoleRow, ServiceRow, TrustRow, UserRow } from '../db/tables.ts';
 import { asBool, parseJson } from '../db/crud.ts';
+import { keystoneTime } from '../provider/token-body.ts';
 import { selfLink } from './deps.ts';
 
 const extra = (text: string): Record<string, unknown> => parseJson<Record<string, unknown>>(text, {});
@@ -55,4 +56,24 @@ export const appCredView = (req: FastifyRequest, a: AppCredRow, roles: RoleRow[]
   expires_at: a.expires_at, unrestricted: asBool(a.unrestricted), access_rules: [],
   roles: roles.map((r) => ({ id: r.id, name: r.name, domain_id: r.domain_id === '' ? null : r.domain_id })),
   links: selfLink(req, `/v3/users/${a.user_id}/application_credentials/${a.id}`),
+});
+
+/** A trust as Keystone's to_dict renders it; `roles` only where Keystone shows them (create and show, not list). */
+export const trustView = (req: FastifyRequest, t: TrustRow, roles?: RoleRow[]) => ({
+  ...extra(t.extra), id: t.id, trustor_user_id: t.trustor_user_id, trustee_user_id: t.trustee_user_id,
+  project_id: t.project_id, impersonation: asBool(t.impersonation),
+  expires_at: t.expires_at ? keystoneTime(Date.parse(t.expires_at)) : null,
+  remaining_uses: t.remaining_uses === null ? null : Number(t.remaining_uses),
+  redelegated_trust_id: null, redelegation_count: Number(t.redelegation_count), deleted_at: t.deleted_at,
+  links: selfLink(req, `/v3/OS-TRUST/trusts/${t.id}`),
+  ...(roles ? {
+    roles: roles.map((r) => roleView(req, r)),
+    roles_links: { ...selfLink(req, `/v3/OS-TRUST/trusts/${t.id}/roles`), previous: null, next: null },
+  } : {}),
+});
+
+/** A credential with its blob already decrypted by the caller. */
+export const credentialView = (req: FastifyRequest, c: CredentialRow, blob: string) => ({
+  ...extra(c.extra), id: c.id, user_id: c.user_id, project_id: c.project_id, type: c.type, blob,
+  links: selfLink(req, `/v3/credentials/${c.id}`),
 });

@@ -1,5 +1,6 @@
 // The token document Keystone returns from POST and GET /v3/auth/tokens.
-import type { DomainRow, ProjectRow, RoleRow, UserRow } from '../db/tables.ts';
+import type { AppCredRow, DomainRow, ProjectRow, RoleRow, UserRow } from '../db/tables.ts';
+import { asBool } from '../db/crud.ts';
 import type { TokenPayload } from '../domain/token-format.ts';
 import type { CatalogEntry } from './identity-state.ts';
 
@@ -10,9 +11,13 @@ export function keystoneTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
+/** What a trust-scoped token shows of its trust. */
+export interface TokenTrust { id: string; impersonation: boolean; trustorId: string; trusteeId: string }
+
+/** `user` is the user the token acts as: for a trust with impersonation, the trustor. */
 export function buildTokenBody(p: {
   payload: TokenPayload; user: UserRow; userDomain: DomainRow; project?: ProjectRow; projectDomain?: DomainRow;
-  domain?: DomainRow; roles: RoleRow[]; catalog: CatalogEntry[];
+  domain?: DomainRow; roles: RoleRow[]; catalog: CatalogEntry[]; trust?: TokenTrust; appCred?: AppCredRow;
 }): TokenBody {
   const body: TokenBody = {
     methods: p.payload.methods,
@@ -24,9 +29,16 @@ export function buildTokenBody(p: {
     expires_at: keystoneTime(p.payload.expiresAt),
     issued_at: keystoneTime(p.payload.issuedAt),
   };
+  if (p.trust) {
+    body['OS-TRUST:trust'] = {
+      id: p.trust.id, impersonation: p.trust.impersonation,
+      trustee_user: { id: p.trust.trusteeId }, trustor_user: { id: p.trust.trustorId },
+    };
+  }
   if (p.project && p.projectDomain) {
     body.project = { domain: { id: p.projectDomain.id, name: p.projectDomain.name }, id: p.project.id, name: p.project.name };
-    body.is_domain = false;
+    // Keystone's trust-scoped token document has no is_domain.
+    if (!p.trust) body.is_domain = false;
   }
   if (p.domain) body.domain = { id: p.domain.id, name: p.domain.name };
   if (p.payload.scope.kind === 'system') body.system = { all: true };
@@ -34,6 +46,8 @@ export function buildTokenBody(p: {
     body.roles = p.roles.map((r) => ({ id: r.id, name: r.name }));
     body.catalog = p.catalog;
   }
-  if (p.payload.appCredId) body.application_credential = { id: p.payload.appCredId, restricted: true };
+  if (p.payload.appCredId) {
+    body.application_credential = { id: p.payload.appCredId, name: p.appCred?.name, restricted: !asBool(p.appCred?.unrestricted) };
+  }
   return body;
 }

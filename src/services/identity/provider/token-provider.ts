@@ -1,6 +1,6 @@
 // Issues and validates tokens: authenticate, resolve the scope and its roles, encrypt; validation re-derives and caches.
 import { randomBytes } from 'node:crypto';
-import type { IdentityDb, UserRow } from '../db/tables.ts';
+import type { AppCredRow, DomainRow, IdentityDb, TrustRow, UserRow } from '../db/tables.ts';
 import { asBool } from '../db/crud.ts';
 import { encryptToken, decryptToken } from '../domain/token-format.ts';
 import type { TokenPayload, TokenScope } from '../domain/token-format.ts';
@@ -14,12 +14,14 @@ import { assignedRoleIds, expandImplied, projectLineage } from './effective-role
 import { authenticateAppCred, authenticatePassword } from './authenticate.ts';
 import type { AuthIdentity, IdentityRef } from './authenticate.ts';
 import { buildTokenBody } from './token-body.ts';
-import type { TokenBody } from './token-body.ts';
+import type { TokenBody, TokenTrust } from './token-body.ts';
+import { consumeTrustUse, delegatedRoleIds, findLiveTrust, hasUsesLeft } from './trusts.ts';
 
 export interface ScopeRequest {
   project?: IdentityRef;
   domain?: { id?: string; name?: string };
   system?: { all?: boolean };
+  'OS-TRUST:trust'?: { id: string };
 }
 
 export interface ValidatedToken {
@@ -61,7 +63,7 @@ export function createTokenProvider(deps: TokenProviderDeps): TokenProvider {
       }
       return { kind: 'unscoped' };
     }
-    if (Object.keys(scope).length > 1) throw new Unauthorized('Specify only one of project, domain or system scope.');
+    if (Object.keys(scope).length > 1) throw new Unauthorized('Specify only one of project, domain, system or OS-TRUST:trust scope.');
     if (scope.system) return { kind: 'system' };
     if (scope.domain) {
       const d = scope.domain.id
@@ -80,13 +82,35 @@ export function createTokenProvider(deps: TokenProviderDeps): TokenProvider {
     return { kind: 'project', id: projectId };
   }
 
+  /** The user and their domain, both enabled; throws 404 otherwise. */
+  async function activeUser(userId: string): Promise<{ user: UserRow; domain: DomainRow }> {
+    const user = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+    if (!user || !asBool(user.enabled)) throw invalid();
+    const domain = await db.selectFrom('domains').selectAll().where('id', '=', user.domain_id).executeTakeFirst();
+    if (!domain || !asBool(domain.enabled)) throw invalid();
+    return { user, domain };
+  }
+
   /** Re-derives everything a token stands for from the current database state; throws 404 if it no longer holds. */
   async function derive(payload: TokenPayload): Promise<ValidatedToken> {
     if (payload.expiresAt <= Date.now()) throw invalid();
-    const user = await db.selectFrom('users').selectAll().where('id', '=', payload.userId).executeTakeFirst();
-    if (!user || !asBool(user.enabled)) throw invalid();
-    const userDomain = await db.selectFrom('domains').selectAll().where('id', '=', user.domain_id).executeTakeFirst();
-    if (!userDomain || !asBool(userDomain.enabled)) throw invalid();
+    // For a trust-scoped token payload.userId is the trustee, who authenticated; the token acts as the trustor
+    // instead when the trust allows impersonation.
+    const authenticated = await activeUser(payload.userId);
+    let trust: TrustRow | undefined;
+    let tokenTrust: TokenTrust | undefined;
+    let acting = authenticated;
+    if (payload.trustId) {
+      trust = await findLiveTrust(db, payload.trustId);
+      if (!trust || trust.trustee_user_id !== payload.userId) throw invalid();
+      if (payload.scope.kind !== 'project' || payload.scope.id !== trust.project_id) throw invalid();
+      const trustor = await activeUser(trust.trustor_user_id);
+      const impersonation = asBool(trust.impersonation);
+      if (impersonation) acting = trustor;
+      tokenTrust = { id: trust.id, impersonation, trustorId: trust.trustor_user_id, trusteeId: trust.trustee_user_id };
+    }
+    const { user, domain: userDomain } = acting;
+    let appCred: AppCredRow | undefined;
     const roles = await state.roles();
     let roleIds: string[] = [];
     let project, projectDomain, domain;
@@ -103,10 +127,13 @@ export function createTokenProvider(deps: TokenProviderDeps): TokenProvider {
       if (!domain || !asBool(domain.enabled)) throw invalid();
       domainIds.push(domain.id);
     }
-    if (scope.kind !== 'unscoped') {
+    if (trust) {
+      roleIds = await delegatedRoleIds(db, await state.implied(), trust);
+      if (roleIds.length === 0) throw invalid();
+    } else if (scope.kind !== 'unscoped') {
       roleIds = expandImplied(await assignedRoleIds(db, user.id, scope), await state.implied());
       if (payload.appCredId) {
-        const appCred = await db.selectFrom('application_credentials').selectAll().where('id', '=', payload.appCredId).executeTakeFirst();
+        appCred = await db.selectFrom('application_credentials').selectAll().where('id', '=', payload.appCredId).executeTakeFirst();
         if (!appCred) throw invalid();
         const granted = (await db.selectFrom('application_credential_roles').select('role_id').where('application_credential_id', '=', appCred.id).execute()).map((r) => r.role_id);
         const allowed = new Set(expandImplied(granted, await state.implied()));
@@ -117,10 +144,10 @@ export function createTokenProvider(deps: TokenProviderDeps): TokenProvider {
     const facts: TokenFacts = {
       userId: user.id, projectId: project?.id, domainIds, roleIds, auditId: payload.auditIds[0],
       auditChainId: payload.auditIds[1] ?? payload.auditIds[0], appCredId: payload.appCredId, trustId: payload.trustId,
-      issuedAt: payload.issuedAt,
+      trustorId: trust?.trustor_user_id, trusteeId: trust?.trustee_user_id, issuedAt: payload.issuedAt,
     };
     const roleRows = roleIds.map((id) => roles.get(id)).filter((r) => r !== undefined);
-    const body = buildTokenBody({ payload, user, userDomain, project, projectDomain, domain, roles: roleRows, catalog: await state.catalog() });
+    const body = buildTokenBody({ payload, user, userDomain, project, projectDomain, domain, roles: roleRows, catalog: await state.catalog(), trust: tokenTrust, appCred });
     const credentials: Credentials = {
       userId: user.id, userName: user.name, userDomainId: user.domain_id,
       scope: scope.kind === 'project' ? { kind: 'project', projectId: scope.id, projectDomainId: project!.domain_id }
@@ -148,6 +175,16 @@ export function createTokenProvider(deps: TokenProviderDeps): TokenProvider {
     return v;
   }
 
+  /** The trust a token request names; only its trustee may use it, and only while it has uses left. */
+  async function trustFor(user: UserRow, scope: ScopeRequest, trustId: string): Promise<TrustRow> {
+    if (Object.keys(scope).length > 1) throw new Unauthorized('Specify only one of project, domain, system or OS-TRUST:trust scope.');
+    const trust = await findLiveTrust(db, trustId);
+    if (!trust || !trust.project_id) throw new NotFound(`Could not find trust: ${trustId}.`);
+    if (trust.trustee_user_id !== user.id) throw new Forbidden('User is not a trustee.');
+    if (!hasUsesLeft(trust)) throw new Unauthorized(`Trust ${trustId} has no remaining uses.`);
+    return trust;
+  }
+
   return {
     async issue(identity, scopeRequest) {
       const methods = identity.methods;
@@ -155,7 +192,9 @@ export function createTokenProvider(deps: TokenProviderDeps): TokenProvider {
       let fromToken: TokenPayload | undefined;
       let appCredId: string | undefined;
       let expiresAt = Date.now() + deps.tokenLifetimeSeconds * 1000;
-      let scope: TokenScope;
+      let scope: TokenScope = { kind: 'unscoped' };
+      const trustRequest = scopeRequest && scopeRequest !== 'unscoped' ? scopeRequest['OS-TRUST:trust'] : undefined;
+      let trust: TrustRow | undefined;
       if (methods.includes('application_credential')) {
         if (!identity.application_credential) throw new Unauthorized('Expecting to find application_credential in identity.');
         const r = await authenticateAppCred(db, identity.application_credential);
@@ -169,35 +208,48 @@ export function createTokenProvider(deps: TokenProviderDeps): TokenProvider {
       } else if (methods.includes('password')) {
         if (!identity.password) throw new Unauthorized('Expecting to find password in identity.');
         user = await authenticatePassword(db, identity.password);
-        scope = await resolveScope(user, scopeRequest);
+        if (!trustRequest) scope = await resolveScope(user, scopeRequest);
       } else if (methods.includes('token')) {
         if (!identity.token) throw new Unauthorized('Expecting to find token in identity.');
         const original = await validate(identity.token.id).catch(() => { throw new Unauthorized('The request you have made requires authentication.'); });
         if (original.payload.appCredId) throw new Forbidden('Application credential tokens cannot be used to obtain other tokens.');
+        // A delegated token must not mint others (Keystone: no elevation of privilege through rescoping).
+        if (original.payload.trustId) throw new Forbidden('Using trust-scoped token to create another token. Create a new trust-scoped token instead.');
         fromToken = original.payload;
         expiresAt = fromToken.expiresAt;
         user = (await db.selectFrom('users').selectAll().where('id', '=', fromToken.userId).executeTakeFirst())!;
-        scope = await resolveScope(user, scopeRequest);
-        if (!scopeRequest && fromToken.scope.kind !== 'unscoped') scope = fromToken.scope;
+        if (!trustRequest) {
+          scope = await resolveScope(user, scopeRequest);
+          if (!scopeRequest && fromToken.scope.kind !== 'unscoped') scope = fromToken.scope;
+        }
       } else {
         throw new Unauthorized(`Attempted to authenticate with an unsupported method: ${methods.join(', ')}.`);
+      }
+      if (trustRequest) {
+        trust = await trustFor(user, scopeRequest as ScopeRequest, trustRequest.id);
+        scope = { kind: 'project', id: trust.project_id! };
+        if (trust.expires_at) expiresAt = Math.min(expiresAt, Date.parse(trust.expires_at));
       }
       const own = auditId();
       const payload: TokenPayload = {
         userId: user.id, methods: [...new Set(methods)], scope, issuedAt: Date.now(), expiresAt,
         auditIds: fromToken ? [own, fromToken.auditIds[1] ?? fromToken.auditIds[0]] : [own],
-        ...(appCredId ? { appCredId } : {}),
+        ...(appCredId ? { appCredId } : {}), ...(trust ? { trustId: trust.id } : {}),
       };
       let validated: ValidatedToken;
       try {
         validated = await derive(payload);
       } catch (err) {
         if (!(err instanceof NotFound)) throw err;
+        if (trust) throw new Unauthorized(`Trust ${trust.id} grants nothing now: the trustor no longer holds any of its roles on project ${trust.project_id}, or the trustor, trustee or project is disabled.`);
         if (scope.kind === 'project') throw new Unauthorized(`User ${user.id} has no access to project ${scope.id}`);
         if (scope.kind === 'domain') throw new Unauthorized(`User ${user.id} has no access to domain ${scope.id}`);
         if (scope.kind === 'system') throw new Unauthorized(`User ${user.id} has no access to the system`);
         throw new Unauthorized('The request you have made requires authentication.');
       }
+      // A use is taken only once the token is known to be valid, as Keystone does; the conditional update is what
+      // keeps concurrent requests from overspending.
+      if (trust && !(await consumeTrustUse(db, trust))) throw new Unauthorized(`Trust ${trust.id} has no remaining uses.`);
       return { token: encryptToken(deps.keys(), payload), validated };
     },
     validate,

@@ -24,7 +24,7 @@ export const userCreate = {
   type: 'object', required: ['name'],
   properties: { name: nameSchema, domain_id: idSchema, enabled, password, default_project_id: { type: ['string', 'null'], maxLength: 64 }, description, email: { type: ['string', 'null'], maxLength: 255 }, options: { type: 'object' } },
 };
-export const userUpdate = { type: 'object', properties: { name: nameSchema, domain_id: idSchema, enabled, password, default_project_id: { type: ['string', 'null'], maxLength: 64 }, description, email: { type: ['string', 'null'], maxLength: 255 }, options: { type: 'object' } } };
+export const userUpdate = { type: 'object', minProperties: 1, properties: { name: nameSchema, domain_id: idSchema, enabled, password, default_project_id: { type: ['string', 'null'], maxLength: 64 }, description, email: { type: ['string', 'null'], maxLength: 255 }, options: { type: 'object' } } };
 export const passwordChange = envelope('user', {
   type: 'object', required: ['password', 'original_password'], additionalProperties: false,
   properties: { password: { type: 'string', minLength: 1, maxLength: 4096 }, original_password: { type: 'string', maxLength: 4096 } },
