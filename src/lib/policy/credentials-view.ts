@@ -17,6 +17,8 @@ export type CredentialsView = {
   /** Roles of the X-Service-Token's user, empty without one. */
   service_roles: string[];
   trust_id?: string;
+  /** 'project', 'domain', 'system' or 'unscoped': lets a rule tell a domain-scoped admin from a cloud admin. */
+  scope_type: Scope['kind'];
 };
 
 /** Maps Credentials to the view; anything the token does not carry is left undefined, so checks on it fail. */
@@ -34,6 +36,7 @@ export function credentialsView(c: Credentials): CredentialsView {
     is_admin_project: c.isAdminProject === true,
     service_roles: c.service ? [...c.service.roles] : [],
     trust_id: c.trustId,
+    scope_type: scope.kind,
   };
 }
 

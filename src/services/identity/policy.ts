@@ -3,7 +3,9 @@
 import { baseRules } from '#lib/policy/index.ts';
 import type { PolicyRule } from '#lib/policy/index.ts';
 
-const ADMIN = 'rule:admin_required';
+// A cloud admin holds admin on the system or (as OpenStack has always allowed) on a project; an admin on a
+// domain-scoped token manages only that domain.
+const ADMIN = 'rule:cloud_admin';
 const SYSTEM_READER = 'rule:system_reader';
 const ADMIN_OR_READER = `${ADMIN} or ${SYSTEM_READER}`;
 /** Domain-scoped readers and admins act on their own domain's resources. */
@@ -17,6 +19,7 @@ const r = (name: string, check: string, description: string): PolicyRule => ({ n
 
 export const identityPolicy: PolicyRule[] = [
   ...baseRules,
+  r('cloud_admin', 'role:admin and (system_scope:all or scope_type:project)', 'Manages the whole cloud: admin with system or project scope.'),
   r('identity:validate_token', `${ADMIN_OR_READER} or rule:service_role or user_id:%(token.user_id)s`, 'Validate or check a token.'),
   r('identity:revoke_token', `${ADMIN} or rule:service_role or user_id:%(token.user_id)s`, 'Revoke a token.'),
 

@@ -32,7 +32,7 @@ export function registerAuthTokens(app: FastifyInstance, deps: IdentityApiDeps):
     const token = req.headers['x-subject-token'];
     if (typeof token !== 'string' || token === '') throw new NotFound('Could not find token: X-Subject-Token header is missing.');
     const v = await deps.tokens.validate(token);
-    authorize(deps, req, 'identity:validate_token', { token: { user_id: v.payload.userId } });
+    authorize(deps, req, 'identity:validate_token', { token: { user_id: v.credentials.userId } });
     return v;
   }
 
@@ -46,7 +46,7 @@ export function registerAuthTokens(app: FastifyInstance, deps: IdentityApiDeps):
   });
   app.delete('/v3/auth/tokens', async (req, reply) => {
     const v = await subject(req);
-    authorize(deps, req, 'identity:revoke_token', { token: { user_id: v.payload.userId } });
+    authorize(deps, req, 'identity:revoke_token', { token: { user_id: v.credentials.userId } });
     await deps.tokens.revoke(req.headers['x-subject-token'] as string);
     return reply.code(204).send();
   });

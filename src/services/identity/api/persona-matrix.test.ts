@@ -1,6 +1,6 @@
 // Who may do what: each persona against a table of identity routes, allowed (2xx) or denied (403/404), as Keystone's
-// default policy decides. As in Keystone, the admin role is cloud-wide whatever the token's scope, so a project or
-// domain admin is allowed what the system admin is; a denied write must leave the data as it was.
+// default policy decides. An admin on a project-scoped token is a cloud admin (as OpenStack has always allowed); an
+// admin on a domain-scoped token manages only that domain. A denied write must leave the data as it was.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startIdentity, unique } from './test-identity.ts';
@@ -25,19 +25,20 @@ const Y = true, N = false;
 //                                          system  P1     P1      P1      P2      D2
 //                                          admin   admin  member  reader  member  admin
 const MATRIX: [string, boolean[]][] = [
-  ['get project P1',                       [Y,      Y,     Y,      Y,      N,      Y]],
-  ['list projects',                        [Y,      Y,     N,      N,      N,      Y]],
-  ['update project P1',                    [Y,      Y,     N,      N,      N,      Y]],
-  ['list users',                           [Y,      Y,     N,      N,      N,      Y]],
+  ['get project P1',                       [Y,      Y,     Y,      Y,      N,      N]],
+  ['list projects',                        [Y,      Y,     N,      N,      N,      N]],
+  ['list projects of D2',                  [Y,      Y,     N,      N,      N,      Y]],
+  ['update project P1',                    [Y,      Y,     N,      N,      N,      N]],
+  ['list users',                           [Y,      Y,     N,      N,      N,      N]],
   ['create user',                          [Y,      Y,     N,      N,      N,      Y]],
-  ['grant a role on P1',                   [Y,      Y,     N,      N,      N,      Y]],
-  ['list role assignments',                [Y,      Y,     N,      N,      N,      Y]],
-  ['create domain',                        [Y,      Y,     N,      N,      N,      Y]],
-  ['list endpoints',                       [Y,      Y,     N,      N,      N,      Y]],
+  ['grant a role on P1',                   [Y,      Y,     N,      N,      N,      N]],
+  ['list role assignments',                [Y,      Y,     N,      N,      N,      N]],
+  ['create domain',                        [Y,      Y,     N,      N,      N,      N]],
+  ['list endpoints',                       [Y,      Y,     N,      N,      N,      N]],
   // An application credential needs a project-scoped token, so system and domain tokens cannot make one.
   ['create app cred for self',             [N,      Y,     Y,      Y,      Y,      N]],
   ['create app cred for another user',     [N,      N,     N,      N,      N,      N]],
-  ['delete project P1',                    [Y,      Y,     N,      N,      N,      Y]],
+  ['delete project P1',                    [Y,      Y,     N,      N,      N,      N]],
 ];
 
 describe('identity API: persona × route matrix', () => {
@@ -50,6 +51,7 @@ describe('identity API: persona × route matrix', () => {
   const ROUTES: Route[] = [
     { name: 'get project P1', method: 'GET', path: (w) => `/v3/projects/${w.p1}` },
     { name: 'list projects', method: 'GET', path: () => '/v3/projects' },
+    { name: 'list projects of D2', method: 'GET', path: (w) => `/v3/projects?domain_id=${w.d2}` },
     {
       name: 'update project P1', method: 'PATCH', path: (w) => `/v3/projects/${w.p1}`, body: () => ({ project: { description: 'updated' } }),
       verify: async (w, allowed) => assert.equal((await admin('GET', `/v3/projects/${w.p1}`)).body.project.description, allowed ? 'updated' : ''),
