@@ -11,11 +11,19 @@ interface AuthBody {
   auth: { identity: AuthIdentity; scope?: Record<string, unknown> | 'unscoped' };
 }
 
-function tokenView(v: ValidatedToken, req: FastifyRequest): Record<string, unknown> {
-  const query = req.query as Record<string, unknown>;
-  if (query.nocatalog === undefined || !('catalog' in v.body)) return { token: v.body };
-  const { catalog: _catalog, ...rest } = v.body;
-  return { token: rest };
+// Validation answers the same document for a token until Identity's data changes (the provider then derives a new
+// ValidatedToken), so its JSON text is kept with it rather than serialised on every GET.
+const rendered = new WeakMap<ValidatedToken, { full?: string; nocatalog?: string }>();
+
+function tokenJson(v: ValidatedToken, req: FastifyRequest): string {
+  const nocatalog = (req.query as Record<string, unknown>).nocatalog !== undefined;
+  const texts = rendered.get(v) ?? {};
+  rendered.set(v, texts);
+  if (nocatalog) {
+    const { catalog: _catalog, ...rest } = v.body;
+    return (texts.nocatalog ??= JSON.stringify({ token: rest }));
+  }
+  return (texts.full ??= JSON.stringify({ token: v.body }));
 }
 
 export function registerAuthTokens(app: FastifyInstance, deps: IdentityApiDeps): void {
@@ -25,7 +33,7 @@ export function registerAuthTokens(app: FastifyInstance, deps: IdentityApiDeps):
     const missing = auth.identity.methods.find((m) => !(m in auth.identity));
     if (missing) throw new BadRequest(`Expecting to find ${missing} in identity. The server could not comply with the request since it is either malformed or otherwise incorrect.`);
     const { token, validated } = await deps.tokens.issue(auth.identity, auth.scope as never);
-    return reply.code(201).header('x-subject-token', token).send(tokenView(validated, req));
+    return reply.code(201).header('x-subject-token', token).type('application/json').send(tokenJson(validated, req));
   });
 
   async function subject(req: FastifyRequest): Promise<ValidatedToken> {
@@ -38,7 +46,7 @@ export function registerAuthTokens(app: FastifyInstance, deps: IdentityApiDeps):
 
   app.get('/v3/auth/tokens', { exposeHeadRoute: false }, async (req, reply) => {
     const v = await subject(req);
-    return reply.header('x-subject-token', req.headers['x-subject-token']).send(tokenView(v, req));
+    return reply.header('x-subject-token', req.headers['x-subject-token']).type('application/json').send(tokenJson(v, req));
   });
   app.head('/v3/auth/tokens', async (req, reply) => {
     await subject(req);

@@ -1,0 +1,39 @@
+// `npm run bench -- <area>`: one entry point for every benchmark area, so each area is run and reported the same way.
+
+/** Each area is a module exporting `main(args)`; loaded lazily so one area's imports never slow another. */
+const AREAS: Record<string, { help: string; load: () => Promise<{ main(args: string[]): Promise<void> }> }> = {
+  identity: {
+    help: 'token issue (two hash costs), token validation, project list, version document, and the node:http floor',
+    load: () => import('./identity.ts'),
+  },
+};
+
+function usage(): string {
+  return [
+    'usage: npm run bench -- <area> [options]',
+    '',
+    'areas:',
+    ...Object.entries(AREAS).map(([name, a]) => `  ${name.padEnd(10)} ${a.help}`),
+    '',
+    'environment: BENCH_SECONDS (default 10), BENCH_RUNS (default 3), BENCH_WARMUP_SECONDS (default 2),',
+    '             BENCH_RESULTS_DIR (default data/bench), BENCH_PROFILE=1 (also CPU-profile the validation path)',
+    '',
+  ].join('\n');
+}
+
+const [area, ...rest] = process.argv.slice(2);
+if (area === undefined || area === '-h' || area === '--help') {
+  process.stdout.write(usage());
+  process.exit(area === undefined ? 2 : 0);
+}
+const entry = AREAS[area];
+if (!entry) {
+  process.stderr.write(`bench: unknown area "${area}"\n\n${usage()}`);
+  process.exit(2);
+}
+try {
+  await (await entry.load()).main(rest);
+} catch (err) {
+  process.stderr.write(`bench ${area}: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+}
