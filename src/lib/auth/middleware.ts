@@ -5,7 +5,8 @@ import { Unauthorized } from '../errors.ts';
 
 /** Validates a token; resolves its credentials or rejects when the token is not valid. */
 export interface TokenValidator {
-  validate(token: string): Promise<Credentials>;
+  /** `globalRequestId` lets a remote validator pass the user action's id on to Identity. */
+  validate(token: string, globalRequestId?: string): Promise<Credentials>;
 }
 
 export interface AuthMiddlewareOptions {
@@ -29,11 +30,11 @@ export function installAuth(app: FastifyInstance, opts: AuthMiddlewareOptions): 
   const maxEntries = opts.maxEntries ?? 20_000;
   const cache = new Map<string, { creds: Credentials; until: number }>();
 
-  async function check(token: string): Promise<Credentials> {
+  async function check(token: string, globalRequestId: string): Promise<Credentials> {
     const now = Date.now();
     const hit = cache.get(token);
     if (hit && hit.until > now) return hit.creds;
-    const creds = await opts.validator.validate(token).catch(() => { throw new Unauthorized(); });
+    const creds = await opts.validator.validate(token, globalRequestId).catch(() => { throw new Unauthorized(); });
     if (cacheMs > 0) {
       if (cache.size >= maxEntries) cache.clear();
       cache.set(token, { creds, until: Math.min(now + cacheMs, Date.parse(creds.expiresAt)) });
@@ -45,10 +46,10 @@ export function installAuth(app: FastifyInstance, opts: AuthMiddlewareOptions): 
     if (req.routeOptions.config?.public) return;
     const token = req.headers['x-auth-token'];
     if (typeof token !== 'string' || token === '') throw new Unauthorized();
-    let creds = await check(token);
+    let creds = await check(token, req.ctx.globalRequestId);
     const serviceToken = req.headers['x-service-token'];
     if (typeof serviceToken === 'string' && serviceToken !== '') {
-      const svc = await check(serviceToken);
+      const svc = await check(serviceToken, req.ctx.globalRequestId);
       if (svc.roles.includes('service') || svc.roles.includes('admin')) creds = { ...creds, service: { userId: svc.userId, roles: svc.roles } };
     }
     req.ctx.credentials = creds;

@@ -15,7 +15,7 @@ export interface PasswordAuth {
 export interface IdentityClient {
   issueToken(auth: PasswordAuth): Promise<{ token: string; document: TokenDocument }>;
   /** Validates `subject` with the caller's token; rejects with a RemoteError (404) when it is not valid. */
-  validateToken(subject: string, callerToken: string): Promise<TokenDocument>;
+  validateToken(subject: string, callerToken: string, globalRequestId?: string): Promise<TokenDocument>;
   /** Revocation events recorded at or after `since` (GET /v3/OS-REVOKE/events). */
   revocationEvents(since: Date, callerToken: string): Promise<{ revoked_at: string }[]>;
 }
@@ -48,8 +48,10 @@ export function createIdentityClient(opts: { authUrl: string; timeoutMs?: number
       });
       return { token: res.headers.get('x-subject-token') ?? '', document: (body as { token: TokenDocument }).token };
     },
-    async validateToken(subject, callerToken) {
-      const { body } = await request('GET', '/auth/tokens?nocatalog', { headers: { 'x-auth-token': callerToken, 'x-subject-token': subject } });
+    async validateToken(subject, callerToken, globalRequestId) {
+      const headers: Record<string, string> = { 'x-auth-token': callerToken, 'x-subject-token': subject };
+      if (globalRequestId) headers['x-openstack-request-id'] = globalRequestId;
+      const { body } = await request('GET', '/auth/tokens?nocatalog', { headers });
       return (body as { token: TokenDocument }).token;
     },
     async revocationEvents(since, callerToken) {
@@ -114,5 +116,5 @@ export function credentialsFromDocument(doc: TokenDocument): Credentials {
 
 /** The auth middleware's validator for services other than Identity: validate with our own service token. */
 export function createRemoteTokenValidator(client: IdentityClient, session: { token(): Promise<string> }): TokenValidator {
-  return { validate: async (token) => credentialsFromDocument(await client.validateToken(token, await session.token())) };
+  return { validate: async (token, globalRequestId) => credentialsFromDocument(await client.validateToken(token, await session.token(), globalRequestId)) };
 }
