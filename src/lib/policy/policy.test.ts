@@ -248,6 +248,7 @@ test('the credentials view exposes the token in oslo.policy\'s field names', () 
   assert.deepEqual(credentialsView(creds({ trustId: 't1', service: { userId: 's', roles: ['service'] } })), {
     user_id: 'u1', user_domain_id: 'd1', project_id: 'p1', project_domain_id: 'd1', domain_id: undefined,
     system_scope: undefined, roles: ['member', 'reader'], is_admin_project: false, service_roles: ['service'], trust_id: 't1',
+    scope_type: 'project',
   });
   const domain = credentialsView(creds({ scope: { kind: 'domain', domainId: 'd9' } }));
   assert.equal(domain.domain_id, 'd9');
