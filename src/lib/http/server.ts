@@ -76,7 +76,8 @@ export function createHttpService(opts: HttpServiceOptions): FastifyInstance {
     req.ctx = { requestId, globalRequestId, log: req.log as unknown as Logger };
     for (const h of idHeaders) reply.header(h, requestId);
   });
-  app.addHook('onResponse', async (req, reply) => {
+  // One line per request at info level; when that level is off the hook is not installed at all (it is on the hot path).
+  if (opts.log.isLevelEnabled('info')) app.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, globalRequestId: req.ctx?.globalRequestId }, 'request');
   });
 
