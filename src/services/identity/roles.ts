@@ -17,6 +17,7 @@ import { createTokenProvider } from './provider/token-provider.ts';
 import type { TokenProvider } from './provider/token-provider.ts';
 import { keystoneErrorRenderer } from './api/render-error.ts';
 import { registerIdentityRoutes } from './api/routes.ts';
+import { installListLimit } from './api/list-limit.ts';
 import { identityPolicy } from './policy.ts';
 import type { IdentityOptions } from './config.ts';
 import { bootstrapIdentity } from './bootstrap.ts';
@@ -82,6 +83,7 @@ export async function createIdentityService(deps: IdentityServiceDeps): Promise<
     });
     // Identity validates its own callers' tokens in process: the same provider that serves GET /v3/auth/tokens.
     installAuth(app, { validator: { validate: async (token) => (await tokens.validate(token)).credentials } });
+    installListLimit(app, deps.options.list_limit);
     registerIdentityRoutes(app, { db: database.db, tokens, state, revocations, policy, hashCost, credentialKeys: () => credentialRing, log: deps.log });
 
     return {

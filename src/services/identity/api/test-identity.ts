@@ -51,10 +51,10 @@ export interface TestIdentity {
   close(): Promise<void>;
 }
 
-export async function startIdentity(): Promise<TestIdentity> {
+export async function startIdentity(options: Record<string, unknown> = {}): Promise<TestIdentity> {
   const dir = mkdtempSync(join(tmpdir(), 'identity-api-'));
   const deps = {
-    options: resolveOptions('identity', identityOptions, { password_hash_log2n: 10 }, {}),
+    options: resolveOptions('identity', identityOptions, { password_hash_log2n: 10, ...options }, {}),
     databaseUrl: `sqlite://${dir}/identity.sqlite`, keysDir: join(dir, 'keys'), log: silentLogger(),
     publicUrl: 'http://127.0.0.1',
     bootstrap: { adminPassword: 'secret', region: 'RegionOne', serviceUsers: ['nova'], catalog: [{ type: 'identity', name: 'keystone', url: 'http://127.0.0.1/v3' }] },
