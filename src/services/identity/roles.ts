@@ -72,7 +72,7 @@ export async function createIdentityService(deps: IdentityServiceDeps): Promise<
 
     const state = createIdentityState(database.db);
     const revocations = createRevocationList(database.db, { refreshMs: deps.options.revocation_refresh_ms, maxTokenLifeMs: deps.options.token_expiration * 1000 });
-    const tokens = createTokenProvider({ db: database.db, keys: () => ring, state, revocations, tokenLifetimeSeconds: deps.options.token_expiration });
+    const tokens = createTokenProvider({ db: database.db, keys: () => ring, state, revocations, tokenLifetimeSeconds: deps.options.token_expiration, hashCost });
     const policy = createPolicyEnforcer({ rules: identityPolicy, overrides: deps.options.policy_file ? loadPolicyFile(deps.options.policy_file) : undefined });
 
     const app = createHttpService({ name: 'identity', log: deps.log, renderError: keystoneErrorRenderer(() => deps.publicUrl) });

@@ -278,6 +278,14 @@ describe('identity API: bad input', () => {
     assert.equal(replies.some((r) => r.headers.get('x-subject-token')), false);
   });
 
+  it('a malformed auth scope is a 400 that names what is wrong in it', async () => {
+    const identity = { methods: ['password'], password: { user: { id: t.adminUserId, password: 'secret' } } };
+    const tokens = (scope: unknown) => t.call('POST', '/v3/auth/tokens', { body: { auth: { identity, scope } } });
+    assertError(await tokens({ bogus: {} }), 400, /'bogus' was unexpected/);
+    assertError(await tokens('everything'), 400, /scope/);
+    assertError(await tokens({ system: { all: 'yes' } }), 400, /boolean/);
+  });
+
   it('a non-JSON content type on POST is a 415 and creates nothing', async () => {
     await unchanged(async () => {
       for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml']) {

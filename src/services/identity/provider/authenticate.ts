@@ -40,10 +40,13 @@ export async function assertUserActive(db: IdentityDb, user: UserRow): Promise<v
   if (!domain || !asBool(domain.enabled)) throw unauthorized();
 }
 
-export async function authenticatePassword(db: IdentityDb, body: NonNullable<AuthIdentity['password']>): Promise<UserRow> {
+/**
+ * Checks a password. `decoyHash` is checked when the user does not exist, so the time taken does not reveal which
+ * user names exist; it must have the configured hash cost.
+ */
+export async function authenticatePassword(db: IdentityDb, body: NonNullable<AuthIdentity['password']>, decoyHash: string): Promise<UserRow> {
   const user = await findUser(db, body.user);
-  // Hash even when the user does not exist, so timing does not reveal which user names exist.
-  const ok = await verifySecret(body.user.password, user?.password_hash ?? '$scrypt$ln=15,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+  const ok = await verifySecret(body.user.password, user?.password_hash ?? decoyHash);
   if (!user || !ok) throw unauthorized();
   await assertUserActive(db, user);
   if (user.password_expires_at && Date.parse(user.password_expires_at) <= Date.now()) {

@@ -1,5 +1,7 @@
 // Issues and validates tokens: authenticate, resolve the scope and its roles, encrypt; validation re-derives and caches.
 import { randomBytes } from 'node:crypto';
+import { hashSecret } from '../domain/password-hash.ts';
+import type { HashCost } from '../domain/password-hash.ts';
 import type { AppCredRow, DomainRow, IdentityDb, TrustRow, UserRow } from '../db/tables.ts';
 import { asBool } from '../db/crud.ts';
 import { encryptToken, decryptToken } from '../domain/token-format.ts';
@@ -44,12 +46,15 @@ export interface TokenProviderDeps {
   state: IdentityState;
   revocations: RevocationList;
   tokenLifetimeSeconds: number;
+  /** Cost of new password hashes; the decoy checked for unknown users is made with it. */
+  hashCost: HashCost;
 }
 
 const invalid = (): NotFound => new NotFound('Could not recognize Fernet token');
 const auditId = (): string => randomBytes(16).toString('base64url').slice(0, 22);
 
 export function createTokenProvider(deps: TokenProviderDeps): TokenProvider {
+  const decoyHash = hashSecret(randomBytes(16).toString('hex'), deps.hashCost);
   const { db, state, revocations } = deps;
   const cache = new Map<string, { v: ValidatedToken; generation: number }>();
 
@@ -207,7 +212,7 @@ export function createTokenProvider(deps: TokenProviderDeps): TokenProvider {
         scope = { kind: 'project', id: r.appCred.project_id };
       } else if (methods.includes('password')) {
         if (!identity.password) throw new Unauthorized('Expecting to find password in identity.');
-        user = await authenticatePassword(db, identity.password);
+        user = await authenticatePassword(db, identity.password, await decoyHash);
         if (!trustRequest) scope = await resolveScope(user, scopeRequest);
       } else if (methods.includes('token')) {
         if (!identity.token) throw new Unauthorized('Expecting to find token in identity.');

@@ -30,20 +30,22 @@ export const authRequestSchema = {
             },
           },
         },
+        // The string form is only 'unscoped'; otherwise an object. if/then/else (not anyOf) so a bad object is
+        // reported by what is wrong inside it, not as "must be string".
         scope: {
-          anyOf: [
-            { type: 'string', enum: ['unscoped'] },
-            {
-              type: 'object',
-              properties: {
-                project: { type: 'object', properties: { id: name, name, domain: domainRef }, anyOf: [{ required: ['id'] }, { required: ['name', 'domain'] }] },
-                domain: domainRef,
-                system: { type: 'object', properties: { all: { type: 'boolean' } }, required: ['all'] },
-                'OS-TRUST:trust': { type: 'object', required: ['id'], properties: { id: name } },
-              },
-              additionalProperties: false,
+          type: ['string', 'object'],
+          if: { type: 'string' },
+          then: { enum: ['unscoped'] },
+          else: {
+            type: 'object',
+            properties: {
+              project: { type: 'object', properties: { id: name, name, domain: domainRef }, anyOf: [{ required: ['id'] }, { required: ['name', 'domain'] }] },
+              domain: domainRef,
+              system: { type: 'object', properties: { all: { type: 'boolean' } }, required: ['all'] },
+              'OS-TRUST:trust': { type: 'object', required: ['id'], properties: { id: name } },
             },
-          ],
+            additionalProperties: false,
+          },
         },
       },
     },
