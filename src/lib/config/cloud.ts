@@ -5,6 +5,7 @@ export const cloudOptions = {
   bind_host: { type: 'string', default: '127.0.0.1', help: 'Address every API listens on.' },
   public_host: { type: 'string', default: '127.0.0.1', help: 'Host name or address put into catalog URLs and clouds.yaml.' },
   region: { type: 'string', default: 'RegionOne', help: 'Region of this cloud\'s endpoints.' },
+  auth_url: { type: 'string', default: '', help: 'Identity v3 URL the roles of this host authenticate with; empty means this host\'s own Identity (http://<public_host>:<identity port>/v3).' },
   database_url: {
     type: 'string', default: '',
     help: 'Database URL template with {service}, e.g. postgresql://127.0.0.1/stratus_{service}; empty means SQLite files under the data directory.',

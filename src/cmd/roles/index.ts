@@ -1,0 +1,10 @@
+// The roles this build implements, in start order: Identity first, since every other role authenticates with it.
+import type { RoleSpec } from './role-spec.ts';
+import { identityRole } from './identity.ts';
+
+export const ROLE_SPECS = {
+  identity: identityRole,
+} as const satisfies Record<string, RoleSpec>;
+
+export type RoleName = keyof typeof ROLE_SPECS;
+export const ROLES = Object.keys(ROLE_SPECS) as RoleName[];
