@@ -10,6 +10,9 @@ import { parse, stringify } from 'yaml';
 import { requireServers } from '#lib/test-servers.ts';
 
 export const OPENSTACK_CLI = '/usr/bin/openstack';
+
+/** Config sections of the services that listen on a port; each gets STRATUS_<SECTION>_PORT. */
+const SERVICE_SECTIONS = ['identity', 'compute', 'placement', 'image', 'network', 'block_storage', 'object_storage', 'orchestration', 'telemetry', 'dashboard'];
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -63,8 +66,8 @@ export interface AppCredCloud {
 export interface StartOptions {
   /** Reuse a data directory (a restart); a fresh temp directory otherwise. */
   dataDir?: string;
-  /** Reuse a port (a restart keeps URLs in tokens' catalogs and clouds.yaml valid); a free port otherwise. */
-  port?: number;
+  /** Reuse the ports (a restart keeps URLs in tokens' catalogs and clouds.yaml valid); free ports otherwise. */
+  ports?: Record<string, number>;
   /** The admin password passed as STRATUS_ADMIN_PASSWORD; a random one otherwise. */
   adminPassword?: string;
   /** STRATUS_LOG_LEVEL; default `warn`. */
@@ -73,7 +76,10 @@ export interface StartOptions {
 
 export interface RunningCloud {
   readonly dataDir: string;
+  /** Identity's port. */
   readonly port: number;
+  /** Every service's port, by config section name. */
+  readonly ports: Record<string, number>;
   readonly authUrl: string;
   readonly adminPassword: string;
   /** The clouds.yaml that `stratus up` wrote; the CLI reads it through OS_CLIENT_CONFIG_FILE. */
@@ -137,12 +143,17 @@ function waitForReady(child: ChildProcess, logFile: string): Promise<void> {
 /** Starts `stratus up` and resolves once it printed its ready line and wrote clouds.yaml. Kills the child if it fails to start. */
 export async function startCloud(opts: StartOptions = {}): Promise<RunningCloud> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'stratus-compat-'));
-  const port = opts.port ?? await freePort();
+  // Every service gets a free port of its own, so suites can run their clouds side by side. Sections a build does
+  // not have are ignored by the options resolver.
+  const ports: Record<string, number> = { ...opts.ports };
+  for (const section of SERVICE_SECTIONS) ports[section] ??= await freePort();
+  const port = ports.identity;
   const adminPassword = opts.adminPassword ?? randomBytes(18).toString('base64url');
   const cloudsYaml = join(dataDir, 'clouds.yaml');
   const logFile = join(dataDir, 'logs', 'stratus.log');
   const env: NodeJS.ProcessEnv = {
-    ...process.env, STRATUS_DATA_DIR: dataDir, STRATUS_IDENTITY_PORT: String(port),
+    ...process.env, STRATUS_DATA_DIR: dataDir,
+    ...Object.fromEntries(Object.entries(ports).map(([section, p]) => [`STRATUS_${section.toUpperCase()}_PORT`, String(p)])),
     STRATUS_ADMIN_PASSWORD: adminPassword, STRATUS_LOG_LEVEL: opts.logLevel ?? 'warn',
     // Every CLI call authenticates: the cheapest scrypt cost the option allows keeps CPU for the CLI itself.
     STRATUS_IDENTITY_PASSWORD_HASH_LOG2N: '10',
@@ -183,7 +194,7 @@ export async function startCloud(opts: StartOptions = {}): Promise<RunningCloud>
 
   let stopping: Promise<void> | undefined;
   return {
-    dataDir, port, adminPassword, cloudsYaml, logFile,
+    dataDir, port, ports, adminPassword, cloudsYaml, logFile,
     authUrl: `http://127.0.0.1:${port}/v3`,
     openstack: run,
     async openstackJson<T>(args: string[], o?: CliOptions): Promise<T> {

@@ -345,7 +345,7 @@ describe('identity through the openstack CLI', { skip }, () => {
     const [project, token] = await Promise.all([json(['project', 'create', name]), issueToken('token before restart')]);
     await cloud.stop();
     // The second run logs at debug level, so the secrets check below also covers the most talkative logs.
-    cloud = await startCloud({ dataDir: cloud.dataDir, port: cloud.port, adminPassword: cloud.adminPassword, logLevel: 'debug' });
+    cloud = await startCloud({ dataDir: cloud.dataDir, ports: cloud.ports, adminPassword: cloud.adminPassword, logLevel: 'debug' });
     const byToken = withToken(token);
     const [shown, exchanged] = await Promise.all([
       json(['project', 'show', name]),
