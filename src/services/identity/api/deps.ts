@@ -7,7 +7,7 @@ import type { IdentityState } from '../provider/identity-state.ts';
 import type { RevocationList } from '../provider/revocation-list.ts';
 import type { HashCost } from '../domain/password-hash.ts';
 import type { KeyRing } from '../domain/key-repository.ts';
-import { Unauthorized } from '#lib/errors.ts';
+import { BadRequest, Unauthorized } from '#lib/errors.ts';
 import type { Credentials } from '#lib/context.ts';
 
 export interface PolicyEnforcer {
@@ -47,4 +47,17 @@ export function selfLink(req: FastifyRequest, path: string): { self: string } {
 
 export function collectionLinks(req: FastifyRequest): { self: string; previous: null; next: null } {
   return { self: `${baseUrl(req)}${req.url}`, previous: null, next: null };
+}
+
+/** The domain a new user, group or project lands in when the request names none: the caller's, as Keystone does. */
+export function callerDomainId(req: FastifyRequest): string {
+  const s = req.ctx.credentials?.scope;
+  return s?.kind === 'domain' ? s.domainId : s?.kind === 'project' ? s.projectDomainId : 'default';
+}
+
+/** A domain named in a request body must exist (400, as Keystone answers for a bad reference in a body). */
+export async function requireDomain(deps: IdentityApiDeps, domainId: string): Promise<void> {
+  if (!(await deps.db.selectFrom('domains').select('id').where('id', '=', domainId).executeTakeFirst())) {
+    throw new BadRequest(`Could not find domain: ${domainId}.`);
+  }
 }

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequest, NotFound } from '#lib/errors.ts';
 import type { IdentityApiDeps } from './deps.ts';
-import { authorize, collectionLinks } from './deps.ts';
+import { authorize, callerDomainId, collectionLinks, requireDomain } from './deps.ts';
 import { crud, newId, parseJson } from '../db/crud.ts';
 import type { GroupRow } from '../db/tables.ts';
 import { notFound } from '../domain/errors.ts';
@@ -16,16 +16,12 @@ export function registerGroups(app: FastifyInstance, deps: IdentityApiDeps): voi
   const groups = crud(deps.db, 'groups');
   const load = async (id: string) => (await groups.get(id)) ?? Promise.reject(notFound('group', id));
   const target = (g: GroupRow) => ({ target: { group: { id: g.id, domain_id: g.domain_id }, domain_id: g.domain_id } });
-  const callerDomain = (req: FastifyRequest): string => {
-    const s = req.ctx.credentials!.scope;
-    return s.kind === 'domain' ? s.domainId : s.kind === 'project' ? s.projectDomainId : 'default';
-  };
 
   app.post('/v3/groups', { schema: { body: envelope('group', groupCreate) } }, async (req, reply) => {
     const { known, extra } = splitExtra((req.body as { group: Record<string, unknown> }).group, KNOWN);
-    const domainId = (known.domain_id as string | undefined) ?? callerDomain(req);
+    const domainId = (known.domain_id as string | undefined) ?? callerDomainId(req);
     authorize(deps, req, 'identity:create_group', { target: { group: { domain_id: domainId }, domain_id: domainId } });
-    if (!(await deps.db.selectFrom('domains').select('id').where('id', '=', domainId).executeTakeFirst())) throw new BadRequest(`Could not find domain: ${domainId}.`);
+    await requireDomain(deps, domainId);
     const row: GroupRow = { id: newId(), name: known.name as string, domain_id: domainId, description: (known.description as string | null) ?? '', extra: JSON.stringify(extra) };
     await storing('group', 'name', row.name, () => groups.insert(row));
     return reply.code(201).send({ group: groupView(req, row) });

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequest, Forbidden } from '#lib/errors.ts';
 import type { IdentityApiDeps } from './deps.ts';
-import { authorize, collectionLinks } from './deps.ts';
+import { authorize, callerDomainId, collectionLinks, requireDomain } from './deps.ts';
 import { crud, newId, nowIso, parseJson } from '../db/crud.ts';
 import type { ProjectRow } from '../db/tables.ts';
 import { notFound } from '../domain/errors.ts';
@@ -35,7 +35,6 @@ export function registerProjects(app: FastifyInstance, deps: IdentityApiDeps): v
   /** The domain a new project lands in: its parent's, the one given, or the caller's. */
   async function placement(req: FastifyRequest, known: Record<string, unknown>): Promise<{ domainId: string; parentId: string | null }> {
     const parentId = (known.parent_id as string | null | undefined) ?? null;
-    const creds = req.ctx.credentials!;
     let domainId = known.domain_id as string | null | undefined;
     if (parentId) {
       const parent = await deps.db.selectFrom('projects').select(['id', 'domain_id']).where('id', '=', parentId).executeTakeFirst();
@@ -45,10 +44,8 @@ export function registerProjects(app: FastifyInstance, deps: IdentityApiDeps): v
       if (domainId && domainId !== parent!.domain_id) throw new BadRequest('Cannot create project: its domain must be the domain of its parent.');
       return { domainId: parent!.domain_id, parentId };
     }
-    domainId ??= creds.scope.kind === 'domain' ? creds.scope.domainId : creds.scope.kind === 'project' ? creds.scope.projectDomainId : 'default';
-    if (!(await deps.db.selectFrom('domains').select('id').where('id', '=', domainId).executeTakeFirst())) {
-      throw new BadRequest(`Could not find domain: ${domainId}.`);
-    }
+    domainId ??= callerDomainId(req);
+    await requireDomain(deps, domainId);
     return { domainId, parentId: null };
   }
 

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequest, Forbidden } from '#lib/errors.ts';
 import type { IdentityApiDeps } from './deps.ts';
-import { authorize, collectionLinks, selfLink } from './deps.ts';
+import { authorize, collectionLinks, requireDomain, selfLink } from './deps.ts';
 import { crud, newId, parseJson } from '../db/crud.ts';
 import type { RoleRow } from '../db/tables.ts';
 import { notFound } from '../domain/errors.ts';
@@ -21,9 +21,7 @@ export function registerRoles(app: FastifyInstance, deps: IdentityApiDeps): void
   app.post('/v3/roles', { schema: { body: envelope('role', roleCreate) } }, async (req, reply) => {
     authorize(deps, req, 'identity:create_role');
     const body = (req.body as { role: { name: string; domain_id?: string | null; description?: string | null; options?: object } }).role;
-    if (body.domain_id && !(await deps.db.selectFrom('domains').select('id').where('id', '=', body.domain_id).executeTakeFirst())) {
-      throw new BadRequest(`Could not find domain: ${body.domain_id}.`);
-    }
+    if (body.domain_id) await requireDomain(deps, body.domain_id);
     const row: RoleRow = { id: newId(), name: body.name, domain_id: body.domain_id ?? '', description: body.description ?? '', options: JSON.stringify(body.options ?? {}) };
     await storing('role', 'name', row.name, () => roles.insert(row));
     deps.state.changed();

@@ -1,8 +1,8 @@
 // /v3/users: CRUD, self-service password change, and a user's projects and groups.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { BadRequest, Unauthorized } from '#lib/errors.ts';
 import type { IdentityApiDeps } from './deps.ts';
-import { authorize, collectionLinks } from './deps.ts';
+import { authorize, callerDomainId, collectionLinks, requireDomain } from './deps.ts';
 import { crud, newId, nowIso, parseJson } from '../db/crud.ts';
 import type { UserRow } from '../db/tables.ts';
 import { notFound } from '../domain/errors.ts';
@@ -25,16 +25,12 @@ export function registerUsers(app: FastifyInstance, deps: IdentityApiDeps): void
       throw new BadRequest(`Could not find project: ${id}.`);
     }
   }
-  function callerDomain(req: FastifyRequest): string {
-    const s = req.ctx.credentials!.scope;
-    return s.kind === 'domain' ? s.domainId : s.kind === 'project' ? s.projectDomainId : 'default';
-  }
 
   app.post('/v3/users', { schema: { body: envelope('user', userCreate) } }, async (req, reply) => {
     const { known, extra } = splitExtra((req.body as { user: Record<string, unknown> }).user, KNOWN);
-    const domainId = (known.domain_id as string | undefined) ?? callerDomain(req);
+    const domainId = (known.domain_id as string | undefined) ?? callerDomainId(req);
     authorize(deps, req, 'identity:create_user', { target: { user: { domain_id: domainId }, domain_id: domainId } });
-    if (!(await deps.db.selectFrom('domains').select('id').where('id', '=', domainId).executeTakeFirst())) throw new BadRequest(`Could not find domain: ${domainId}.`);
+    await requireDomain(deps, domainId);
     await checkProject(known.default_project_id);
     const row: UserRow = {
       id: newId(), name: known.name as string, domain_id: domainId, enabled: known.enabled !== false,
