@@ -19,6 +19,9 @@ function classify(file: string): Where | undefined {
   const folder = p[3];
   if (folder === 'agent' && p[4] === 'drivers' && p.length > 6) return { layer: 'driver', service, impl: p[5] };
   if (folder === 'agent' && p[4] === 'drivers') return { layer: 'driver-contract', service };
+  // Image stores and block-storage volume drivers have the drivers' shape: a contract file beside one folder per backend.
+  if (folder === 'stores' && p.length > 5) return { layer: 'driver', service, impl: p[4] };
+  if (folder === 'stores') return { layer: 'driver-contract', service };
   const layers: Record<string, string> = {
     domain: 'domain', db: 'db', rpc: 'rpc', contract: 'contract', agent: 'agent',
     // The workflow tier: roles that validate, decide and orchestrate. Identity's token provider sits here too.
@@ -37,11 +40,13 @@ function allowed(from: Where, to: Where, toFile: string): boolean {
     case 'domain': return own && to.layer === 'domain';
     case 'db': case 'rpc': return own && (to.layer === 'domain' || to.layer === from.layer);
     case 'contract': return own && to.layer === 'contract';
-    case 'workflow': return anyContract || (own && ['domain', 'db', 'rpc', 'workflow'].includes(to.layer));
+    case 'workflow': return anyContract || (own && ['domain', 'db', 'rpc', 'workflow', 'driver-contract'].includes(to.layer));
     case 'agent': return anyContract || (own && ['domain', 'rpc', 'agent', 'driver-contract', 'driver'].includes(to.layer));
-    case 'driver-contract': return own && to.layer === 'driver-contract';
-    case 'driver': return own && (to.layer === 'driver-contract' || (to.layer === 'driver' && to.impl === from.impl));
-    case 'top': case 'test': return anyContract || own;
+    case 'driver-contract': return own && (to.layer === 'driver-contract' || to.layer === 'domain');
+    case 'driver': return own && (to.layer === 'driver-contract' || to.layer === 'domain' || (to.layer === 'driver' && to.impl === from.impl));
+    case 'top': return anyContract || own;
+    // Tests may also start another service through its roles.ts, so API tests run against a real Identity.
+    case 'test': return anyContract || own || (to.layer === 'top' && /\/(roles|config)\.ts$/.test(toFile));
     case 'cmd': return to.layer === 'cmd' || (to.layer === 'top' && /\/(roles|config)\.ts$/.test(toFile));
     default: return false;
   }

@@ -1,9 +1,13 @@
 // The roles this build implements, in start order: Identity first, since every other role authenticates with it.
 import type { RoleSpec } from './role-spec.ts';
 import { identityRole } from './identity.ts';
+import { imageRole } from './image.ts';
+import { placementRole } from './placement.ts';
 
 export const ROLE_SPECS = {
   identity: identityRole,
+  image: imageRole,
+  placement: placementRole,
 } as const satisfies Record<string, RoleSpec>;
 
 export type RoleName = keyof typeof ROLE_SPECS;

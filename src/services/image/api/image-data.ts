@@ -1,0 +1,62 @@
+// /v2/images/{id}/file: streaming upload into the store and streaming download, with Range and Content-MD5.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import { StratusError } from '#lib/errors.ts';
+import { deactivatedDownload, rangeNotSatisfiable } from '../domain/errors.ts';
+import type { ByteRange } from '../stores/store.ts';
+import { uploadImageData } from '../provider/upload.ts';
+import type { ImageApiDeps } from './deps.ts';
+import { authorize, callerOf, idParam, loadVisible } from './deps.ts';
+
+const OCTET_STREAM = 'application/octet-stream';
+
+/** One `bytes=` range of an image of `size` bytes; undefined for a header we ignore (as HTTP allows), 416 if unsatisfiable. */
+export function parseRange(header: string | undefined, size: number): ByteRange | undefined {
+  const m = header ? /^bytes=(\d*)-(\d*)$/.exec(header.trim()) : null;
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  let start: number, end: number;
+  if (m[1] === '') {
+    start = Math.max(0, size - Number(m[2]));
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start >= size || start > end) throw rangeNotSatisfiable(size);
+  return { start, end };
+}
+
+export function registerImageData(app: FastifyInstance, deps: ImageApiDeps): void {
+  // Image data is never buffered: the handler gets the request stream itself.
+  app.addContentTypeParser(OCTET_STREAM, (_req, payload, done) => done(null, payload));
+
+  app.put('/v2/images/:image_id/file', async (req: FastifyRequest, reply) => {
+    const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (contentType !== OCTET_STREAM) throw new StratusError(415, 'UnsupportedMediaType', `Image data must be sent as ${OCTET_STREAM}, not ${contentType || '(no content type)'}.`);
+    const caller = callerOf(deps, req);
+    const { image, target } = await loadVisible(deps, caller, idParam(req));
+    authorize(deps, caller, 'upload_image', target);
+    const length = req.headers['content-length'];
+    await uploadImageData(deps, image, (req.body as Readable | undefined) ?? req.raw, { contentLength: length === undefined ? undefined : Number(length) });
+    return reply.code(204).send();
+  });
+
+  app.get('/v2/images/:image_id/file', async (req, reply) => {
+    const caller = callerOf(deps, req);
+    const { image, target } = await loadVisible(deps, caller, idParam(req));
+    authorize(deps, caller, 'download_image', target);
+    if (image.status === 'deactivated' && !caller.isAdmin) throw deactivatedDownload();
+    if (!image.location || image.size === null || (image.status !== 'active' && image.status !== 'deactivated')) return reply.code(204).send();
+    const range = parseRange(req.headers.range, image.size);
+    const data = await deps.store.open(image.location, range);
+    reply.header('content-type', OCTET_STREAM);
+    if (image.checksum) reply.header('content-md5', image.checksum);
+    if (range) {
+      reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${image.size}`);
+      reply.header('content-length', range.end - range.start + 1);
+    } else {
+      reply.header('content-length', image.size);
+    }
+    return reply.send(data);
+  });
+}

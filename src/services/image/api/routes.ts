@@ -1,0 +1,18 @@
+// The Image API's route table: every resource registers its routes here, in one place.
+import type { FastifyInstance } from 'fastify';
+import type { ImageApiDeps } from './deps.ts';
+import { registerVersions } from './versions.ts';
+import { registerImages } from './images.ts';
+import { registerImagePatch } from './image-patch.ts';
+import { registerImageData } from './image-data.ts';
+import { registerMembers } from './members.ts';
+import { registerSchemasAndInfo } from './schemas-info.ts';
+
+export function registerImageRoutes(app: FastifyInstance, deps: ImageApiDeps): void {
+  registerVersions(app);
+  registerImages(app, deps);
+  registerImagePatch(app, deps);
+  registerImageData(app, deps);
+  registerMembers(app, deps);
+  registerSchemasAndInfo(app, deps);
+}

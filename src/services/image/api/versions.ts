@@ -1,0 +1,18 @@
+// Version discovery: GET / (and /v2, /versions) lists the Image API versions as Glance does, so keystoneauth finds
+// the v2 endpoint from the catalog's unversioned URL.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/** v2.7 (hidden images, multihash) is the newest whose every feature this slice has; import (2.6) lists no methods. */
+const VERSIONS = ['2.7', '2.6', '2.5', '2.4', '2.3', '2.2', '2.1', '2.0'];
+
+function versions(req: FastifyRequest) {
+  const href = `${req.protocol}://${req.headers.host ?? req.host}/v2/`;
+  return VERSIONS.map((v, i) => ({ id: `v${v}`, status: i === 0 ? 'CURRENT' : 'SUPPORTED', links: [{ rel: 'self', href }] }));
+}
+
+export function registerVersions(app: FastifyInstance): void {
+  const multiple = async (req: FastifyRequest, reply: FastifyReply) => reply.code(300).send({ versions: versions(req) });
+  app.get('/', { config: { public: true } }, multiple);
+  app.get('/v2', { config: { public: true } }, multiple);
+  app.get('/versions', { config: { public: true } }, async (req) => ({ versions: versions(req) }));
+}

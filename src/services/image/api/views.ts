@@ -1,0 +1,23 @@
+// Images and members as Glance v2 shows them: custom properties at the top level, locations never shown,
+// timestamps to the second with a Z.
+import type { Image, Member } from '../domain/image-model.ts';
+
+export const glanceTime = (iso: string): string => iso.replace(/\.\d+Z$/, 'Z');
+
+export function imageView(i: Image): Record<string, unknown> {
+  return {
+    ...i.properties,
+    name: i.name, disk_format: i.diskFormat, container_format: i.containerFormat, visibility: i.visibility, size: i.size,
+    virtual_size: i.virtualSize, status: i.status, checksum: i.checksum, protected: i.protected, min_ram: i.minRam,
+    min_disk: i.minDisk, owner: i.owner, os_hidden: i.osHidden, os_hash_algo: i.osHashAlgo, os_hash_value: i.osHashValue,
+    id: i.id, created_at: glanceTime(i.createdAt), updated_at: glanceTime(i.updatedAt), tags: i.tags,
+    self: `/v2/images/${i.id}`, file: `/v2/images/${i.id}/file`, schema: '/v2/schemas/image',
+  };
+}
+
+export function memberView(m: Member): Record<string, unknown> {
+  return {
+    member_id: m.memberId, image_id: m.imageId, status: m.status, created_at: glanceTime(m.createdAt),
+    updated_at: glanceTime(m.updatedAt), schema: '/v2/schemas/member',
+  };
+}

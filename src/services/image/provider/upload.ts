@@ -1,0 +1,126 @@
+// Receiving an image's data: stream it into the store while computing MD5, SHA-512, size and the real disk format,
+// enforce the size cap and quota as bytes arrive, and make the image active only when everything checks out.
+// On any failure the partial data is removed and the image goes back to `queued`, as Glance does.
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BadRequest, StratusError } from '#lib/errors.ts';
+import type { Logger } from '#lib/log.ts';
+import type { Image } from '../domain/image-model.ts';
+import { badTransition } from '../domain/errors.ts';
+import { createFormatInspector, formatRefusal } from '../domain/format-inspector.ts';
+import type { Inspection } from '../domain/format-inspector.ts';
+import type { ImageDb } from '../db/tables.ts';
+import { activate, getImage, storedBytes, transition } from '../db/images-repo.ts';
+import type { ImageStore } from '../stores/store.ts';
+import type { InflightTracker, QuotaLimits } from './quota.ts';
+import { sizeCapExceeded, storageQuotaExceeded, usedBytes } from './quota.ts';
+
+/** After a refusal the rest of the body is read and dropped up to this much, so the client gets the error. */
+const DRAIN_LIMIT = 16 * 1024 * 1024;
+/** Container formats holding an archive rather than a disk: their bytes are not a disk image to inspect. */
+const ARCHIVES = new Set(['ova', 'docker', 'compressed']);
+
+export interface UploadDeps {
+  db: ImageDb;
+  store: ImageStore;
+  limits: QuotaLimits;
+  inflight: InflightTracker;
+  log: Logger;
+}
+
+const now = (): string => new Date().toISOString();
+
+/**
+ * Uploads `source` as the data of `image` (which the caller found and authorized) and returns the active image.
+ * 409 unless the image is queued, 400 without disk and container formats or when the data is refused, 413 over
+ * quota or cap. Never leaves partial data behind; the image ends `active`, or back in `queued`.
+ */
+export async function uploadImageData(deps: UploadDeps, image: Image, source: Readable, opts: { contentLength?: number }): Promise<Image> {
+  if (image.status !== 'queued') throw badTransition(image.status, 'saving');
+  if (!image.diskFormat || !image.containerFormat) throw new BadRequest('Properties disk_format, container_format must be set prior to saving data.');
+  const owner = image.owner ?? '';
+  const { limits } = deps;
+  const committed = await usedBytes(deps.db, owner, deps.inflight);
+  if (opts.contentLength !== undefined) {
+    if (opts.contentLength > limits.imageSizeCap) throw sizeCapExceeded(limits.imageSizeCap);
+    if (limits.imageSizeTotal >= 0 && committed + opts.contentLength > limits.imageSizeTotal) throw storageQuotaExceeded(owner, limits.imageSizeTotal, committed);
+  }
+  if (!(await transition(deps.db, image.id, 'queued', 'saving', now()))) {
+    const current = await getImage(deps.db, image.id);
+    throw badTransition(current?.status ?? 'deleted', 'saving');
+  }
+
+  const upload = deps.inflight.start(owner);
+  const inspect = !ARCHIVES.has(image.containerFormat);
+  const inspector = createFormatInspector();
+  const md5 = createHash('md5');
+  const sha512 = createHash('sha512');
+  // Stored data is read once; uploads in flight (this one included) are added as their bytes arrive.
+  const stored = await storedBytes(deps.db, owner);
+  let stop: StratusError | undefined;
+  let dropped = 0;
+  let checkedHead = false;
+
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (stop) {
+        dropped += chunk.length;
+        return done(dropped > DRAIN_LIMIT ? stop : null);
+      }
+      upload.bytes += chunk.length;
+      if (upload.bytes > limits.imageSizeCap) stop = sizeCapExceeded(limits.imageSizeCap);
+      else if (limits.imageSizeTotal >= 0 && stored + deps.inflight.bytes(owner) > limits.imageSizeTotal) {
+        stop = storageQuotaExceeded(owner, limits.imageSizeTotal, stored + deps.inflight.bytes(owner) - upload.bytes);
+      }
+      if (inspect) {
+        inspector.write(chunk);
+        if (!checkedHead && inspector.headComplete) {
+          checkedHead = true;
+          stop ??= refusal(image.diskFormat!, inspector.finish(), true);
+        }
+      }
+      if (stop) return done();
+      md5.update(chunk);
+      sha512.update(chunk);
+      done(null, chunk);
+    },
+  });
+
+  const pending = await deps.store.begin(image.id);
+  try {
+    await pipeline(source, meter, pending.stream);
+    const inspection: Inspection | undefined = inspect ? inspector.finish() : undefined;
+    if (!stop && inspection) stop = refusal(image.diskFormat, inspection, false);
+    if (!stop && limits.imageSizeTotal >= 0) {
+      const used = await usedBytes(deps.db, owner, deps.inflight, upload);
+      if (used + upload.bytes > limits.imageSizeTotal) stop = storageQuotaExceeded(owner, limits.imageSizeTotal, used);
+    }
+    if (stop) throw stop;
+    const location = await pending.commit();
+    const active = await activate(deps.db, image.id, {
+      size: upload.bytes, virtualSize: inspection?.virtualSize ?? null, checksum: md5.digest('hex'),
+      osHashAlgo: 'sha512', osHashValue: sha512.digest('hex'), location,
+    }, now());
+    if (!active) {
+      await deps.store.delete(location);
+      throw new StratusError(410, 'Gone', `Image ${image.id} could not be found after upload. The image may have been deleted during the upload.`);
+    }
+    return (await getImage(deps.db, image.id))!;
+  } catch (err) {
+    await pending.abort().catch((e: unknown) => deps.log.error({ err: e, imageId: image.id }, 'cannot remove partial image data'));
+    await transition(deps.db, image.id, 'saving', 'queued', now());
+    if (!(err instanceof StratusError)) deps.log.warn({ imageId: image.id, err: (err as Error).message }, 'image upload failed; image back to queued');
+    throw err;
+  } finally {
+    upload.release();
+  }
+}
+
+/** The refusal for an inspection, if any; early (on the head alone) a raw verdict may still become a fixed VHD. */
+function refusal(diskFormat: string, inspection: Inspection, early: boolean): StratusError | undefined {
+  if (early && inspection.problems.length === 0 && inspection.format === 'raw' && diskFormat === 'vhd') return undefined;
+  const why = formatRefusal(diskFormat, inspection);
+  return why ? new BadRequest(why) : undefined;
+}

@@ -1,0 +1,80 @@
+// The Image service's one role: createImageApi builds the Glance v2 API on its database and file store.
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from '#lib/log.ts';
+import { openDatabase, runMigrations } from '#lib/db/index.ts';
+import { createHttpService } from '#lib/http/server.ts';
+import { createPolicyEnforcer, loadPolicyFile } from '#lib/policy/index.ts';
+import { installServiceAuth } from '#services/identity/contract/service-auth.ts';
+import type { ImageOptions } from './config.ts';
+import { imagePolicy } from './policy.ts';
+import type { ImageTables } from './db/tables.ts';
+import { imageMigrations } from './db/migrations/001-initial.ts';
+import { requeueInterruptedUploads } from './db/images-repo.ts';
+import { createFileStore } from './stores/file/file-store.ts';
+import { createInflightTracker } from './provider/quota.ts';
+import { glanceErrorRenderer } from './api/render-error.ts';
+import { registerImageRoutes } from './api/routes.ts';
+
+export { imageOptions } from './config.ts';
+export type { ImageOptions } from './config.ts';
+
+export interface ImageApiServiceDeps {
+  options: ImageOptions;
+  databaseUrl: string;
+  /** The data directory: the file store lives in <dataDir>/images unless options.store_dir says otherwise. */
+  dataDir: string;
+  /** Identity's v3 root, where callers' tokens are validated. */
+  authUrl: string;
+  /** The `glance` service user's password. */
+  servicePassword: string;
+  log: Logger;
+}
+
+export interface ImageApi {
+  app: FastifyInstance;
+  listen(host: string, port?: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens (and migrates) the database, puts images left mid-upload by a stopped process back in `queued`, removes their
+ * partial data, and builds the API. Call listen() to serve and close() to stop.
+ */
+export async function createImageApi(deps: ImageApiServiceDeps): Promise<ImageApi> {
+  const database = await openDatabase<ImageTables>({ url: deps.databaseUrl, log: deps.log });
+  try {
+    await runMigrations(database, imageMigrations);
+    const requeued = await requeueInterruptedUploads(database.db, new Date().toISOString());
+    if (requeued > 0) deps.log.warn({ images: requeued }, 'images left saving by an interrupted upload are queued again');
+    const { options } = deps;
+    const store = createFileStore({ dir: options.store_dir || join(deps.dataDir, 'images') });
+    const policy = createPolicyEnforcer({ rules: imagePolicy, overrides: options.policy_file ? loadPolicyFile(options.policy_file) : undefined });
+
+    const app = createHttpService({ name: 'image', log: deps.log, renderError: glanceErrorRenderer(() => deps.authUrl.replace(/\/v3\/?$/, '')) });
+    const auth = installServiceAuth(app, { authUrl: deps.authUrl, serviceUser: 'glance', servicePassword: deps.servicePassword, log: deps.log });
+    registerImageRoutes(app, {
+      db: database.db, store, policy, inflight: createInflightTracker(), log: deps.log,
+      settings: {
+        limitParamDefault: options.limit_param_default, apiLimitMax: options.api_limit_max, memberQuota: options.image_member_quota,
+        propertyQuota: options.image_property_quota, tagQuota: options.image_tag_quota,
+      },
+      limits: { imageCountTotal: options.image_count_total, imageSizeTotal: options.image_size_total, imageSizeCap: options.image_size_cap },
+    });
+
+    return {
+      app,
+      async listen(host, port = options.port) {
+        return app.listen({ host, port });
+      },
+      async close() {
+        auth.stop();
+        await app.close();
+        await database.close();
+      },
+    };
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+}
