@@ -6,6 +6,10 @@ const AREAS: Record<string, { help: string; load: () => Promise<{ main(args: str
     help: 'token issue (two hash costs), token validation, project list, version document, and the node:http floor',
     load: () => import('./identity.ts'),
   },
+  image: {
+    help: 'upload and download a large image (BENCH_IMAGE_MB, default 1024) through stratus up beside curl and a bare node:http server',
+    load: () => import('./image.ts'),
+  },
 };
 
 function usage(): string {
@@ -16,7 +20,8 @@ function usage(): string {
     ...Object.entries(AREAS).map(([name, a]) => `  ${name.padEnd(10)} ${a.help}`),
     '',
     'environment: BENCH_SECONDS (default 10), BENCH_RUNS (default 3), BENCH_WARMUP_SECONDS (default 2),',
-    '             BENCH_RESULTS_DIR (default data/bench), BENCH_PROFILE=1 (also CPU-profile the validation path)',
+    '             BENCH_RESULTS_DIR (default data/bench), BENCH_PROFILE=1 (also CPU-profile the validation path),',
+    '             BENCH_IMAGE_MB (default 1024, image bench size)',
     '',
   ].join('\n');
 }

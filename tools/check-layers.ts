@@ -46,7 +46,9 @@ function allowed(from: Where, to: Where, toFile: string): boolean {
     case 'driver': return own && (to.layer === 'driver-contract' || to.layer === 'domain' || (to.layer === 'driver' && to.impl === from.impl));
     case 'top': return anyContract || own;
     // Tests may also start another service through its roles.ts, so API tests run against a real Identity.
-    case 'test': return anyContract || own || (to.layer === 'top' && /\/(roles|config)\.ts$/.test(toFile));
+    // and use another service's top-level test fixtures (test-*.ts).
+    case 'test': return anyContract || own || (to.layer === 'top' && /\/(roles|config)\.ts$/.test(toFile))
+      || (to.layer === 'test' && /^src\/services\/[^/]+\/test-[^/]+\.ts$/.test(toFile));
     case 'cmd': return to.layer === 'cmd' || (to.layer === 'top' && /\/(roles|config)\.ts$/.test(toFile));
     default: return false;
   }

@@ -165,6 +165,21 @@ describe('image through the openstack CLI', { skip }, () => {
       await ok(['image', 'delete', name]);
     });
 
+    it('an image created with --import goes through stage and glance-direct import, and saves byte for byte', async () => {
+      const name = unique('import');
+      const data = randomBytes(128 * 1024 + 5);
+      await ok(['image', 'create', '--import', '--file', file(`${name}.img`, data), '--disk-format', 'raw', '--container-format', 'bare', name]);
+      const shown = await json(['image', 'show', name]);
+      assert.equal(shown.status, 'active');
+      assert.equal(shown.size, data.length);
+      assert.equal(shown.checksum, md5(data));
+      assert.equal(props(shown).os_glance_failed_import, '');
+      const saved = join(cloud.dataDir, `${name}.saved`);
+      await ok(['image', 'save', '--file', saved, name]);
+      assert.ok(readFileSync(saved).equals(data), 'downloaded bytes are the staged bytes');
+      await ok(['image', 'delete', name]);
+    });
+
     it('a qcow2 with a backing file uploaded as raw is refused with the reason, and nothing stays stored', async () => {
       const name = unique('lie');
       const path = file(`${name}.img`, Buffer.concat([qcow2Header({ backing: '/etc/shadow' }), randomBytes(8192)]));

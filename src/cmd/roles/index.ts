@@ -3,11 +3,13 @@ import type { RoleSpec } from './role-spec.ts';
 import { identityRole } from './identity.ts';
 import { imageRole } from './image.ts';
 import { placementRole } from './placement.ts';
+import { computeRole } from './compute.ts';
 
 export const ROLE_SPECS = {
   identity: identityRole,
   image: imageRole,
   placement: placementRole,
+  compute: computeRole,
 } as const satisfies Record<string, RoleSpec>;
 
 export type RoleName = keyof typeof ROLE_SPECS;

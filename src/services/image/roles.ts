@@ -1,5 +1,7 @@
 // The Image service's one role: createImageApi builds the Glance v2 API on its database and file store.
-import { join } from 'node:path';
+import { readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '#lib/log.ts';
 import { openDatabase, runMigrations } from '#lib/db/index.ts';
@@ -10,7 +12,7 @@ import type { ImageOptions } from './config.ts';
 import { imagePolicy } from './policy.ts';
 import type { ImageTables } from './db/tables.ts';
 import { imageMigrations } from './db/migrations/001-initial.ts';
-import { requeueInterruptedUploads } from './db/images-repo.ts';
+import { requeueInterruptedUploads, stagedLocations } from './db/images-repo.ts';
 import { createFileStore } from './stores/file/file-store.ts';
 import { createInflightTracker } from './provider/quota.ts';
 import { glanceErrorRenderer } from './api/render-error.ts';
@@ -46,15 +48,22 @@ export async function createImageApi(deps: ImageApiServiceDeps): Promise<ImageAp
   try {
     await runMigrations(database, imageMigrations);
     const requeued = await requeueInterruptedUploads(database.db, new Date().toISOString());
-    if (requeued > 0) deps.log.warn({ images: requeued }, 'images left saving by an interrupted upload are queued again');
+    if (requeued > 0) deps.log.warn({ images: requeued }, 'images left saving, staging or importing by a stopped process are queued (or staged) again');
     const { options } = deps;
     const store = createFileStore({ dir: options.store_dir || join(deps.dataDir, 'images') });
+    const stagingDir = resolve(deps.dataDir, 'image-staging');
+    const staging = createFileStore({ dir: stagingDir });
+    // Staged data no image holds (its stage was cut off between the rename and the database update) is removed.
+    const held = new Set(await stagedLocations(database.db));
+    for (const name of readdirSync(stagingDir)) {
+      if (name !== '.partial' && !held.has(pathToFileURL(join(stagingDir, name)).href)) rmSync(join(stagingDir, name), { force: true });
+    }
     const policy = createPolicyEnforcer({ rules: imagePolicy, overrides: options.policy_file ? loadPolicyFile(options.policy_file) : undefined });
 
     const app = createHttpService({ name: 'image', log: deps.log, renderError: glanceErrorRenderer(() => deps.authUrl.replace(/\/v3\/?$/, '')) });
     const auth = installServiceAuth(app, { authUrl: deps.authUrl, serviceUser: 'glance', servicePassword: deps.servicePassword, log: deps.log });
     registerImageRoutes(app, {
-      db: database.db, store, policy, inflight: createInflightTracker(), log: deps.log,
+      db: database.db, store, staging, policy, inflight: createInflightTracker(), log: deps.log,
       settings: {
         limitParamDefault: options.limit_param_default, apiLimitMax: options.api_limit_max, memberQuota: options.image_member_quota,
         propertyQuota: options.image_property_quota, tagQuota: options.image_tag_quota,

@@ -18,6 +18,8 @@ import type { InflightTracker, QuotaLimits } from '../provider/quota.ts';
 export interface ImageApiDeps {
   db: ImageDb;
   store: ImageStore;
+  /** Where `glance-direct` keeps staged data until its import (never served, never the image store). */
+  staging: ImageStore;
   policy: PolicyEnforcer;
   settings: ImageApiSettings;
   limits: QuotaLimits;

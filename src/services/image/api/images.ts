@@ -7,6 +7,7 @@ import type { Image, Visibility } from '../domain/image-model.ts';
 import { enforceImageLimits, notOwnerCreate, parseCreateBody, visibilityRule } from '../domain/image-input.ts';
 import { imageExists, protectedImage } from '../domain/errors.ts';
 import { canSee } from '../domain/visibility.ts';
+import { IMPORT_METHODS } from '../provider/import.ts';
 import { deleteImage, getImage, insertImage, saveImage, transition } from '../db/images-repo.ts';
 import { getMember } from '../db/members-repo.ts';
 import { listImages } from '../db/image-list.ts';
@@ -56,7 +57,8 @@ export function registerImages(app: FastifyInstance, deps: ImageApiDeps): void {
         throw err;
       }
     }
-    return reply.code(201).header('location', `/v2/images/${image.id}`).send(imageView(image));
+    return reply.code(201).header('location', `/v2/images/${image.id}`).header('openstack-image-import-methods', IMPORT_METHODS.join(','))
+      .send(imageView(image));
   });
 
   app.get('/v2/images', async (req) => {
@@ -98,7 +100,9 @@ export function registerImages(app: FastifyInstance, deps: ImageApiDeps): void {
     if (image.protected) throw protectedImage(image.id);
     await deleteImage(deps.db, image.id);
     // An upload still streaming finds the row gone when it finishes and removes its own data.
-    if (image.location) await deps.store.delete(image.location).catch((err: unknown) => req.log.error({ err, imageId: image.id }, 'cannot delete image data'));
+    // An image `uploading` or `importing` with a location has staged data: that lives in the staging store.
+    const holder = image.status === 'uploading' || image.status === 'importing' ? deps.staging : deps.store;
+    if (image.location) await holder.delete(image.location).catch((err: unknown) => req.log.error({ err, imageId: image.id }, 'cannot delete image data'));
     return reply.code(204).send();
   });
 

@@ -5,6 +5,7 @@ import { registerVersions } from './versions.ts';
 import { registerImages } from './images.ts';
 import { registerImagePatch } from './image-patch.ts';
 import { registerImageData } from './image-data.ts';
+import { registerImageImport } from './image-import.ts';
 import { registerMembers } from './members.ts';
 import { registerSchemasAndInfo } from './schemas-info.ts';
 
@@ -13,6 +14,7 @@ export function registerImageRoutes(app: FastifyInstance, deps: ImageApiDeps): v
   registerImages(app, deps);
   registerImagePatch(app, deps);
   registerImageData(app, deps);
+  registerImageImport(app, deps);
   registerMembers(app, deps);
   registerSchemasAndInfo(app, deps);
 }

@@ -1,13 +1,10 @@
-// The documents clients read before acting: JSON schemas, the stores, the import methods (none in this build) and
-// the caller's quota usage; and clear answers for the import endpoints this build does not implement.
+// The documents clients read before acting: JSON schemas, the stores, the import methods and the caller's quota usage.
 import type { FastifyInstance } from 'fastify';
-import { BadRequest, NotFound } from '#lib/errors.ts';
 import { imageSchema, imagesSchema, memberSchema, membersSchema } from '../domain/image-schema.ts';
 import { storedBytes, countOwned } from '../db/images-repo.ts';
 import type { ImageApiDeps } from './deps.ts';
-import { authorize, callerOf, idParam, loadVisible } from './deps.ts';
-
-const NO_IMPORT = 'Interoperable image import is not available at this site: upload image data with PUT /v2/images/{image_id}/file.';
+import { callerOf } from './deps.ts';
+import { IMPORT_METHODS } from '../provider/import.ts';
 
 export function registerSchemasAndInfo(app: FastifyInstance, deps: ImageApiDeps): void {
   app.get('/v2/schemas/image', async () => imageSchema);
@@ -15,7 +12,7 @@ export function registerSchemasAndInfo(app: FastifyInstance, deps: ImageApiDeps)
   app.get('/v2/schemas/member', async () => memberSchema);
   app.get('/v2/schemas/members', async () => membersSchema);
 
-  app.get('/v2/info/import', async () => ({ 'import-methods': { description: 'Import methods available.', type: 'array', value: [] } }));
+  app.get('/v2/info/import', async () => ({ 'import-methods': { description: 'Import methods available.', type: 'array', value: [...IMPORT_METHODS] } }));
   app.get('/v2/info/stores', async () => ({ stores: [{ id: deps.store.id, description: deps.store.description, default: true }] }));
   app.get('/v2/info/usage', async (req) => {
     const caller = callerOf(deps, req);
@@ -28,19 +25,5 @@ export function registerSchemasAndInfo(app: FastifyInstance, deps: ImageApiDeps)
       image_stage_total: { limit: 0, usage: 0 },
       image_count_uploading: { limit: -1, usage: uploading > 0 ? 1 : 0 },
     } };
-  });
-
-  // Glance answers a stage without glance-direct with 404, and an import with an unknown method with 400.
-  app.put('/v2/images/:image_id/stage', async (req) => {
-    const caller = callerOf(deps, req);
-    const { target } = await loadVisible(deps, caller, idParam(req));
-    authorize(deps, caller, 'upload_image', target);
-    throw new NotFound(`'glance-direct' method is not available at this site. ${NO_IMPORT}`);
-  });
-  app.post('/v2/images/:image_id/import', async (req) => {
-    const caller = callerOf(deps, req);
-    await loadVisible(deps, caller, idParam(req));
-    const method = (req.body as { method?: { name?: unknown } } | undefined)?.method?.name;
-    throw new BadRequest(`${typeof method === 'string' ? `Unknown import method name '${method}'. ` : ''}${NO_IMPORT}`);
   });
 }

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '#lib/log.ts';
 import { resolveOptions } from '#lib/config/options.ts';
-import { createIdentityService, identityOptions } from '#services/identity/roles.ts';
-import type { IdentityService } from '#services/identity/roles.ts';
+import { startTestIdentity } from '#services/identity/test-identity-personas.ts';
+import type { Persona, PersonaName } from '#services/identity/test-identity-personas.ts';
 import { createImageApi, imageOptions } from '../roles.ts';
 import type { ImageApi } from '../roles.ts';
 
@@ -28,14 +28,7 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
-export interface Persona {
-  token: string;
-  userId: string;
-  projectId: string;
-}
-
-/** admin: admin of the admin project; alice, bob: members of projects A and B; rita: reader of project A. */
-export type PersonaName = 'admin' | 'alice' | 'bob' | 'rita';
+export type { Persona, PersonaName };
 
 export interface TestImage {
   api: ImageApi;
@@ -52,60 +45,12 @@ export interface TestImage {
   close(): Promise<void>;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Identity documents are read field by field below
-async function identityCall(url: string, method: string, path: string, token: string | undefined, body?: unknown): Promise<{ status: number; token?: string; body: any }> {
-  const res = await fetch(`${url}${path}`, {
-    method, headers: { ...(token ? { 'x-auth-token': token } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`identity ${method} ${path}: ${res.status} ${text}`);
-  return { status: res.status, token: res.headers.get('x-subject-token') ?? undefined, body: text ? JSON.parse(text) : undefined };
-}
-
-/** A real Identity in process, with the users and projects the image tests act as. */
-async function startTestIdentity(dir: string): Promise<{ identity: IdentityService; authUrl: string; glancePassword: string; as: Record<PersonaName, Persona> }> {
-  const identity = await createIdentityService({
-    options: resolveOptions('identity', identityOptions, { password_hash_log2n: 10 }, {}), databaseUrl: `sqlite://${dir}/identity.sqlite`,
-    keysDir: join(dir, 'keys'), log: silentLogger(), publicUrl: 'http://127.0.0.1',
-    bootstrap: { adminPassword: 'secret', region: 'RegionOne', serviceUsers: ['glance'], catalog: [] },
-  });
-  const base = await identity.listen('127.0.0.1', 0);
-  const authUrl = `${base}/v3`;
-  const login = async (name: string, password: string, project: string): Promise<{ token: string; userId: string; projectId: string }> => {
-    const r = await identityCall(base, 'POST', '/v3/auth/tokens', undefined, { auth: {
-      identity: { methods: ['password'], password: { user: { name, domain: { id: 'default' }, password } } },
-      scope: { project: { name: project, domain: { id: 'default' } } },
-    } });
-    return { token: r.token!, userId: r.body.token.user.id, projectId: r.body.token.project.id };
-  };
-  const admin = await login('admin', 'secret', 'admin');
-  const roles = (await identityCall(base, 'GET', '/v3/roles', admin.token)).body.roles as { id: string; name: string }[];
-  const roleId = (name: string) => roles.find((r) => r.name === name)!.id;
-  const projects: Record<string, string> = {};
-  for (const name of ['project-a', 'project-b']) {
-    projects[name] = (await identityCall(base, 'POST', '/v3/projects', admin.token, { project: { name, domain_id: 'default' } })).body.project.id;
-  }
-  const persona = async (name: string, project: string, role: string): Promise<Persona> => {
-    const user = (await identityCall(base, 'POST', '/v3/users', admin.token, { user: { name, domain_id: 'default', password: `${name}-pw` } })).body.user;
-    await identityCall(base, 'PUT', `/v3/projects/${projects[project]}/users/${user.id}/roles/${roleId(role)}`, admin.token);
-    return login(name, `${name}-pw`, project);
-  };
-  const as = {
-    admin,
-    alice: await persona('alice', 'project-a', 'member'),
-    bob: await persona('bob', 'project-b', 'member'),
-    rita: await persona('rita', 'project-a', 'reader'),
-  };
-  return { identity, authUrl, glancePassword: identity.bootstrapResult!.servicePasswords.glance, as };
-}
-
 export async function startImage(options: Record<string, unknown> = {}): Promise<TestImage> {
   const dir = mkdtempSync(join(tmpdir(), 'image-api-'));
-  const { identity, authUrl, glancePassword, as } = await startTestIdentity(dir);
+  const { identity, authUrl, servicePasswords, as } = await startTestIdentity(dir, ['glance']);
   const api = await createImageApi({
     options: resolveOptions('image', imageOptions, options, {}), databaseUrl: `sqlite://${dir}/image.sqlite`, dataDir: dir,
-    authUrl, servicePassword: glancePassword, log: silentLogger(),
+    authUrl, servicePassword: servicePasswords.glance, log: silentLogger(),
   });
   const url = await api.listen('127.0.0.1', 0);
   const storeDir = join(dir, 'images');

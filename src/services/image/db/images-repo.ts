@@ -91,12 +91,12 @@ export interface StoredData {
   size: number; virtualSize: number | null; checksum: string; osHashAlgo: string; osHashValue: string; location: string;
 }
 
-/** Records completed data and makes the image active, only if it is still `saving`; answers whether it did. */
-export async function activate(db: ImageDb, id: string, data: StoredData, at: string): Promise<boolean> {
+/** Records completed data and makes the image active, only if it is still in `from`; answers whether it did. */
+export async function activate(db: ImageDb, id: string, data: StoredData, at: string, from: ImageStatus): Promise<boolean> {
   const r = await db.updateTable('images').set({
     status: 'active', size: data.size, virtual_size: data.virtualSize, checksum: data.checksum, os_hash_algo: data.osHashAlgo,
     os_hash_value: data.osHashValue, location: data.location, updated_at: at,
-  }).where('id', '=', id).where('status', '=', 'saving').executeTakeFirst();
+  }).where('id', '=', id).where('status', '=', from).executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }
 
@@ -112,8 +112,36 @@ export async function storedBytes(db: ImageDb, owner: string): Promise<number> {
   return Number(r?.bytes ?? 0);
 }
 
-/** Images left in `saving` by a process that stopped mid-upload go back to `queued`, as a failed upload does. */
+/**
+ * Repairs what a process that stopped mid-transfer left: `saving` and a stage without complete staged data (`uploading`
+ * without a location) go back to `queued`, as a failed upload does; `importing` goes back to `uploading` (the staged
+ * data is still there, so the import can be retried).
+ */
 export async function requeueInterruptedUploads(db: ImageDb, at: string): Promise<number> {
-  const r = await db.updateTable('images').set({ status: 'queued', updated_at: at }).where('status', '=', 'saving').executeTakeFirst();
-  return Number(r.numUpdatedRows);
+  const r = await db.updateTable('images').set({ status: 'queued', updated_at: at })
+    .where((eb) => eb.or([eb('status', '=', 'saving'), eb.and([eb('status', '=', 'uploading'), eb('location', 'is', null)])])).executeTakeFirst();
+  const i = await db.updateTable('images').set({ status: 'uploading', updated_at: at }).where('status', '=', 'importing').executeTakeFirst();
+  return Number(r.numUpdatedRows) + Number(i.numUpdatedRows);
+}
+
+/** Locations of staged data that images still hold (`uploading` or `importing` with a location). */
+export async function stagedLocations(db: ImageDb): Promise<string[]> {
+  const rows = await db.selectFrom('images').select('location').where('status', 'in', ['uploading', 'importing']).where('location', 'is not', null).execute();
+  return rows.map((r) => r.location!);
+}
+
+/** Records the location of complete staged data, only while the image is still `uploading`; answers whether it did. */
+export async function recordStaged(db: ImageDb, id: string, location: string, at: string): Promise<boolean> {
+  const r = await db.updateTable('images').set({ location, updated_at: at }).where('id', '=', id).where('status', '=', 'uploading')
+    .where('location', 'is', null).executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/** Sets service-owned (`os_glance_*`) properties of an image, replacing earlier values. */
+export async function setServiceProperties(db: ImageDb, id: string, props: Record<string, string>, at: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('image_properties').where('image_id', '=', id).where('name', 'in', Object.keys(props)).execute();
+    await trx.insertInto('image_properties').values(Object.entries(props).map(([name, value]) => ({ image_id: id, name, value }))).execute();
+    await trx.updateTable('images').set({ updated_at: at }).where('id', '=', id).execute();
+  });
 }

@@ -7,12 +7,13 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BadRequest, StratusError } from '#lib/errors.ts';
 import type { Logger } from '#lib/log.ts';
-import type { Image } from '../domain/image-model.ts';
+import type { Image, ImageStatus } from '../domain/image-model.ts';
 import { badTransition } from '../domain/errors.ts';
 import { createFormatInspector, formatRefusal } from '../domain/format-inspector.ts';
 import type { Inspection } from '../domain/format-inspector.ts';
 import type { ImageDb } from '../db/tables.ts';
 import { activate, getImage, storedBytes, transition } from '../db/images-repo.ts';
+import type { StoredData } from '../db/images-repo.ts';
 import type { ImageStore } from '../stores/store.ts';
 import type { InflightTracker, QuotaLimits } from './quota.ts';
 import { sizeCapExceeded, storageQuotaExceeded, usedBytes } from './quota.ts';
@@ -38,7 +39,31 @@ const now = (): string => new Date().toISOString();
  * quota or cap. Never leaves partial data behind; the image ends `active`, or back in `queued`.
  */
 export async function uploadImageData(deps: UploadDeps, image: Image, source: Readable, opts: { contentLength?: number }): Promise<Image> {
-  if (image.status !== 'queued') throw badTransition(image.status, 'saving');
+  return receiveImageData(deps, image, source, opts, {
+    from: 'queued', via: 'saving', back: 'queued', store: deps.store,
+    record: (data, at) => activate(deps.db, image.id, data, at, 'saving'),
+  });
+}
+
+/**
+ * Where received data goes and what the image becomes: the image moves `from` → `via` while the data streams into
+ * `store`, `record` saves the verified data (false when the image is gone or moved on), and a failure moves it to `back`.
+ */
+export interface ReceivePlan {
+  from: ImageStatus;
+  via: ImageStatus;
+  back: ImageStatus;
+  store: ImageStore;
+  record(data: StoredData, at: string): Promise<boolean>;
+}
+
+/**
+ * Streams `source` into `plan.store` under the rules of an upload (size cap, quota, checksums, disk format inspection)
+ * and records it; the shared path of upload, stage and import. Never leaves partial data behind.
+ */
+export async function receiveImageData(deps: UploadDeps, image: Image, source: Readable, opts: { contentLength?: number }, plan: ReceivePlan): Promise<Image> {
+  const { from, via, back } = plan;
+  if (image.status !== from) throw badTransition(image.status, via);
   if (!image.diskFormat || !image.containerFormat) throw new BadRequest('Properties disk_format, container_format must be set prior to saving data.');
   const owner = image.owner ?? '';
   const { limits } = deps;
@@ -47,9 +72,9 @@ export async function uploadImageData(deps: UploadDeps, image: Image, source: Re
     if (opts.contentLength > limits.imageSizeCap) throw sizeCapExceeded(limits.imageSizeCap);
     if (limits.imageSizeTotal >= 0 && committed + opts.contentLength > limits.imageSizeTotal) throw storageQuotaExceeded(owner, limits.imageSizeTotal, committed);
   }
-  if (!(await transition(deps.db, image.id, 'queued', 'saving', now()))) {
+  if (!(await transition(deps.db, image.id, from, via, now()))) {
     const current = await getImage(deps.db, image.id);
-    throw badTransition(current?.status ?? 'deleted', 'saving');
+    throw badTransition(current?.status ?? 'deleted', via);
   }
 
   const upload = deps.inflight.start(owner);
@@ -88,7 +113,7 @@ export async function uploadImageData(deps: UploadDeps, image: Image, source: Re
     },
   });
 
-  const pending = await deps.store.begin(image.id);
+  const pending = await plan.store.begin(image.id);
   try {
     await pipeline(source, meter, pending.stream);
     const inspection: Inspection | undefined = inspect ? inspector.finish() : undefined;
@@ -99,19 +124,19 @@ export async function uploadImageData(deps: UploadDeps, image: Image, source: Re
     }
     if (stop) throw stop;
     const location = await pending.commit();
-    const active = await activate(deps.db, image.id, {
+    const recorded = await plan.record({
       size: upload.bytes, virtualSize: inspection?.virtualSize ?? null, checksum: md5.digest('hex'),
       osHashAlgo: 'sha512', osHashValue: sha512.digest('hex'), location,
     }, now());
-    if (!active) {
-      await deps.store.delete(location);
+    if (!recorded) {
+      await plan.store.delete(location);
       throw new StratusError(410, 'Gone', `Image ${image.id} could not be found after upload. The image may have been deleted during the upload.`);
     }
     return (await getImage(deps.db, image.id))!;
   } catch (err) {
     await pending.abort().catch((e: unknown) => deps.log.error({ err: e, imageId: image.id }, 'cannot remove partial image data'));
-    await transition(deps.db, image.id, 'saving', 'queued', now());
-    if (!(err instanceof StratusError)) deps.log.warn({ imageId: image.id, err: (err as Error).message }, 'image upload failed; image back to queued');
+    await transition(deps.db, image.id, via, back, now());
+    if (!(err instanceof StratusError)) deps.log.warn({ imageId: image.id, err: (err as Error).message }, `image data failed while ${via}; image back to ${back}`);
     throw err;
   } finally {
     upload.release();
