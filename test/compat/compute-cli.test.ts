@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { cliSkipReason, startCloud } from './harness.ts';
-import type { CliResult, RunningCloud } from './harness.ts';
+import type { CliOptions, CliResult, RunningCloud } from './harness.ts';
 
 type Row = Record<string, unknown>;
 
@@ -17,11 +17,7 @@ describe('compute through the openstack CLI', { skip: cliSkipReason() }, () => {
   });
 
   const json = <T = Row>(args: string[]): Promise<T> => cloud.openstackJson<T>(args);
-  async function ok(args: string[]): Promise<CliResult> {
-    const r = await cloud.openstack(args);
-    assert.equal(r.code, 0, `openstack ${args.join(' ')} failed: ${r.stderr.trim()}`);
-    return r;
-  }
+  const ok = (args: string[], opts?: CliOptions): Promise<CliResult> => cloud.ok(args, opts);
 
   it('finds nova in the catalog and lists the default flavors', async () => {
     const services = await json<Row[]>(['catalog', 'list']);

@@ -1,4 +1,5 @@
 // Runs `stratus up` as a child process and drives it with the real openstack CLI, as an operator would.
+import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -90,6 +91,10 @@ export interface RunningCloud {
   openstack(args: string[], opts?: CliOptions): Promise<CliResult>;
   /** Runs the CLI with `-f json` and parses stdout; rejects with the CLI's stderr when it exits non-zero. */
   openstackJson<T = Record<string, unknown>>(args: string[], opts?: CliOptions): Promise<T>;
+  /** Runs the CLI and asserts it succeeded, with its stderr in the failure message. */
+  ok(args: string[], opts?: CliOptions): Promise<CliResult>;
+  /** Runs the CLI and asserts it failed with stderr matching `why`. */
+  fails(args: string[], why: RegExp, opts?: CliOptions): Promise<CliResult>;
   /**
    * Adds (or replaces) an entry in clouds.yaml so a test can act as another user. Atomic, so concurrent CLI runs never
    * read half a file. `stratus up` rewrites clouds.yaml when it starts, so entries do not survive a restart.
@@ -197,6 +202,17 @@ export async function startCloud(opts: StartOptions = {}): Promise<RunningCloud>
     dataDir, port, ports, adminPassword, cloudsYaml, logFile,
     authUrl: `http://127.0.0.1:${port}/v3`,
     openstack: run,
+    async ok(args, o) {
+      const r = await run(args, o);
+      assert.equal(r.code, 0, `openstack ${args.join(' ')} failed: ${r.stderr.trim()}`);
+      return r;
+    },
+    async fails(args, why, o) {
+      const r = await run(args, o);
+      assert.notEqual(r.code, 0, `openstack ${args.join(' ')} should have failed; stdout: ${r.stdout.trim()}`);
+      assert.match(r.stderr, why);
+      return r;
+    },
     async openstackJson<T>(args: string[], o?: CliOptions): Promise<T> {
       const r = await run([...args, '-f', 'json'], o);
       if (r.code !== 0) throw new Error(`openstack ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);

@@ -6,7 +6,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { requireServers } from '#lib/test-servers.ts';
 import { cliSkipReason, startCloud } from './harness.ts';
-import type { CliResult, RunningCloud } from './harness.ts';
+import type { CliOptions, CliResult, RunningCloud } from './harness.ts';
 
 const PLUGIN = '/usr/lib/python3/dist-packages/osc_placement';
 
@@ -29,16 +29,8 @@ describe('placement through the openstack CLI', { skip: pluginSkipReason() }, ()
   });
 
   const json = <T = Row>(args: string[]): Promise<T> => cloud.openstackJson<T>(args);
-  async function ok(args: string[]): Promise<CliResult> {
-    const r = await cloud.openstack(args);
-    assert.equal(r.code, 0, `openstack ${args.join(' ')} failed: ${r.stderr.trim()}`);
-    return r;
-  }
-  async function fails(args: string[], why: RegExp): Promise<void> {
-    const r = await cloud.openstack(args);
-    assert.notEqual(r.code, 0, `openstack ${args.join(' ')} should have failed; stdout: ${r.stdout.trim()}`);
-    assert.match(r.stderr, why);
-  }
+  const ok = (args: string[], opts?: CliOptions): Promise<CliResult> => cloud.ok(args, opts);
+  const fails = (args: string[], why: RegExp, opts?: CliOptions): Promise<CliResult> => cloud.fails(args, why, opts);
 
   it('finds Placement in the catalog and negotiates a microversion with it', async () => {
     const services = await json<Row[]>(['catalog', 'list']);

@@ -26,18 +26,28 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   return { start, end };
 }
 
+type DataWriter = (deps: ImageApiDeps, image: Parameters<typeof uploadImageData>[1], data: Readable, opts: { contentLength?: number }) => Promise<unknown>;
+
+/**
+ * The two data PUTs (file and stage): octet-stream only, the caller may upload to the image, and the request stream
+ * goes to `write` unbuffered.
+ */
+export async function receiveImageData(deps: ImageApiDeps, req: FastifyRequest, write: DataWriter): Promise<void> {
+  const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (contentType !== OCTET_STREAM) throw new StratusError(415, 'UnsupportedMediaType', `Image data must be sent as ${OCTET_STREAM}, not ${contentType || '(no content type)'}.`);
+  const caller = callerOf(deps, req);
+  const { image, target } = await loadVisible(deps, caller, idParam(req));
+  authorize(deps, caller, 'upload_image', target);
+  const length = req.headers['content-length'];
+  await write(deps, image, (req.body as Readable | undefined) ?? req.raw, { contentLength: length === undefined ? undefined : Number(length) });
+}
+
 export function registerImageData(app: FastifyInstance, deps: ImageApiDeps): void {
   // Image data is never buffered: the handler gets the request stream itself.
   app.addContentTypeParser(OCTET_STREAM, (_req, payload, done) => done(null, payload));
 
   app.put('/v2/images/:image_id/file', async (req: FastifyRequest, reply) => {
-    const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    if (contentType !== OCTET_STREAM) throw new StratusError(415, 'UnsupportedMediaType', `Image data must be sent as ${OCTET_STREAM}, not ${contentType || '(no content type)'}.`);
-    const caller = callerOf(deps, req);
-    const { image, target } = await loadVisible(deps, caller, idParam(req));
-    authorize(deps, caller, 'upload_image', target);
-    const length = req.headers['content-length'];
-    await uploadImageData(deps, image, (req.body as Readable | undefined) ?? req.raw, { contentLength: length === undefined ? undefined : Number(length) });
+    await receiveImageData(deps, req, uploadImageData);
     return reply.code(204).send();
   });
 
