@@ -1,9 +1,7 @@
 // Compute's roles. This slice has one: createComputeApi builds the Nova v2.1 API (versions, flavors) on its database.
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '#lib/log.ts';
-import { openDatabase, runMigrations } from '#lib/db/index.ts';
-import { createHttpService } from '#lib/http/server.ts';
-import { createPolicyEnforcer, loadPolicyFile } from '#lib/policy/index.ts';
+import { createApiService } from '#lib/http/api-service.ts';
 import { installServiceAuth } from '#services/identity/contract/service-auth.ts';
 import type { ComputeOptions } from './config.ts';
 import { computePolicy } from './policy.ts';
@@ -39,31 +37,16 @@ export interface ComputeApi {
  * Closes the database again if anything fails on the way.
  */
 export async function createComputeApi(deps: ComputeApiServiceDeps): Promise<ComputeApi> {
-  const database = await openDatabase<ComputeTables>({ url: deps.databaseUrl, log: deps.log });
-  try {
-    await runMigrations(database, computeMigrations);
-    const { options } = deps;
-    const policy = createPolicyEnforcer({ rules: computePolicy, overrides: options.policy_file ? loadPolicyFile(options.policy_file) : undefined });
-    const app = createHttpService({
-      name: 'compute', log: deps.log, renderError: novaErrorRenderer(() => deps.authUrl), requestIdHeaders: ['x-compute-request-id'],
-    });
-    const auth = installServiceAuth(app, { authUrl: deps.authUrl, serviceUser: 'nova', servicePassword: deps.servicePassword, log: deps.log });
-    // After authentication, as in Nova's pipeline: a request without a valid token is 401 whatever its version.
-    installMicroversions(app);
-    registerComputeRoutes(app, { db: database.db, policy, maxLimit: options.max_limit, log: deps.log });
-    return {
-      app,
-      async listen(host, port = options.port) {
-        return app.listen({ host, port });
-      },
-      async close() {
-        auth.stop();
-        await app.close();
-        await database.close();
-      },
-    };
-  } catch (err) {
-    await database.close();
-    throw err;
-  }
+  const { options } = deps;
+  return createApiService<ComputeTables>({
+    name: 'compute', log: deps.log, databaseUrl: deps.databaseUrl, migrations: computeMigrations, port: options.port,
+    policy: { rules: computePolicy, file: options.policy_file },
+    http: { renderError: novaErrorRenderer(() => deps.authUrl), requestIdHeaders: ['x-compute-request-id'] },
+    authenticate: (app) => installServiceAuth(app, { authUrl: deps.authUrl, serviceUser: 'nova', servicePassword: deps.servicePassword, log: deps.log }),
+    build({ app, database, policy }) {
+      // After authentication, as in Nova's pipeline: a request without a valid token is 401 whatever its version.
+      installMicroversions(app);
+      registerComputeRoutes(app, { db: database.db, policy, maxLimit: options.max_limit, log: deps.log });
+    },
+  });
 }

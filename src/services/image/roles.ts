@@ -4,9 +4,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '#lib/log.ts';
-import { openDatabase, runMigrations } from '#lib/db/index.ts';
-import { createHttpService } from '#lib/http/server.ts';
-import { createPolicyEnforcer, loadPolicyFile } from '#lib/policy/index.ts';
+import { createApiService } from '#lib/http/api-service.ts';
 import { installServiceAuth } from '#services/identity/contract/service-auth.ts';
 import type { ImageOptions } from './config.ts';
 import { imagePolicy } from './policy.ts';
@@ -44,46 +42,31 @@ export interface ImageApi {
  * partial data, and builds the API. Call listen() to serve and close() to stop.
  */
 export async function createImageApi(deps: ImageApiServiceDeps): Promise<ImageApi> {
-  const database = await openDatabase<ImageTables>({ url: deps.databaseUrl, log: deps.log });
-  try {
-    await runMigrations(database, imageMigrations);
-    const requeued = await requeueInterruptedUploads(database.db, new Date().toISOString());
-    if (requeued > 0) deps.log.warn({ images: requeued }, 'images left saving, staging or importing by a stopped process are queued (or staged) again');
-    const { options } = deps;
-    const store = createFileStore({ dir: options.store_dir || join(deps.dataDir, 'images') });
-    const stagingDir = resolve(deps.dataDir, 'image-staging');
-    const staging = createFileStore({ dir: stagingDir });
-    // Staged data no image holds (its stage was cut off between the rename and the database update) is removed.
-    const held = new Set(await stagedLocations(database.db));
-    for (const name of readdirSync(stagingDir)) {
-      if (name !== '.partial' && !held.has(pathToFileURL(join(stagingDir, name)).href)) rmSync(join(stagingDir, name), { force: true });
-    }
-    const policy = createPolicyEnforcer({ rules: imagePolicy, overrides: options.policy_file ? loadPolicyFile(options.policy_file) : undefined });
-
-    const app = createHttpService({ name: 'image', log: deps.log, renderError: glanceErrorRenderer(() => deps.authUrl.replace(/\/v3\/?$/, '')) });
-    const auth = installServiceAuth(app, { authUrl: deps.authUrl, serviceUser: 'glance', servicePassword: deps.servicePassword, log: deps.log });
-    registerImageRoutes(app, {
-      db: database.db, store, staging, policy, inflight: createInflightTracker(), log: deps.log,
-      settings: {
-        limitParamDefault: options.limit_param_default, apiLimitMax: options.api_limit_max, memberQuota: options.image_member_quota,
-        propertyQuota: options.image_property_quota, tagQuota: options.image_tag_quota,
-      },
-      limits: { imageCountTotal: options.image_count_total, imageSizeTotal: options.image_size_total, imageSizeCap: options.image_size_cap },
-    });
-
-    return {
-      app,
-      async listen(host, port = options.port) {
-        return app.listen({ host, port });
-      },
-      async close() {
-        auth.stop();
-        await app.close();
-        await database.close();
-      },
-    };
-  } catch (err) {
-    await database.close();
-    throw err;
-  }
+  const { options } = deps;
+  return createApiService<ImageTables>({
+    name: 'image', log: deps.log, databaseUrl: deps.databaseUrl, migrations: imageMigrations, port: options.port,
+    policy: { rules: imagePolicy, file: options.policy_file },
+    http: { renderError: glanceErrorRenderer(() => deps.authUrl.replace(/\/v3\/?$/, '')) },
+    authenticate: (app) => installServiceAuth(app, { authUrl: deps.authUrl, serviceUser: 'glance', servicePassword: deps.servicePassword, log: deps.log }),
+    async build({ app, database, policy }) {
+      const requeued = await requeueInterruptedUploads(database.db, new Date().toISOString());
+      if (requeued > 0) deps.log.warn({ images: requeued }, 'images left saving, staging or importing by a stopped process are queued (or staged) again');
+      const store = createFileStore({ dir: options.store_dir || join(deps.dataDir, 'images') });
+      const stagingDir = resolve(deps.dataDir, 'image-staging');
+      const staging = createFileStore({ dir: stagingDir });
+      // Staged data no image holds (its stage was cut off between the rename and the database update) is removed.
+      const held = new Set(await stagedLocations(database.db));
+      for (const name of readdirSync(stagingDir)) {
+        if (name !== '.partial' && !held.has(pathToFileURL(join(stagingDir, name)).href)) rmSync(join(stagingDir, name), { force: true });
+      }
+      registerImageRoutes(app, {
+        db: database.db, store, staging, policy, inflight: createInflightTracker(), log: deps.log,
+        settings: {
+          limitParamDefault: options.limit_param_default, apiLimitMax: options.api_limit_max, memberQuota: options.image_member_quota,
+          propertyQuota: options.image_property_quota, tagQuota: options.image_tag_quota,
+        },
+        limits: { imageCountTotal: options.image_count_total, imageSizeTotal: options.image_size_total, imageSizeCap: options.image_size_cap },
+      });
+    },
+  });
 }

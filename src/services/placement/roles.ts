@@ -1,9 +1,7 @@
 // Placement's one role: createPlacementApi builds the Placement API on its database, authenticating callers with Identity.
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '#lib/log.ts';
-import { openDatabase, runMigrations } from '#lib/db/index.ts';
-import { createHttpService } from '#lib/http/server.ts';
-import { createPolicyEnforcer, loadPolicyFile } from '#lib/policy/index.ts';
+import { createApiService } from '#lib/http/api-service.ts';
 import { installServiceAuth } from '#services/identity/contract/service-auth.ts';
 import type { PlacementTables, PlacementStore } from './db/tables.ts';
 import { placementMigrations } from './db/migrations/001-initial.ts';
@@ -42,33 +40,22 @@ export interface PlacementApi {
  * Closes the database again if anything fails on the way.
  */
 export async function createPlacementApi(deps: PlacementRoleDeps): Promise<PlacementApi> {
-  const database = await openDatabase<PlacementTables>({ url: deps.databaseUrl, log: deps.log });
-  try {
-    await runMigrations(database, placementMigrations);
-    const store: PlacementStore = { db: database.db, dialect: database.dialect };
-    await ensureStandardRows(store);
-    const policy = createPolicyEnforcer({ rules: placementPolicy, overrides: deps.options.policy_file ? loadPolicyFile(deps.options.policy_file) : undefined });
-
-    const app = createHttpService({ name: 'placement', log: deps.log, renderError: placementErrorRenderer(() => deps.authUrl) });
-    const auth = installServiceAuth(app, { authUrl: deps.authUrl, serviceUser: deps.serviceUser ?? 'placement', servicePassword: deps.servicePassword, log: deps.log });
-    // After authentication, as in Placement's middleware order: a request without a valid token is 401 whatever its version.
-    installMicroversions(app);
-    installErrorDetails(app);
-    registerPlacementRoutes(app, { store, policy, options: deps.options, log: deps.log });
-
-    return {
-      app, store,
-      async listen(host, port = deps.options.port) {
-        return app.listen({ host, port });
-      },
-      async close() {
-        auth.stop();
-        await app.close();
-        await database.close();
-      },
-    };
-  } catch (err) {
-    await database.close();
-    throw err;
-  }
+  let store: PlacementStore | undefined;
+  const service = await createApiService<PlacementTables>({
+    name: 'placement', log: deps.log, databaseUrl: deps.databaseUrl, migrations: placementMigrations, port: deps.options.port,
+    policy: { rules: placementPolicy, file: deps.options.policy_file },
+    http: { renderError: placementErrorRenderer(() => deps.authUrl) },
+    authenticate: (app) => installServiceAuth(app, {
+      authUrl: deps.authUrl, serviceUser: deps.serviceUser ?? 'placement', servicePassword: deps.servicePassword, log: deps.log,
+    }),
+    async build({ app, database, policy }) {
+      store = { db: database.db, dialect: database.dialect };
+      await ensureStandardRows(store);
+      // After authentication, as in Placement's middleware order: a request without a valid token is 401 whatever its version.
+      installMicroversions(app);
+      installErrorDetails(app);
+      registerPlacementRoutes(app, { store, policy, options: deps.options, log: deps.log });
+    },
+  });
+  return { app: service.app, store: store!, listen: service.listen, close: service.close };
 }
