@@ -1,7 +1,8 @@
 // Compute as the openstack CLI (python3-openstackclient) sees it, against stratus up with the real Identity: the
-// catalog entry, microversion negotiation, and flavors with properties, access and delete.
+// catalog entry, microversion negotiation, flavors with properties, access and delete, and the boot flow.
 import { after, before, describe, it } from 'node:test';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { cliSkipReason, startCloud } from './harness.ts';
 import type { CliOptions, CliResult, RunningCloud } from './harness.ts';
@@ -60,4 +61,42 @@ describe('compute through the openstack CLI', { skip: cliSkipReason() }, () => {
     assert.match(JSON.stringify(shown.access_project_ids), new RegExp(String(admin.ID)));
     await ok(['flavor', 'delete', 'cli.private']);
   });
+
+  it('boots a server from an image with a key pair, shows its events, stops and starts it, and deletes it', async () => {
+    const file = join(cloud.dataDir, 'tiny.img');
+    writeFileSync(file, Buffer.alloc(65536, 1));
+    await ok(['image', 'create', '--disk-format', 'raw', '--container-format', 'bare', '--file', file, '--public', 'tiny']);
+    // Without --public-key the CLI prints the private key the cloud generated.
+    const key = await ok(['keypair', 'create', 'cli-key']);
+    assert.match(key.stdout, /BEGIN RSA PRIVATE KEY/);
+    const server = await json(['server', 'create', '--image', 'tiny', '--flavor', 'm1.tiny', '--key-name', 'cli-key', '--wait', 'vm-1']);
+    assert.equal(server.status, 'ACTIVE');
+    assert.equal(server.key_name, 'cli-key');
+    const listed = await json<Row[]>(['server', 'list']);
+    assert.deepEqual(listed.map((r) => [r.Name, r.Status, r.Image, r.Flavor]), [['vm-1', 'ACTIVE', 'tiny', 'm1.tiny']]);
+    const events = await json<Row[]>(['server', 'event', 'list', 'vm-1']);
+    assert.deepEqual(events.map((e) => e.Action), ['create']);
+    const event = await json(['server', 'event', 'show', 'vm-1', String(events[0]['Request ID'])]);
+    assert.match(JSON.stringify(event.events), /compute_build_and_run_instance/);
+    await ok(['server', 'stop', 'vm-1']);
+    await waitFor(async () => (await json(['server', 'show', 'vm-1'])).status === 'SHUTOFF');
+    await ok(['server', 'start', 'vm-1']);
+    await waitFor(async () => (await json(['server', 'show', 'vm-1'])).status === 'ACTIVE');
+    const hypervisors = await json<Row[]>(['hypervisor', 'list']);
+    assert.equal(hypervisors.length, 1);
+    assert.equal(hypervisors[0]['Hypervisor Type'], 'fake');
+    const services = await json<Row[]>(['compute', 'service', 'list']);
+    assert.ok(services.some((r) => r.Binary === 'nova-compute' && r.State === 'up'), JSON.stringify(services));
+    await ok(['server', 'delete', '--wait', 'vm-1']);
+    assert.deepEqual(await json<Row[]>(['server', 'list']), []);
+  });
 });
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error('condition not reached in time');
+}

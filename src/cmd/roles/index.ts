@@ -3,13 +3,16 @@ import type { RoleSpec } from './role-spec.ts';
 import { identityRole } from './identity.ts';
 import { imageRole } from './image.ts';
 import { placementRole } from './placement.ts';
-import { computeRole } from './compute.ts';
+import { computeAgentRole, computeConductorRole, computeRole, computeSchedulerRole } from './compute.ts';
 
 export const ROLE_SPECS = {
   identity: identityRole,
   image: imageRole,
   placement: placementRole,
   compute: computeRole,
+  'compute-conductor': computeConductorRole,
+  'compute-scheduler': computeSchedulerRole,
+  'compute-agent': computeAgentRole,
 } as const satisfies Record<string, RoleSpec>;
 
 export type RoleName = keyof typeof ROLE_SPECS;

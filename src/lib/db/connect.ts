@@ -1,6 +1,6 @@
 // Opens a service's database from its URL, so services see one Kysely handle whatever the engine behind it.
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Kysely, MysqlDialect, PostgresDialect } from 'kysely';
 import { Pool, TypeOverrides } from 'pg';
 import { createPool } from 'mysql2';
@@ -29,6 +29,43 @@ export interface OpenDatabaseOptions {
  * database on the server) when missing. Safe when several processes open the same database at once.
  */
 export async function openDatabase<DB>(opts: OpenDatabaseOptions): Promise<Database<DB>> {
+  const target = parseDatabaseUrl(opts.url);
+  if (target.dialect === 'sqlite' && target.path !== ':memory:') return openSharedSqlite<DB>(target.path, opts);
+  return openNew<DB>(opts);
+}
+
+// node:sqlite is synchronous: a second connection to a file waiting on the first one's lock would block the event
+// loop that the first one needs to finish. So the roles of one process (compute-api, conductor, scheduler…) share one
+// connection per file, counted by reference; the dialect serialises their transactions.
+const sharedSqlite = new Map<string, { database: Promise<Database<unknown>>; refs: number }>();
+
+async function openSharedSqlite<DB>(path: string, opts: OpenDatabaseOptions): Promise<Database<DB>> {
+  const key = resolve(path);
+  let entry = sharedSqlite.get(key);
+  if (!entry) {
+    entry = { database: openNew<unknown>(opts), refs: 0 };
+    sharedSqlite.set(key, entry);
+    entry.database.catch(() => sharedSqlite.delete(key));
+  }
+  entry.refs += 1;
+  const shared = (await entry.database) as Database<DB>;
+  const held = entry;
+  let closed = false;
+  return {
+    db: shared.db, dialect: shared.dialect,
+    async close() {
+      if (closed) return;
+      closed = true;
+      held.refs -= 1;
+      if (held.refs === 0) {
+        sharedSqlite.delete(key);
+        await shared.close();
+      }
+    },
+  };
+}
+
+async function openNew<DB>(opts: OpenDatabaseOptions): Promise<Database<DB>> {
   const target = parseDatabaseUrl(opts.url);
   const poolSize = opts.poolSize ?? 10;
   let db: Kysely<DB>;

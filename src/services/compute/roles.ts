@@ -1,52 +1,165 @@
-// Compute's roles. This slice has one: createComputeApi builds the Nova v2.1 API (versions, flavors) on its database.
+// Compute's roles, Nova's four processes: compute-api (the REST API), the conductor (the database's door for agents
+// and the build workflow), the scheduler (select_destinations over Placement) and the compute agent of one host.
+// Each takes its dependencies explicitly; in one process they share the in-process bus, across hosts RabbitMQ.
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import type { Bus } from '#lib/bus/index.ts';
 import type { Logger } from '#lib/log.ts';
+import { openDatabase, runMigrations } from '#lib/db/index.ts';
 import { createApiService } from '#lib/http/api-service.ts';
 import { installServiceAuth } from '#services/identity/contract/service-auth.ts';
+import type { ServiceAuth } from '#services/identity/contract/service-auth.ts';
+import { createIdentityClient, createServiceSession } from '#services/identity/contract/client.ts';
+import type { ServiceSession } from '#services/identity/contract/client.ts';
+import { createPlacementClient } from '#services/placement/contract/client.ts';
+import type { PlacementClient } from '#services/placement/contract/client.ts';
+import { createImageClient } from '#services/image/contract/client.ts';
+import type { ImageClient } from '#services/image/contract/client.ts';
 import type { ComputeOptions } from './config.ts';
 import { computePolicy } from './policy.ts';
 import type { ComputeTables } from './db/tables.ts';
-import { computeMigrations } from './db/migrations/001-initial.ts';
+import { computeMigrations } from './db/migrations/index.ts';
 import { novaErrorRenderer } from './api/render-error.ts';
 import { installMicroversions } from './api/microversion.ts';
 import { registerComputeRoutes } from './api/routes.ts';
+import { conductorRpc } from './rpc/conductor-rpc.ts';
+import { agentRpc } from './rpc/agent-rpc.ts';
+import { schedulerRpc } from './rpc/scheduler-rpc.ts';
+import { startConductor } from './conductor/conductor.ts';
+import { startScheduler } from './scheduler/scheduler.ts';
+import { computeFilter } from './scheduler/filters/compute-filter.ts';
+import { retryFilter } from './scheduler/filters/retry-filter.ts';
+import { ramWeigher } from './scheduler/weighers/ram-weigher.ts';
+import { cpuWeigher } from './scheduler/weighers/cpu-weigher.ts';
+import { startComputeAgent } from './agent/compute-agent.ts';
+import type { HypervisorDriver } from './agent/drivers/hypervisor-driver.ts';
+import { DRIVERS } from './agent/driver-registry.ts';
 
 export { computeOptions } from './config.ts';
 export type { ComputeOptions } from './config.ts';
+export type { HypervisorDriver } from './agent/drivers/hypervisor-driver.ts';
+export { createFakeDriver } from './agent/drivers/fake/fake-driver.ts';
 
-export interface ComputeApiServiceDeps {
+export interface ComputeRoleDeps {
   options: ComputeOptions;
-  databaseUrl: string;
-  /** Identity's v3 root, where callers' tokens are validated. */
+  /** Identity's v3 root: where tokens are validated and the catalog comes from. */
   authUrl: string;
   /** The `nova` service user's password. */
   servicePassword: string;
+  bus: Bus;
   log: Logger;
 }
 
 export interface ComputeApi {
   app: FastifyInstance;
-  /** Starts listening; resolves to the URL (port 0 picks a free port). */
   listen(host: string, port?: number): Promise<string>;
-  /** Stops the revocation watch, the server and the database. Call once. */
   close(): Promise<void>;
 }
 
-/**
- * Opens (and migrates: the first start creates devstack's default flavors) the compute database and builds the API.
- * Closes the database again if anything fails on the way.
- */
-export async function createComputeApi(deps: ComputeApiServiceDeps): Promise<ComputeApi> {
+export interface RunningRole {
+  close(): Promise<void>;
+}
+
+/** Finds another service in the catalog once it is there (the roles of a cloud may start in any order). */
+function lazyEndpoint<T>(session: Pick<ServiceSession, 'endpoint'>, type: string, make: (url: string) => T): () => Promise<T | undefined> {
+  let client: T | undefined;
+  return async () => {
+    if (client) return client;
+    const url = await session.endpoint(type);
+    if (url) client = make(url);
+    return client;
+  };
+}
+
+function novaSession(deps: ComputeRoleDeps): ServiceSession {
+  return createServiceSession(createIdentityClient({ authUrl: deps.authUrl }), { userName: 'nova', password: deps.servicePassword, projectName: 'service' });
+}
+
+/** A Placement client that finds Placement in the catalog on first use. */
+function placementFrom(session: ServiceSession): PlacementClient {
+  return createPlacementClient({ endpoint: () => session.endpoint('placement'), token: () => session.token() });
+}
+
+/** compute-api: opens (and migrates) the compute database and serves Nova v2.1. */
+export async function createComputeApi(deps: ComputeRoleDeps & { databaseUrl: string }): Promise<ComputeApi> {
   const { options } = deps;
+  let auth: ServiceAuth | undefined;
   return createApiService<ComputeTables>({
     name: 'compute', log: deps.log, databaseUrl: deps.databaseUrl, migrations: computeMigrations, port: options.port,
     policy: { rules: computePolicy, file: options.policy_file },
     http: { renderError: novaErrorRenderer(() => deps.authUrl), requestIdHeaders: ['x-compute-request-id'] },
-    authenticate: (app) => installServiceAuth(app, { authUrl: deps.authUrl, serviceUser: 'nova', servicePassword: deps.servicePassword, log: deps.log }),
+    authenticate: (app) => (auth = installServiceAuth(app, { authUrl: deps.authUrl, serviceUser: 'nova', servicePassword: deps.servicePassword, log: deps.log })),
     build({ app, database, policy }) {
+      const session = auth!;
       // After authentication, as in Nova's pipeline: a request without a valid token is 401 whatever its version.
       installMicroversions(app);
-      registerComputeRoutes(app, { db: database.db, policy, maxLimit: options.max_limit, log: deps.log });
+      registerComputeRoutes(app, {
+        db: database.db, policy, maxLimit: options.max_limit, serviceDownTimeMs: options.service_down_time * 1000, log: deps.log,
+        conductor: conductorRpc.client(deps.bus), agents: agentRpc.client(deps.bus),
+        image: lazyEndpoint<ImageClient>(session, 'image', (endpoint) => createImageClient({ endpoint })),
+        serviceToken: () => session.serviceToken(),
+      });
     },
   });
+}
+
+async function openComputeDb(deps: ComputeRoleDeps & { databaseUrl: string }) {
+  const database = await openDatabase<ComputeTables>({ url: deps.databaseUrl, log: deps.log });
+  try {
+    await runMigrations(database, computeMigrations);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  return database;
+}
+
+/** The conductor: serves compute-conductor as `serverName` (normally the host's name). */
+export async function createConductor(deps: ComputeRoleDeps & { databaseUrl: string; serverName?: string }): Promise<RunningRole> {
+  const database = await openComputeDb(deps);
+  try {
+    const running = await startConductor({
+      db: database.db, scheduler: schedulerRpc.client(deps.bus), agents: agentRpc.client(deps.bus),
+      placement: placementFrom(novaSession(deps)), maxAttempts: deps.options.max_attempts, log: deps.log.child({ role: 'compute-conductor' }),
+    }, deps.bus, deps.serverName ?? (deps.options.host || hostname()));
+    return { async close() { await running.stop(); await database.close(); } };
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+}
+
+/** The scheduler: serves compute-scheduler with the ComputeFilter, the RetryFilter and the RAM and CPU weighers. */
+export async function createScheduler(deps: ComputeRoleDeps & { databaseUrl: string; serverName?: string }): Promise<RunningRole> {
+  const database = await openComputeDb(deps);
+  try {
+    const running = await startScheduler({
+      db: database.db, placement: placementFrom(novaSession(deps)), filters: [computeFilter, retryFilter],
+      weighers: [ramWeigher(1), cpuWeigher(1)], serviceDownTimeMs: deps.options.service_down_time * 1000,
+      maxCandidates: deps.options.max_placement_results, log: deps.log.child({ role: 'compute-scheduler' }),
+    }, deps.bus, deps.serverName ?? (deps.options.host || hostname()));
+    return { async close() { await running.stop(); await database.close(); } };
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+}
+
+/** A compute agent for `host` (default: options.host or the machine's name) with the configured (or given) driver. */
+export async function createComputeAgent(deps: ComputeRoleDeps & { host?: string; driver?: HypervisorDriver }): Promise<RunningRole & { host: string; nodeUuid: string }> {
+  const { options } = deps;
+  const host = deps.host ?? (options.host || hostname());
+  const make = DRIVERS[options.driver];
+  if (!deps.driver && !make) throw new Error(`Unknown compute driver '${options.driver}' (known: ${Object.keys(DRIVERS).join(', ')})`);
+  const driver = deps.driver ?? make({ host, fakeVcpus: options.fake_vcpus, fakeMemoryMb: options.fake_memory_mb, fakeLocalGb: options.fake_local_gb });
+  const session = novaSession(deps);
+  const agent = await startComputeAgent({
+    host, driver, conductor: conductorRpc.client(deps.bus), placement: placementFrom(session),
+    image: lazyEndpoint<ImageClient>(session, 'image', (endpoint) => createImageClient({ endpoint })),
+    serviceToken: () => session.token(), log: deps.log.child({ role: 'compute-agent', host }),
+  }, deps.bus, {
+    ratios: { cpu: options.cpu_allocation_ratio, ram: options.ram_allocation_ratio, disk: options.disk_allocation_ratio, reservedHostMemoryMb: options.reserved_host_memory_mb },
+    reportIntervalMs: options.report_interval * 1000,
+  });
+  return { host, nodeUuid: agent.nodeUuid, close: () => agent.stop() };
 }

@@ -16,6 +16,8 @@ export interface TestIdentity {
   /** Passwords of the service users asked for. */
   servicePasswords: Record<string, string>;
   as: Record<PersonaName, Persona>;
+  /** Adds a service with a public endpoint to the catalog, so services find each other as in a real cloud. */
+  registerEndpoint(type: string, name: string, url: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,5 +65,11 @@ export async function startTestIdentity(dir: string, serviceUsers: string[]): Pr
     bob: await persona('bob', 'project-b', 'member'),
     rita: await persona('rita', 'project-a', 'reader'),
   };
-  return { identity, authUrl: `${base}/v3`, servicePasswords: identity.bootstrapResult!.servicePasswords, as, close: () => identity.close() };
+  async function registerEndpoint(type: string, name: string, url: string): Promise<void> {
+    const service = (await identityCall(base, 'POST', '/v3/services', admin.token, { service: { type, name } })).body.service;
+    await identityCall(base, 'POST', '/v3/endpoints', admin.token, { endpoint: { service_id: service.id, interface: 'public', url, region_id: 'RegionOne' } });
+  }
+  return {
+    identity, authUrl: `${base}/v3`, servicePasswords: identity.bootstrapResult!.servicePasswords, as, registerEndpoint, close: () => identity.close(),
+  };
 }

@@ -4,14 +4,28 @@ import type { Credentials } from '#lib/context.ts';
 import { Unauthorized } from '#lib/errors.ts';
 import type { Logger } from '#lib/log.ts';
 import type { PolicyEnforcer } from '#lib/policy/index.ts';
+import type { RpcClient } from '#lib/bus/index.ts';
+import type { ImageClient } from '#services/image/contract/client.ts';
 import type { ComputeDb } from '../db/tables.ts';
+import type { ConductorMethods } from '../rpc/conductor-rpc.ts';
+import type { AgentMethods } from '../rpc/agent-rpc.ts';
 
 export interface ComputeApiDeps {
   db: ComputeDb;
   policy: PolicyEnforcer;
   /** Most items a list returns. */
   maxLimit: number;
+  /** A service silent for longer is shown down (Nova's service_down_time). */
+  serviceDownTimeMs: number;
   log: Logger;
+  /** The conductor, which schedules and builds what the API records. */
+  conductor: RpcClient<ConductorMethods>;
+  /** Compute agents, for actions on a server already on a host. */
+  agents: RpcClient<AgentMethods>;
+  /** The Image service's client (from the catalog); undefined when the cloud has none. */
+  image(): Promise<ImageClient | undefined>;
+  /** Compute's own token, sent beside the user's to other services. */
+  serviceToken(): Promise<string>;
 }
 
 export interface Caller {

@@ -5,10 +5,22 @@ import { registerVersions } from './versions.ts';
 import { registerFlavors } from './flavors.ts';
 import { registerFlavorExtraSpecs } from './flavor-extra-specs.ts';
 import { registerFlavorAccess } from './flavor-access.ts';
+import { registerServers } from './servers.ts';
+import { registerServerActions } from './server-actions.ts';
+import { registerInstanceActions } from './instance-actions.ts';
+import { registerQuotas } from './quotas.ts';
+import { registerKeyPairs } from './keypairs.ts';
+import { registerHosts } from './hosts.ts';
 
 export function registerComputeRoutes(app: FastifyInstance, deps: ComputeApiDeps): void {
   registerVersions(app);
   registerFlavors(app, deps);
   registerFlavorExtraSpecs(app, deps);
   registerFlavorAccess(app, deps);
+  registerServers(app, deps);
+  registerServerActions(app, deps);
+  registerInstanceActions(app, deps);
+  registerQuotas(app, deps);
+  registerKeyPairs(app, deps);
+  registerHosts(app, deps);
 }

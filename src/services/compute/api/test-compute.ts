@@ -1,5 +1,5 @@
 // Test fixture: the compute API in process on 127.0.0.1:0 with a temp SQLite database, authenticating against a real
-// Identity started in process, with an admin and three users in two projects to act as.
+// Identity started in process, with an admin and three users in two projects to act as; optionally the whole boot flow.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,8 +7,12 @@ import { silentLogger } from '#lib/log.ts';
 import { resolveOptions } from '#lib/config/options.ts';
 import { startTestIdentity } from '#services/identity/test-identity-personas.ts';
 import type { Persona, PersonaName } from '#services/identity/test-identity-personas.ts';
-import { computeOptions, createComputeApi } from '../roles.ts';
-import type { ComputeApi } from '../roles.ts';
+import { randomUUID } from 'node:crypto';
+import { sharedMemoryBus } from '#lib/bus/index.ts';
+import { createPlacementApi, placementOptions } from '#services/placement/roles.ts';
+import { createImageApi, imageOptions } from '#services/image/roles.ts';
+import { computeOptions, createComputeAgent, createComputeApi, createConductor, createFakeDriver, createScheduler } from '../roles.ts';
+import type { ComputeApi, HypervisorDriver } from '../roles.ts';
 
 export interface Reply {
   status: number;
@@ -29,22 +33,71 @@ export interface CallOptions {
 
 export type { Persona, PersonaName };
 
+export interface BootOptions {
+  /** Compute hosts to start agents for (fake driver unless `drivers` names one). */
+  hosts: string[];
+  drivers?: Record<string, HypervisorDriver>;
+}
+
 export interface TestCompute {
   api: ComputeApi;
   url: string;
   as: Record<PersonaName, Persona>;
   call(method: string, path: string, opts?: CallOptions): Promise<Reply>;
+  /** With boot: an active public image of a few bytes, uploaded as the admin. */
+  imageId?: string;
+  /** With boot: the fake drivers of the agents, by host. */
+  drivers: Record<string, HypervisorDriver>;
+  /** Polls a server until `done` holds (or its status is ERROR when not expected); returns its last view. */
+  waitForServer(id: string, token: string, done: (server: Reply['body']) => boolean, timeoutMs?: number): Promise<Reply['body']>;
   close(): Promise<void>;
 }
 
-export async function startCompute(options: Record<string, unknown> = {}): Promise<TestCompute> {
+/**
+ * Starts compute-api; with `boot`, also Placement, Image, the conductor, the scheduler and one agent per host, all
+ * on one in-process bus and with Placement and Image in Identity's catalog — the whole boot flow in one process.
+ */
+export async function startCompute(options: Record<string, unknown> = {}, boot?: BootOptions): Promise<TestCompute> {
   const dir = mkdtempSync(join(tmpdir(), 'compute-api-'));
-  const { identity, authUrl, servicePasswords, as } = await startTestIdentity(dir, ['nova']);
-  const api = await createComputeApi({
-    options: resolveOptions('compute', computeOptions, options, {}), databaseUrl: `sqlite://${dir}/compute.sqlite`,
-    authUrl, servicePassword: servicePasswords.nova, log: silentLogger(),
-  });
+  const log = silentLogger();
+  const identity = await startTestIdentity(dir, ['nova', 'placement', 'glance']);
+  const { authUrl, servicePasswords, as } = identity;
+  const busName = `compute-test-${randomUUID()}`;
+  const stops: (() => Promise<unknown>)[] = [];
+  const computeOpts = resolveOptions('compute', computeOptions, { report_interval: 1, ...options }, {});
+  const roleDeps = () => ({ options: computeOpts, authUrl, servicePassword: servicePasswords.nova, bus: sharedMemoryBus(busName), log });
+  const databaseUrl = `sqlite://${dir}/compute.sqlite`;
+  const drivers: Record<string, HypervisorDriver> = {};
+  let imageId: string | undefined;
+  if (boot) {
+    const placement = await createPlacementApi({
+      options: resolveOptions('placement', placementOptions, {}, {}), databaseUrl: `sqlite://${dir}/placement.sqlite`, authUrl,
+      servicePassword: servicePasswords.placement, log,
+    });
+    stops.push(() => placement.close());
+    await identity.registerEndpoint('placement', 'placement', await placement.listen('127.0.0.1', 0));
+    const image = await createImageApi({
+      options: resolveOptions('image', imageOptions, {}, {}), databaseUrl: `sqlite://${dir}/image.sqlite`, dataDir: dir, authUrl,
+      servicePassword: servicePasswords.glance, log,
+    });
+    stops.push(() => image.close());
+    const imageUrl = await image.listen('127.0.0.1', 0);
+    await identity.registerEndpoint('image', 'glance', imageUrl);
+    imageId = await uploadTestImage(imageUrl, as.admin.token);
+  }
+  const api = await createComputeApi({ ...roleDeps(), databaseUrl });
   const url = await api.listen('127.0.0.1', 0);
+  if (boot) {
+    const conductor = await createConductor({ ...roleDeps(), databaseUrl, serverName: 'conductor' });
+    stops.unshift(() => conductor.close());
+    const scheduler = await createScheduler({ ...roleDeps(), databaseUrl, serverName: 'scheduler' });
+    stops.unshift(() => scheduler.close());
+    for (const host of boot.hosts) {
+      drivers[host] = boot.drivers?.[host] ?? createFakeDriver({ nodeName: host, vcpus: 8, memoryMb: 16384, localGb: 100 });
+      const agent = await createComputeAgent({ ...roleDeps(), host, driver: drivers[host] });
+      stops.unshift(() => agent.close());
+    }
+  }
 
   async function call(method: string, path: string, opts: CallOptions = {}): Promise<Reply> {
     const headers: Record<string, string> = {
@@ -59,12 +112,38 @@ export async function startCompute(options: Record<string, unknown> = {}): Promi
     return { status: res.status, headers: res.headers, body: parsed };
   }
 
+  async function waitForServer(id: string, token: string, done: (server: Reply['body']) => boolean, timeoutMs = 15_000): Promise<Reply['body']> {
+    const deadline = Date.now() + timeoutMs;
+    let last: Reply | undefined;
+    while (Date.now() < deadline) {
+      last = await call('GET', `/v2.1/servers/${id}`, { token, version: '2.60' });
+      if (done(last.status === 404 ? undefined : last.body?.server)) return last.body?.server;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`server ${id} did not reach the expected state: ${JSON.stringify(last?.body)}`);
+  }
+
   return {
-    api, url, as, call,
+    api, url, as, call, imageId, drivers, waitForServer,
     async close() {
+      for (const stop of stops) await stop();
       await api.close();
       await identity.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Creates a public raw image and uploads a few bytes, so it is active. */
+async function uploadTestImage(imageUrl: string, token: string): Promise<string> {
+  const created = await fetch(`${imageUrl}/v2/images`, {
+    method: 'POST', headers: { 'x-auth-token': token, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'cirros', disk_format: 'raw', container_format: 'bare', visibility: 'public' }),
+  });
+  const { id } = (await created.json()) as { id: string };
+  const put = await fetch(`${imageUrl}/v2/images/${id}/file`, {
+    method: 'PUT', headers: { 'x-auth-token': token, 'content-type': 'application/octet-stream' }, body: Buffer.alloc(4096, 7),
+  });
+  if (put.status !== 204) throw new Error(`image upload answered ${put.status}`);
+  return id;
 }

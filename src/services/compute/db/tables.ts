@@ -1,4 +1,4 @@
-// Compute's tables as Kysely types: flavors keyed by their public id (Nova's flavorid), ISO timestamps.
+// Compute's tables as Kysely types: flavors keyed by their public id (Nova's flavorid), instances by uuid, ISO timestamps.
 import type { Kysely } from 'kysely';
 
 export interface FlavorRow {
@@ -20,10 +20,130 @@ export interface FlavorRow {
 export interface FlavorExtraSpecRow { flavorid: string; key: string; value: string }
 export interface FlavorProjectRow { flavorid: string; project_id: string }
 
+export interface InstanceRow {
+  uuid: string;
+  display_name: string;
+  display_description: string | null;
+  project_id: string;
+  user_id: string;
+  image_ref: string;
+  /** JSON of the Flavor (with extra specs) the server was built with. */
+  flavor: string;
+  vcpus: number;
+  memory_mb: number;
+  root_gb: number;
+  key_name: string | null;
+  key_data: string | null;
+  user_data: string | null;
+  availability_zone: string | null;
+  hostname: string;
+  host: string | null;
+  node: string | null;
+  vm_state: string;
+  task_state: string | null;
+  power_state: number;
+  config_drive: boolean | number;
+  access_ip_v4: string | null;
+  access_ip_v6: string | null;
+  locked: boolean | number;
+  locked_by: string | null;
+  reservation_id: string;
+  launch_index: number;
+  /** JSON: RequestedNetworks. */
+  requested_networks: string;
+  /** JSON: security group names. */
+  security_groups: string;
+  /** JSON: NetworkInfo (the ports and their addresses, as the agent bound them). */
+  network_info: string;
+  /** JSON: RequestSpec (hosts tried, hints). */
+  request_spec: string;
+  /** JSON: Fault. */
+  fault: string | null;
+  launched_at: string | null;
+  terminated_at: string | null;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+  deleted: boolean | number;
+}
+
+export interface InstanceMetadataRow { instance_uuid: string; key: string; value: string }
+
+export interface InstanceActionRow {
+  id: string;
+  instance_uuid: string;
+  action: string;
+  request_id: string;
+  global_request_id: string;
+  user_id: string;
+  project_id: string;
+  start_time: string;
+  finish_time: string | null;
+  message: string | null;
+  updated_at: string;
+}
+
+export interface InstanceActionEventRow {
+  id: string;
+  action_id: string;
+  event: string;
+  host: string | null;
+  start_time: string;
+  finish_time: string | null;
+  result: string | null;
+  traceback: string | null;
+  details: string | null;
+}
+
+export interface ComputeServiceRow {
+  id: string;
+  host: string;
+  binary: string;
+  disabled: boolean | number;
+  disabled_reason: string | null;
+  forced_down: boolean | number;
+  last_seen_up: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ComputeNodeRow {
+  uuid: string;
+  host: string;
+  hypervisor_hostname: string;
+  hypervisor_type: string;
+  hypervisor_version: number;
+  vcpus: number;
+  memory_mb: number;
+  local_gb: number;
+  host_ip: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface KeyPairRow {
+  user_id: string;
+  name: string;
+  type: string;
+  public_key: string;
+  fingerprint: string;
+  created_at: string;
+}
+
+export interface QuotaRow { project_id: string; resource: string; hard_limit: number }
+
 export interface ComputeTables {
   flavors: FlavorRow;
   flavor_extra_specs: FlavorExtraSpecRow;
   flavor_projects: FlavorProjectRow;
+  instances: InstanceRow;
+  instance_metadata: InstanceMetadataRow;
+  instance_actions: InstanceActionRow;
+  instance_action_events: InstanceActionEventRow;
+  compute_services: ComputeServiceRow;
+  compute_nodes: ComputeNodeRow;
+  key_pairs: KeyPairRow;
+  quotas: QuotaRow;
 }
 
 export type ComputeDb = Kysely<ComputeTables>;

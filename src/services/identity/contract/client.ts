@@ -88,17 +88,32 @@ export function watchRevocations(opts: {
   return () => clearInterval(timer);
 }
 
+export interface ServiceSession {
+  token(): Promise<string>;
+  /**
+   * The URL of a service in the catalog of this session's token (interface `internal` preferred, then `public`),
+   * as OpenStack services find each other; undefined when the catalog has no such service.
+   */
+  endpoint(type: string): Promise<string | undefined>;
+}
+
 /** A service's own token, fetched on first use and renewed five minutes before it expires. */
-export function createServiceSession(client: IdentityClient, auth: PasswordAuth): { token(): Promise<string> } {
-  let current: Promise<{ token: string; expiresAt: number }> | undefined;
+export function createServiceSession(client: IdentityClient, auth: PasswordAuth): ServiceSession {
+  let current: Promise<{ token: string; expiresAt: number; document: TokenDocument }> | undefined;
+  async function session() {
+    const cached = await current?.catch(() => undefined);
+    if (cached && cached.expiresAt - Date.now() >= 5 * 60_000) return cached;
+    current = client.issueToken(auth).then((r) => ({ token: r.token, expiresAt: Date.parse(r.document.expires_at), document: r.document }));
+    return current;
+  }
   return {
     async token() {
-      const cached = await current?.catch(() => undefined);
-      if (!cached || cached.expiresAt - Date.now() < 5 * 60_000) {
-        current = client.issueToken(auth).then((r) => ({ token: r.token, expiresAt: Date.parse(r.document.expires_at) }));
-        return (await current).token;
-      }
-      return cached.token;
+      return (await session()).token;
+    },
+    async endpoint(type) {
+      const entry = (await session()).document.catalog?.find((s) => s.type === type);
+      const pick = (iface: string) => entry?.endpoints.find((e) => e.interface === iface)?.url;
+      return pick('internal') ?? pick('public');
     },
   };
 }
@@ -115,6 +130,6 @@ export function credentialsFromDocument(doc: TokenDocument): Credentials {
 }
 
 /** The auth middleware's validator for services other than Identity: validate with our own service token. */
-export function createRemoteTokenValidator(client: IdentityClient, session: { token(): Promise<string> }): TokenValidator {
+export function createRemoteTokenValidator(client: IdentityClient, session: Pick<ServiceSession, 'token'>): TokenValidator {
   return { validate: async (token, globalRequestId) => credentialsFromDocument(await client.validateToken(token, await session.token(), globalRequestId)) };
 }

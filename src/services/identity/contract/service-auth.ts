@@ -22,6 +22,8 @@ export interface ServiceAuth {
   identity: IdentityClient;
   /** The service's own token, for calls to other services (sent as X-Service-Token). */
   serviceToken(): Promise<string>;
+  /** Another service's URL from the catalog (see ServiceSession.endpoint). */
+  endpoint(type: string): Promise<string | undefined>;
   stop(): void;
 }
 
@@ -34,5 +36,5 @@ export function installServiceAuth(app: FastifyInstance, opts: ServiceAuthOption
     client: identity, session, intervalMs: opts.revocationPollMs ?? 2000, onRevoked: () => auth.flush(),
     onError: (err) => opts.log.warn({ err: (err as Error).message }, 'cannot read revocation events from Identity'),
   });
-  return { identity, serviceToken: () => session.token(), stop };
+  return { identity, serviceToken: () => session.token(), endpoint: (type) => session.endpoint(type), stop };
 }

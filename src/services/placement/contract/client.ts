@@ -12,8 +12,8 @@ export const PLACEMENT_MICROVERSION = '1.39';
 export const CONCURRENT_UPDATE = 'placement.concurrent_update';
 
 export interface PlacementClientOptions {
-  /** Placement's root URL, e.g. http://127.0.0.1:8778. */
-  endpoint: string;
+  /** Placement's root URL, e.g. http://127.0.0.1:8778, or how to find it (the catalog) when first needed. */
+  endpoint: string | (() => Promise<string | undefined>);
   /** The token to send: the calling service's own (Placement is a service-to-service API). */
   token: () => Promise<string>;
   timeoutMs?: number;
@@ -67,7 +67,14 @@ export interface PlacementClient {
 const INVENTORY_DEFAULTS = { reserved: 0, min_unit: 1, max_unit: 2147483647, step_size: 1, allocation_ratio: 1 };
 
 export function createPlacementClient(opts: PlacementClientOptions): PlacementClient {
-  const base = opts.endpoint.replace(/\/+$/, '');
+  const endpoint = opts.endpoint;
+  let found = typeof endpoint === 'string' ? endpoint.replace(/\/+$/, '') : undefined;
+  async function baseUrl(): Promise<string> {
+    if (found) return found;
+    const url = typeof endpoint === 'string' ? endpoint : await endpoint();
+    if (!url) throw new ServiceUnavailable('Placement is not in the catalog.');
+    return (found = url.replace(/\/+$/, ''));
+  }
   const retries = opts.conflictRetries ?? 5;
 
   async function request<T>(method: string, path: string, body?: unknown, ctx: CallContext = {}, okMissing = false): Promise<T | undefined> {
@@ -76,6 +83,7 @@ export function createPlacementClient(opts: PlacementClientOptions): PlacementCl
     };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (ctx.globalRequestId) headers['x-openstack-request-id'] = ctx.globalRequestId;
+    const base = await baseUrl();
     let res: Response;
     try {
       res = await fetch(`${base}${path}`, {

@@ -59,4 +59,4 @@ export const defaultFlavors: Migration = {
   },
 };
 
-export const computeMigrations: Migration[] = [initial, defaultFlavors];
+

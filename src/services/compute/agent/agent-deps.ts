@@ -1,0 +1,33 @@
+// What a compute agent works with, passed in once by createComputeAgent.
+import type { BusContext, RpcClient } from '#lib/bus/index.ts';
+import type { Logger } from '#lib/log.ts';
+import type { PlacementClient } from '#services/placement/contract/client.ts';
+import type { ImageClient } from '#services/image/contract/client.ts';
+import type { ConductorMethods } from '../rpc/conductor-rpc.ts';
+import type { HypervisorDriver } from './drivers/hypervisor-driver.ts';
+
+export interface AgentDeps {
+  host: string;
+  driver: HypervisorDriver;
+  conductor: RpcClient<ConductorMethods>;
+  placement: PlacementClient;
+  /** The Image service's client; undefined when the catalog has no image service. */
+  image(): Promise<ImageClient | undefined>;
+  /** The agent's own token (the nova service user), sent beside the user's token. */
+  serviceToken(): Promise<string>;
+  log: Logger;
+}
+
+/** Records one instance action event around `work`, as Nova's wrap_instance_event does. */
+export async function withEvent<T>(deps: AgentDeps, ctx: BusContext, uuid: string, event: string, work: () => Promise<T>): Promise<T> {
+  await deps.conductor.call('event_start', { uuid, requestId: ctx.requestId, event, host: deps.host }, ctx);
+  try {
+    const result = await work();
+    await deps.conductor.call('event_finish', { uuid, requestId: ctx.requestId, event }, ctx);
+    return result;
+  } catch (err) {
+    await deps.conductor.call('event_finish', { uuid, requestId: ctx.requestId, event, error: (err as Error).message }, ctx)
+      .catch((e: unknown) => deps.log.warn({ err: (e as Error).message, uuid }, 'cannot record the failed event'));
+    throw err;
+  }
+}

@@ -1,0 +1,73 @@
+// build_and_run_instance: the agent's part of the boot flow. It reads the server from the conductor, fetches the
+// image record from Image with the user's token, asks the driver to spawn, and reports ACTIVE — or tells the
+// conductor the build failed, which reschedules it elsewhere or puts it in ERROR.
+import type { BusContext } from '#lib/bus/index.ts';
+import { BadRequest, StratusError } from '#lib/errors.ts';
+import type { ImageRecord } from '#services/image/contract/client.ts';
+import { PowerState, TaskState, VmState } from '../domain/vm-states.ts';
+import type { Instance } from '../domain/instance.ts';
+import type { AgentDeps } from './agent-deps.ts';
+import { withEvent } from './agent-deps.ts';
+import type { GuestSpec } from './drivers/hypervisor-driver.ts';
+
+/** A failure that another host would not fix (a missing image): no reschedule. */
+class BuildAbort extends BadRequest {}
+
+const CORE_IMAGE_FIELDS = new Set(['id', 'name', 'status', 'visibility', 'disk_format', 'container_format', 'size', 'virtual_size',
+  'checksum', 'os_hash_algo', 'os_hash_value', 'min_ram', 'min_disk', 'owner', 'protected', 'tags', 'created_at', 'updated_at',
+  'self', 'file', 'schema', 'os_hidden', 'direct_url', 'locations']);
+
+async function fetchImage(deps: AgentDeps, ctx: BusContext, instance: Instance): Promise<ImageRecord | null> {
+  if (!instance.imageRef) return null;
+  const client = await deps.image();
+  if (!client) throw new BuildAbort('The Image service is not in the catalog.');
+  if (!ctx.authToken) throw new BuildAbort('The request carried no user token to fetch the image with.');
+  const image = await client.getImage(instance.imageRef, { token: ctx.authToken, serviceToken: await deps.serviceToken(), globalRequestId: ctx.globalRequestId });
+  if (!image) throw new BuildAbort(`Image ${instance.imageRef} could not be found.`);
+  if (image.status !== 'active') throw new BuildAbort(`Image ${instance.imageRef} is not active (status ${image.status}).`);
+  return image;
+}
+
+function guestSpec(instance: Instance, image: ImageRecord | null): GuestSpec {
+  const f = instance.flavor;
+  return {
+    uuid: instance.uuid, name: instance.name, vcpus: f.vcpus, memoryMb: f.ram, rootGb: f.disk, ephemeralGb: f.ephemeral, swapMb: f.swap,
+    image: image ? {
+      id: image.id, diskFormat: image.disk_format, size: image.size,
+      properties: Object.fromEntries(Object.entries(image).filter(([k]) => !CORE_IMAGE_FIELDS.has(k))),
+    } : null,
+    nics: [], keyData: instance.keyData, userData: instance.userData, metadata: instance.metadata,
+  };
+}
+
+export async function buildAndRunInstance(deps: AgentDeps, ctx: BusContext, uuid: string): Promise<void> {
+  const log = deps.log.child({ instance: uuid, globalRequestId: ctx.globalRequestId });
+  let spawned = false;
+  try {
+    await withEvent(deps, ctx, uuid, 'compute_build_and_run_instance', async () => {
+      const instance = await deps.conductor.call('instance_get', { uuid }, ctx);
+      if (!instance || instance.taskState === TaskState.deleting) throw new BuildAbort(`Instance ${uuid} was deleted during the build.`);
+      const image = await fetchImage(deps, ctx, instance);
+      // Networking and block devices come from their services when those are in the catalog (issues 5 and 6).
+      const spawning = await deps.conductor.call('instance_update', { uuid, patch: { taskState: TaskState.spawning }, expectedTaskState: [TaskState.scheduling] }, ctx);
+      if (!spawning) throw new BuildAbort(`Instance ${uuid} was deleted during the build.`);
+      await deps.driver.spawn({ guest: guestSpec(instance, image) });
+      spawned = true;
+      const active = await deps.conductor.call('instance_update', {
+        uuid, expectedTaskState: [TaskState.spawning],
+        patch: { vmState: VmState.active, taskState: null, powerState: PowerState.running, launchedAt: new Date().toISOString() },
+      }, ctx);
+      if (!active) throw new BuildAbort(`Instance ${uuid} was deleted during the build.`);
+    });
+    await deps.conductor.call('action_finish', { uuid, requestId: ctx.requestId }, ctx);
+    log.info({ host: deps.host }, 'instance spawned');
+  } catch (err) {
+    const message = (err as Error).message;
+    log.warn({ err: message }, 'build failed');
+    // Nothing half-built stays on this host, whatever happens next.
+    if (spawned || !(err instanceof BuildAbort)) await deps.driver.destroy({ uuid }).catch(() => undefined);
+    const reschedule = !(err instanceof BuildAbort) && !(err instanceof StratusError && err.status < 500);
+    await deps.conductor.call('build_failed', { uuid, host: deps.host, error: message, reschedule }, ctx)
+      .catch((e: unknown) => log.error({ err: (e as Error).message }, 'cannot report the failed build to the conductor'));
+  }
+}

@@ -1,0 +1,69 @@
+// The compute agent role of one host: reports its node, serves casts on compute.<host>, heartbeats, and syncs power
+// states from its hypervisor. It never touches the database: the conductor reads and writes for it.
+import { randomUUID } from 'node:crypto';
+import type { Bus, BusContext, Subscription } from '#lib/bus/index.ts';
+import { agentRpc } from '../rpc/agent-rpc.ts';
+import type { AgentDeps } from './agent-deps.ts';
+import { buildAndRunInstance } from './build.ts';
+import { terminateInstance } from './terminate.ts';
+import { POWER_ACTIONS, runPowerAction } from './power.ts';
+import { reportNode } from './resource-tracker.ts';
+import type { AllocationRatios } from './resource-tracker.ts';
+import { syncPowerStates } from './power-sync.ts';
+
+export interface ComputeAgentOptions {
+  ratios: AllocationRatios;
+  reportIntervalMs: number;
+}
+
+export interface RunningAgent {
+  nodeUuid: string;
+  stop(): Promise<void>;
+}
+
+const selfContext = (): BusContext => {
+  const id = `req-${randomUUID()}`;
+  return { requestId: id, globalRequestId: id };
+};
+
+export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: ComputeAgentOptions): Promise<RunningAgent> {
+  const { uuid } = await reportNode(deps, selfContext(), opts.ratios);
+  await syncPowerStates(deps, selfContext());
+  // Work runs after the cast is acknowledged, as in Nova: the sender does not wait for a build.
+  const inFlight = new Set<Promise<void>>();
+  const background = (work: Promise<void>) => {
+    const p = work.catch((err: unknown) => deps.log.error({ err: (err as Error).message }, 'agent task failed')).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
+  const power = (name: keyof typeof POWER_ACTIONS) => (ctx: BusContext, a: { uuid: string }) => background(runPowerAction(deps, ctx, a.uuid, POWER_ACTIONS[name]));
+  const sub: Subscription = await agentRpc.serve(bus, deps.host, {
+    build_and_run_instance: (ctx, a) => background(buildAndRunInstance(deps, ctx, a.uuid)),
+    terminate_instance: (ctx, a) => background(terminateInstance(deps, ctx, a.uuid)),
+    stop_instance: power('stop'),
+    start_instance: power('start'),
+    reboot_instance: (ctx, a) => background(runPowerAction(deps, ctx, a.uuid, POWER_ACTIONS[a.hard ? 'rebootHard' : 'reboot'])),
+    pause_instance: power('pause'),
+    unpause_instance: power('unpause'),
+    suspend_instance: power('suspend'),
+    resume_instance: power('resume'),
+  });
+  let ticks = 0;
+  const timer = setInterval(() => {
+    ticks += 1;
+    const ctx = selfContext();
+    background(reportNode(deps, ctx, opts.ratios).then(async () => {
+      if (ticks % 6 === 0) await syncPowerStates(deps, ctx);
+    }));
+  }, opts.reportIntervalMs);
+  timer.unref();
+  deps.log.info({ host: deps.host, node: uuid, driver: deps.driver.type }, 'compute agent started');
+  return {
+    nodeUuid: uuid,
+    async stop() {
+      clearInterval(timer);
+      await sub.close();
+      await Promise.allSettled([...inFlight]);
+      await deps.driver.close?.();
+    },
+  };
+}

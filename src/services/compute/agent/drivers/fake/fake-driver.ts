@@ -1,0 +1,51 @@
+// The fake hypervisor: keeps guests as records in memory and touches nothing on the host, so one machine can run many
+// agents (simulated hosts) for tests and scale runs. Its capacity is configured, its state changes are real.
+import type { GuestPower, GuestSpec, HypervisorDriver, NodeCapacity } from '../hypervisor-driver.ts';
+
+export interface FakeDriverOptions {
+  nodeName: string;
+  vcpus: number;
+  memoryMb: number;
+  localGb: number;
+  hostIp?: string;
+  /** Simulated time a spawn takes. */
+  spawnDelayMs?: number;
+}
+
+export interface FakeDriver extends HypervisorDriver {
+  /** The spec a guest was spawned with (tests read what the agent asked for). */
+  guest(uuid: string): GuestSpec | undefined;
+}
+
+export function createFakeDriver(opts: FakeDriverOptions): FakeDriver {
+  const guests = new Map<string, { spec: GuestSpec; power: GuestPower }>();
+  const get = (uuid: string) => {
+    const g = guests.get(uuid);
+    if (!g) throw new Error(`Instance ${uuid} could not be found on the fake hypervisor.`);
+    return g;
+  };
+  const capacity: NodeCapacity = {
+    hypervisorType: 'fake', hypervisorVersion: 1000, nodeName: opts.nodeName, vcpus: opts.vcpus, memoryMb: opts.memoryMb,
+    localGb: opts.localGb, hostIp: opts.hostIp ?? '127.0.0.1',
+  };
+  return {
+    type: 'fake',
+    capacity: async () => capacity,
+    guest: (uuid) => guests.get(uuid)?.spec,
+    async spawn({ guest, signal }) {
+      if (opts.spawnDelayMs) await new Promise((r) => setTimeout(r, opts.spawnDelayMs));
+      signal?.throwIfAborted();
+      guests.set(guest.uuid, { spec: guest, power: 'running' });
+    },
+    async destroy({ uuid }) { guests.delete(uuid); },
+    async powerOff({ uuid }) { get(uuid).power = 'shutdown'; },
+    async powerOn({ uuid }) { get(uuid).power = 'running'; },
+    async reboot({ uuid }) { get(uuid).power = 'running'; },
+    async pause({ uuid }) { get(uuid).power = 'paused'; },
+    async unpause({ uuid }) { get(uuid).power = 'running'; },
+    async suspend({ uuid }) { get(uuid).power = 'suspended'; },
+    async resume({ uuid }) { get(uuid).power = 'running'; },
+    async powerState({ uuid }) { return guests.get(uuid)?.power; },
+    async listGuests() { return [...guests.keys()]; },
+  };
+}

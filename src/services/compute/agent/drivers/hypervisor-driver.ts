@@ -1,0 +1,55 @@
+// The contract between a compute agent and its hypervisor. Calls take one options object; optional features are
+// optional members. Every call is idempotent where OpenStack's manager may retry it, and spawn cleans up after itself
+// when it fails.
+
+export interface GuestSpec {
+  uuid: string;
+  name: string;
+  vcpus: number;
+  memoryMb: number;
+  rootGb: number;
+  ephemeralGb: number;
+  swapMb: number;
+  /** The image the root disk comes from (its Image service id and what Image said about it). */
+  image: { id: string; diskFormat: string | null; size: number | null; properties: Record<string, unknown> } | null;
+  /** One entry per port, in order: what to plug and with which MAC. */
+  nics: { portId: string; macAddress: string; vifType: string; vifDetails: Record<string, unknown>; devName?: string }[];
+  keyData: string | null;
+  userData: string | null;
+  metadata: Record<string, string>;
+}
+
+export interface NodeCapacity {
+  hypervisorType: string;
+  hypervisorVersion: number;
+  /** The node's name, Nova's hypervisor_hostname. */
+  nodeName: string;
+  vcpus: number;
+  memoryMb: number;
+  localGb: number;
+  hostIp: string;
+}
+
+export type GuestPower = 'running' | 'paused' | 'shutdown' | 'suspended' | 'crashed';
+
+export interface HypervisorDriver {
+  readonly type: string;
+  /** What the node offers, reported to Placement and the hypervisors API. */
+  capacity(): Promise<NodeCapacity>;
+  spawn(opts: { guest: GuestSpec; signal?: AbortSignal }): Promise<void>;
+  /** Removes the guest and everything it left on the host; no error when it is already gone. */
+  destroy(opts: { uuid: string }): Promise<void>;
+  powerOff(opts: { uuid: string; timeoutMs?: number }): Promise<void>;
+  powerOn(opts: { uuid: string }): Promise<void>;
+  reboot(opts: { uuid: string; hard: boolean }): Promise<void>;
+  pause?(opts: { uuid: string }): Promise<void>;
+  unpause?(opts: { uuid: string }): Promise<void>;
+  suspend?(opts: { uuid: string }): Promise<void>;
+  resume?(opts: { uuid: string }): Promise<void>;
+  /** The power state of a guest; undefined when the hypervisor does not know it. */
+  powerState(opts: { uuid: string }): Promise<GuestPower | undefined>;
+  /** Every guest the hypervisor runs, for the agent's start-up sync. */
+  listGuests(): Promise<string[]>;
+  /** Releases what the driver holds open (sockets, timers); guests keep running. */
+  close?(): Promise<void>;
+}

@@ -1,0 +1,14 @@
+// terminate_instance: destroy the guest, release the server's resources in Placement, and have the conductor mark it
+// deleted. Safe to run twice: each step is idempotent.
+import type { BusContext } from '#lib/bus/index.ts';
+import type { AgentDeps } from './agent-deps.ts';
+import { withEvent } from './agent-deps.ts';
+
+export async function terminateInstance(deps: AgentDeps, ctx: BusContext, uuid: string): Promise<void> {
+  await withEvent(deps, ctx, uuid, 'compute_terminate_instance', async () => {
+    await deps.driver.destroy({ uuid });
+    await deps.placement.deleteAllocations(uuid, { globalRequestId: ctx.globalRequestId });
+    await deps.conductor.call('instance_destroy', { uuid }, ctx);
+  });
+  await deps.conductor.call('action_finish', { uuid, requestId: ctx.requestId }, ctx);
+}

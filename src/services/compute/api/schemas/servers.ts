@@ -1,0 +1,85 @@
+// JSON schemas of the server requests, after Nova's (nova/api/openstack/compute/schemas/servers.py), reduced to the
+// fields this build honours; anything else is a 400, never silently ignored.
+
+const name = { type: 'string', minLength: 1, maxLength: 255 };
+const description = { type: ['string', 'null'], maxLength: 255 };
+const metadata = {
+  type: 'object', maxProperties: 128,
+  patternProperties: { '^[a-zA-Z0-9-_:. ]{1,255}$': { type: 'string', maxLength: 255 } }, additionalProperties: false,
+};
+const uuidOrEmpty = { type: 'string', maxLength: 255 };
+const ipv4 = { type: 'string', pattern: '^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$' };
+
+export const createServerBody = {
+  type: 'object', required: ['server'], additionalProperties: false,
+  properties: {
+    server: {
+      type: 'object', required: ['name', 'flavorRef'], additionalProperties: false,
+      properties: {
+        name, description,
+        imageRef: uuidOrEmpty,
+        flavorRef: { type: ['string', 'integer'], minLength: 1 },
+        adminPass: { type: 'string' },
+        metadata,
+        networks: {
+          oneOf: [
+            { type: 'string', enum: ['auto', 'none'] },
+            { type: 'array', items: { type: 'object', additionalProperties: false, properties: {
+              uuid: { type: 'string' }, port: { type: ['string', 'null'] }, fixed_ip: { type: 'string' }, tag: { type: 'string' },
+            } } },
+          ],
+        },
+        key_name: { type: 'string', minLength: 1, maxLength: 255 },
+        user_data: { type: 'string', maxLength: 65535 },
+        availability_zone: { type: 'string', minLength: 1, maxLength: 255 },
+        config_drive: { type: ['boolean', 'string'] },
+        security_groups: { type: 'array', items: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } },
+        min_count: { type: ['integer', 'string'], pattern: '^[0-9]+$', minimum: 1 },
+        max_count: { type: ['integer', 'string'], pattern: '^[0-9]+$', minimum: 1 },
+        return_reservation_id: { type: ['boolean', 'string'] },
+        accessIPv4: ipv4,
+        accessIPv6: { type: 'string' },
+        'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] },
+      },
+    },
+    'os:scheduler_hints': { type: 'object' },
+    'OS-SCH-HNT:scheduler_hints': { type: 'object' },
+  },
+} as const;
+
+export const updateServerBody = {
+  type: 'object', required: ['server'], additionalProperties: false,
+  properties: {
+    server: {
+      type: 'object', additionalProperties: false,
+      properties: { name, description, accessIPv4: ipv4, accessIPv6: { type: 'string' }, 'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] } },
+    },
+  },
+} as const;
+
+export const listServersQuery = {
+  type: 'object',
+  properties: {
+    limit: { type: 'integer', minimum: 0 },
+    marker: { type: 'string' },
+    name: { type: 'string' },
+    status: { type: 'string' },
+    host: { type: 'string' },
+    image: { type: 'string' },
+    reservation_id: { type: 'string' },
+    all_tenants: { type: 'string' },
+    project_id: { type: 'string' },
+    tenant_id: { type: 'string' },
+    deleted: { type: 'string' },
+    'changes-since': { type: 'string' },
+  },
+} as const;
+
+export const metadataBody = {
+  type: 'object', required: ['metadata'], additionalProperties: false, properties: { metadata },
+} as const;
+
+export const metaItemBody = {
+  type: 'object', required: ['meta'], additionalProperties: false,
+  properties: { meta: { ...metadata, minProperties: 1, maxProperties: 1 } },
+} as const;

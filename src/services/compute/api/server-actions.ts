@@ -1,0 +1,95 @@
+// POST /servers/{id}/action: the power actions (os-start, os-stop, reboot, pause, unpause, suspend, resume), each a
+// compare-and-swap of task_state from an allowed vm_state then a cast to the server's agent; lock and unlock.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { toBusContext } from '#lib/bus/index.ts';
+import { BadRequest } from '#lib/errors.ts';
+import type { Instance } from '../domain/instance.ts';
+import { TaskState, VmState } from '../domain/vm-states.ts';
+import { instanceInvalidState } from '../domain/errors.ts';
+import { startAction } from '../db/actions-repo.ts';
+import { updateInstance } from '../db/instances-repo.ts';
+import type { AgentMethods } from '../rpc/agent-rpc.ts';
+import { assertUnlocked, loadServer } from './servers.ts';
+import type { ComputeApiDeps } from './deps.ts';
+
+interface PowerRoute {
+  rule: string;
+  /** Nova's instance action name (server event list). */
+  action: string;
+  allowedVmStates: string[];
+  taskState: string;
+  cast: keyof AgentMethods;
+}
+
+const POWER: Record<string, PowerRoute> = {
+  'os-start': { rule: 'os_compute_api:servers:start', action: 'start', allowedVmStates: [VmState.stopped], taskState: TaskState.poweringOn, cast: 'start_instance' },
+  'os-stop': { rule: 'os_compute_api:servers:stop', action: 'stop', allowedVmStates: [VmState.active, VmState.error], taskState: TaskState.poweringOff, cast: 'stop_instance' },
+  pause: { rule: 'os_compute_api:os-pause-server:pause', action: 'pause', allowedVmStates: [VmState.active], taskState: TaskState.pausing, cast: 'pause_instance' },
+  unpause: { rule: 'os_compute_api:os-pause-server:unpause', action: 'unpause', allowedVmStates: [VmState.paused], taskState: TaskState.unpausing, cast: 'unpause_instance' },
+  suspend: { rule: 'os_compute_api:os-suspend-server:suspend', action: 'suspend', allowedVmStates: [VmState.active], taskState: TaskState.suspending, cast: 'suspend_instance' },
+  resume: { rule: 'os_compute_api:os-suspend-server:resume', action: 'resume', allowedVmStates: [VmState.suspended], taskState: TaskState.resuming, cast: 'resume_instance' },
+};
+
+async function powerAction(deps: ComputeApiDeps, req: FastifyRequest, name: string, route: PowerRoute, args: { hard?: boolean } = {}) {
+  const { caller, server } = await loadServer(deps, req, route.rule);
+  assertUnlocked(caller, server);
+  if (!route.allowedVmStates.includes(server.vmState) || !server.host) throw instanceInvalidState('vm_state', server.vmState, server.uuid, name);
+  const moved = await updateInstance(deps.db, server.uuid, { taskState: route.taskState }, { taskState: [null] });
+  if (!moved) throw instanceInvalidState('task_state', String(server.taskState), server.uuid, name);
+  await cast(deps, req, server, route.action, route.cast, args);
+}
+
+async function cast(deps: ComputeApiDeps, req: FastifyRequest, server: Instance, action: string, method: keyof AgentMethods, args: { hard?: boolean }) {
+  await startAction(deps.db, {
+    instanceUuid: server.uuid, action, requestId: req.ctx.requestId, globalRequestId: req.ctx.globalRequestId,
+    userId: req.ctx.credentials!.userId, projectId: server.projectId,
+  });
+  const ctx = toBusContext(req.ctx, { forwardToken: true });
+  if (method === 'reboot_instance') await deps.agents.cast(method, { uuid: server.uuid, hard: Boolean(args.hard) }, ctx, { server: server.host! });
+  else await deps.agents.cast(method as Exclude<keyof AgentMethods, 'reboot_instance'>, { uuid: server.uuid }, ctx, { server: server.host! });
+}
+
+async function reboot(deps: ComputeApiDeps, req: FastifyRequest, type: unknown) {
+  if (type !== 'HARD' && type !== 'SOFT' && type !== 'hard' && type !== 'soft') {
+    throw new BadRequest("Invalid input for field/attribute type. Value must be one of 'HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft'.");
+  }
+  const hard = String(type).toUpperCase() === 'HARD';
+  const { caller, server } = await loadServer(deps, req, 'os_compute_api:servers:reboot');
+  assertUnlocked(caller, server);
+  const allowed: string[] = hard ? [VmState.active, VmState.stopped, VmState.paused, VmState.suspended, VmState.error] : [VmState.active];
+  if (!allowed.includes(server.vmState) || !server.host) throw instanceInvalidState('vm_state', server.vmState, server.uuid, 'reboot');
+  const moved = await updateInstance(deps.db, server.uuid, { taskState: hard ? TaskState.rebootingHard : TaskState.rebooting },
+    { taskState: hard ? [null, TaskState.rebooting] : [null] });
+  if (!moved) throw instanceInvalidState('task_state', String(server.taskState), server.uuid, 'reboot');
+  await cast(deps, req, server, 'reboot', 'reboot_instance', { hard });
+}
+
+async function lock(deps: ComputeApiDeps, req: FastifyRequest, locking: boolean) {
+  const { caller, server } = await loadServer(deps, req, locking ? 'os_compute_api:os-lock-server:lock' : 'os_compute_api:os-lock-server:unlock');
+  if (!locking && server.lockedBy === 'admin' && !caller.isAdmin) {
+    deps.policy.enforce('os_compute_api:os-lock-server:unlock:unlock_override', caller.credentials, { project_id: server.projectId });
+  }
+  await updateInstance(deps.db, server.uuid, locking ? { locked: true, lockedBy: caller.isAdmin && caller.projectId !== server.projectId ? 'admin' : 'owner' } : { locked: false, lockedBy: null });
+  await startAction(deps.db, {
+    instanceUuid: server.uuid, action: locking ? 'lock' : 'unlock', requestId: req.ctx.requestId, globalRequestId: req.ctx.globalRequestId,
+    userId: caller.credentials.userId, projectId: server.projectId,
+  });
+}
+
+export function registerServerActions(app: FastifyInstance, deps: ComputeApiDeps): void {
+  app.post('/v2.1/servers/:server_id/action', { schema: { body: { type: 'object', minProperties: 1, maxProperties: 1 } } },
+    async (req: FastifyRequest, reply: FastifyReply) => {
+      const [name, args] = Object.entries(req.body as Record<string, unknown>)[0];
+      if (POWER[name]) {
+        if (args !== null && typeof args !== 'object') throw new BadRequest(`Invalid input for field/attribute ${name}.`);
+        await powerAction(deps, req, name, POWER[name]);
+      } else if (name === 'reboot') {
+        await reboot(deps, req, (args as { type?: unknown } | null)?.type);
+      } else if (name === 'lock' || name === 'unlock') {
+        await lock(deps, req, name === 'lock');
+      } else {
+        throw new BadRequest(`There is no such action: ${name}`);
+      }
+      return reply.code(202).send();
+    });
+}

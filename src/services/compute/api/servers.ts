@@ -1,0 +1,250 @@
+// Servers: create (record, quota, then the conductor's cast: scheduling and the build run after the 202), list and
+// detail with Nova's filters, show, update, delete (the agent tears down; a server no host holds is deleted here).
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { toBusContext } from '#lib/bus/index.ts';
+import { BadRequest } from '#lib/errors.ts';
+import type { Instance, RequestedNetworks } from '../domain/instance.ts';
+import { TaskState, VmState, PowerState, vmStatesOf } from '../domain/vm-states.ts';
+import { checkQuota } from '../domain/quotas.ts';
+import { imageNotFound, instanceLocked, instanceNotFound, invalidFlavorRef, keypairNotFound, markerNotFound } from '../domain/errors.ts';
+import { getInstance, insertInstance, listInstances, projectUsage, updateInstance } from '../db/instances-repo.ts';
+import { getFlavor, listExtraSpecs } from '../db/flavors-repo.ts';
+import { getKeyPair } from '../db/keypairs-repo.ts';
+import { projectLimits } from '../db/quotas-repo.ts';
+import { startAction } from '../db/actions-repo.ts';
+import { callerOf } from './deps.ts';
+import type { Caller, ComputeApiDeps } from './deps.ts';
+import { atLeast } from './microversion.ts';
+import { serverDetail, serverLinks, serverSummary } from './server-views.ts';
+import { createServerBody, listServersQuery, updateServerBody } from './schemas/servers.ts';
+
+export const serverIdParam = (req: FastifyRequest): string => (req.params as { server_id: string }).server_id;
+
+/** A server the caller may act on under `rule`: 404 when it is another project's (ids do not leak), 403 by policy. */
+export async function loadServer(deps: ComputeApiDeps, req: FastifyRequest, rule: string): Promise<{ caller: Caller; server: Instance }> {
+  const caller = callerOf(deps, req);
+  const id = serverIdParam(req);
+  const server = await getInstance(deps.db, id);
+  if (!server || (!caller.isAdmin && server.projectId !== caller.projectId)) throw instanceNotFound(id);
+  deps.policy.enforce(rule, caller.credentials, { project_id: server.projectId, user_id: server.userId });
+  return { caller, server };
+}
+
+/** Locked servers refuse their project's actions; admins pass (Nova's check_instance_lock). */
+export function assertUnlocked(caller: Caller, server: Instance): void {
+  if (server.locked && !caller.isAdmin) throw instanceLocked(server.uuid);
+}
+
+const viewOptions = (deps: ComputeApiDeps, caller: Caller, projectId: string) => ({
+  showHostAttributes: deps.policy.allowed('os_compute_api:os-extended-server-attributes', caller.credentials, { project_id: projectId }),
+});
+
+interface CreateBody {
+  server: {
+    name: string; description?: string | null; imageRef?: string; flavorRef: string | number; metadata?: Record<string, string>;
+    networks?: 'auto' | 'none' | { uuid?: string; port?: string | null; fixed_ip?: string }[]; key_name?: string; user_data?: string;
+    availability_zone?: string; config_drive?: boolean | string; security_groups?: { name: string }[]; min_count?: number | string;
+    max_count?: number | string; return_reservation_id?: boolean | string; accessIPv4?: string; accessIPv6?: string;
+  };
+  'os:scheduler_hints'?: Record<string, unknown>;
+}
+
+const truthy = (v: unknown): boolean => v === true || (typeof v === 'string' && ['true', 't', '1', 'yes', 'y', 'on'].includes(v.toLowerCase()));
+
+function requestedNetworks(req: FastifyRequest, networks: CreateBody['server']['networks']): RequestedNetworks {
+  if (networks === undefined) {
+    if (atLeast(req, 37)) throw new BadRequest("Invalid input for field/attribute server. Value: 'networks' is a required property");
+    return 'auto';
+  }
+  if (typeof networks === 'string') {
+    if (!atLeast(req, 37)) throw new BadRequest(`Invalid input for field/attribute networks. Value: ${networks}. '${networks}' is not of type 'array'`);
+    return networks;
+  }
+  return networks.map((n) => ({ networkId: n.uuid, portId: n.port ?? undefined, fixedIp: n.fixed_ip }));
+}
+
+/** RFC 952 hostname from the display name, as Nova sanitises it. */
+function hostnameOf(name: string, index: number, count: number): string {
+  const base = name.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '').slice(0, 63) || 'server';
+  return count > 1 ? `${base}-${index + 1}` : base;
+}
+
+async function create(deps: ComputeApiDeps, req: FastifyRequest) {
+  const caller = callerOf(deps, req);
+  const body = req.body as CreateBody;
+  const s = body.server;
+  if (!caller.projectId) throw new BadRequest('A project-scoped token is required to create a server.');
+  deps.policy.enforce('os_compute_api:servers:create', caller.credentials, { project_id: caller.projectId, user_id: caller.credentials.userId });
+  if (s.description !== undefined && !atLeast(req, 19)) throw new BadRequest("Invalid input for field/attribute server. Additional properties are not allowed ('description' was unexpected)");
+  const minCount = Number(s.min_count ?? 1);
+  const maxCount = Number(s.max_count ?? minCount);
+  if (minCount < 1 || maxCount < minCount) throw new BadRequest('min_count must be <= max_count');
+
+  const flavor = await getFlavor(deps.db, String(s.flavorRef));
+  if (!flavor || flavor.disabled) throw invalidFlavorRef();
+  const networks = requestedNetworks(req, s.networks);
+
+  const imageRef = s.imageRef ?? '';
+  if (!imageRef) throw new BadRequest('Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.');
+  const images = await deps.image();
+  if (!images) throw new BadRequest('The Image service is not available in this cloud.');
+  const image = await images.getImage(imageRef, { token: req.ctx.authToken ?? '', serviceToken: await deps.serviceToken(), globalRequestId: req.ctx.globalRequestId });
+  if (!image) throw imageNotFound(imageRef);
+  if (image.status !== 'active') throw new BadRequest(`Image ${imageRef} is not active.`);
+  if (flavor.ram < (image.min_ram ?? 0)) throw new BadRequest('Flavor\'s memory is too small for requested image.');
+  if (flavor.disk > 0 && flavor.disk < (image.min_disk ?? 0)) throw new BadRequest('Flavor\'s disk is too small for requested image.');
+  if (flavor.disk > 0 && image.size && image.size > flavor.disk * 1024 ** 3) throw new BadRequest('Flavor\'s disk is too small for requested image.');
+
+  let keyData: string | null = null;
+  if (s.key_name !== undefined) {
+    const key = await getKeyPair(deps.db, caller.credentials.userId, s.key_name);
+    if (!key) throw keypairNotFound(s.key_name, caller.credentials.userId);
+    keyData = key.public_key;
+  }
+  if (s.user_data !== undefined && !/^[A-Za-z0-9+/]*={0,2}$/.test(s.user_data.replace(/\s/g, ''))) {
+    throw new BadRequest('User data needs to be valid base 64.');
+  }
+
+  // Quota: check, write, re-check (Nova's recheck_quota): concurrent creates cannot both slip under the limit.
+  const limits = await projectLimits(deps.db, caller.projectId);
+  const want = (n: number) => ({ instances: n, cores: n * flavor.vcpus, ram: n * flavor.ram });
+  checkQuota(limits, await projectUsage(deps.db, caller.projectId), want(minCount));
+  const usage = await projectUsage(deps.db, caller.projectId);
+  let count = maxCount;
+  while (count > minCount) {
+    try { checkQuota(limits, usage, want(count)); break; } catch { count -= 1; }
+  }
+
+  const extraSpecs = await listExtraSpecs(deps.db, flavor.id);
+  const now = new Date().toISOString();
+  const reservationId = `r-${randomUUID().slice(0, 8)}`;
+  const adminPass = randomUUID().replace(/-/g, '').slice(0, 12);
+  const created: Instance[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const instance: Instance = {
+      uuid: randomUUID(), name: count > 1 ? `${s.name}-${index + 1}` : s.name, description: s.description ?? null,
+      projectId: caller.projectId, userId: caller.credentials.userId, imageRef, flavor: { ...flavor, extraSpecs },
+      keyName: s.key_name ?? null, keyData, userData: s.user_data ?? null, availabilityZone: s.availability_zone ?? null,
+      hostname: hostnameOf(s.name, index, count), host: null, node: null, vmState: VmState.building, taskState: TaskState.scheduling,
+      powerState: PowerState.nostate, configDrive: truthy(s.config_drive), accessIpV4: s.accessIPv4 ?? null, accessIpV6: s.accessIPv6 ?? null,
+      locked: false, lockedBy: null, reservationId, launchIndex: index, requestedNetworks: networks,
+      securityGroups: (s.security_groups ?? [{ name: 'default' }]).map((g) => g.name), networkInfo: [],
+      requestSpec: { triedHosts: [], attempts: 0, hints: body['os:scheduler_hints'] ?? {} }, fault: null, metadata: s.metadata ?? {},
+      launchedAt: null, terminatedAt: null, createdAt: now, updatedAt: now, deletedAt: null, deleted: false,
+    };
+    await insertInstance(deps.db, instance);
+    await startAction(deps.db, {
+      instanceUuid: instance.uuid, action: 'create', requestId: req.ctx.requestId, globalRequestId: req.ctx.globalRequestId,
+      userId: caller.credentials.userId, projectId: caller.projectId,
+    });
+    created.push(instance);
+  }
+  try {
+    checkQuota(limits, await projectUsage(deps.db, caller.projectId), { instances: 0, cores: 0, ram: 0 });
+  } catch (err) {
+    for (const i of created) await updateInstance(deps.db, i.uuid, { deleted: true, deletedAt: new Date().toISOString(), vmState: VmState.deleted, taskState: null });
+    throw err;
+  }
+  await deps.conductor.cast('build_instances', { uuids: created.map((i) => i.uuid) }, toBusContext(req.ctx, { forwardToken: true }));
+
+  if (truthy(s.return_reservation_id)) return { reservation_id: reservationId };
+  const first = created[0];
+  return {
+    server: {
+      id: first.uuid, links: serverLinks(req, first.uuid), 'OS-DCF:diskConfig': 'MANUAL',
+      security_groups: first.securityGroups.map((name) => ({ name })), adminPass,
+    },
+  };
+}
+
+interface ListQuery {
+  limit?: number; marker?: string; name?: string; status?: string; host?: string; image?: string; reservation_id?: string;
+  all_tenants?: string; project_id?: string; tenant_id?: string; deleted?: string; 'changes-since'?: string;
+}
+
+async function list(deps: ComputeApiDeps, req: FastifyRequest, detailed: boolean) {
+  const caller = callerOf(deps, req);
+  const rule = detailed ? 'os_compute_api:servers:detail' : 'os_compute_api:servers:index';
+  deps.policy.enforce(rule, caller.credentials, { project_id: caller.projectId });
+  const q = req.query as ListQuery;
+  const allTenants = q.all_tenants !== undefined && (q.all_tenants === '' || truthy(q.all_tenants));
+  if (allTenants) deps.policy.enforce(`${rule}:get_all_tenants`, caller.credentials, { project_id: caller.projectId });
+  const privileged = deps.policy.allowed('os_compute_api:servers:allow_all_filters', caller.credentials, { project_id: caller.projectId });
+  // Admins may name another project; everyone else sees only their own (Nova ignores the filter for them).
+  const projectId = allTenants ? (privileged ? q.project_id ?? q.tenant_id : undefined) : (privileged && (q.project_id ?? q.tenant_id)) || caller.projectId;
+  if (!allTenants && !projectId) return detailed ? { servers: [] } : { servers: [] };
+  const limit = Math.min(q.limit ?? deps.maxLimit, deps.maxLimit);
+  if (q.marker !== undefined && !await getInstance(deps.db, q.marker, { includeDeleted: true })) throw markerNotFound(q.marker);
+  let vmStates: string[] | undefined;
+  if (q.status !== undefined) {
+    vmStates = vmStatesOf(q.status);
+    if (!vmStates.length && !atLeast(req, 38)) return { servers: [] };
+    if (!vmStates.length) throw new BadRequest(`Invalid status value`);
+  }
+  const deleted = q.deleted !== undefined && truthy(q.deleted) && privileged;
+  const servers = await listInstances(deps.db, {
+    projectId, name: q.name, vmStates, host: privileged ? q.host : undefined, imageRef: q.image, reservationId: q.reservation_id,
+    changesSince: q['changes-since'], includeDeleted: q['changes-since'] !== undefined, onlyDeleted: deleted, afterUuid: q.marker, limit,
+  });
+  const body: Record<string, unknown> = {
+    servers: servers.map((s) => (detailed ? serverDetail(req, s, viewOptions(deps, caller, s.projectId)) : serverSummary(req, s))),
+  };
+  if (q.limit !== undefined && servers.length === limit && limit > 0) {
+    const next = new URLSearchParams({ ...(req.query as Record<string, string>), limit: String(limit), marker: servers.at(-1)!.uuid });
+    body.servers_links = [{ rel: 'next', href: `${req.protocol}://${req.headers.host ?? req.host}/v2.1/servers${detailed ? '/detail' : ''}?${next}` }];
+  }
+  return body;
+}
+
+export function registerServers(app: FastifyInstance, deps: ComputeApiDeps): void {
+  app.post('/v2.1/servers', { schema: { body: createServerBody } }, async (req, reply) => reply.code(202).send(await create(deps, req)));
+  app.get('/v2.1/servers', { schema: { querystring: listServersQuery } }, async (req) => list(deps, req, false));
+  app.get('/v2.1/servers/detail', { schema: { querystring: listServersQuery } }, async (req) => list(deps, req, true));
+
+  app.get('/v2.1/servers/:server_id', async (req) => {
+    const { caller, server } = await loadServer(deps, req, 'os_compute_api:servers:show');
+    return { server: serverDetail(req, server, viewOptions(deps, caller, server.projectId)) };
+  });
+
+  app.put('/v2.1/servers/:server_id', { schema: { body: updateServerBody } }, async (req) => {
+    const { caller, server } = await loadServer(deps, req, 'os_compute_api:servers:update');
+    const u = (req.body as { server: { name?: string; description?: string | null; accessIPv4?: string; accessIPv6?: string } }).server;
+    if (u.description !== undefined && !atLeast(req, 19)) throw new BadRequest("Invalid input for field/attribute server. Additional properties are not allowed ('description' was unexpected)");
+    const updated = await updateInstance(deps.db, server.uuid, { name: u.name, description: u.description, accessIpV4: u.accessIPv4, accessIpV6: u.accessIPv6 });
+    if (!updated) throw instanceNotFound(server.uuid);
+    return { server: serverDetail(req, updated, viewOptions(deps, caller, server.projectId)) };
+  });
+
+  app.delete('/v2.1/servers/:server_id', async (req, reply) => {
+    const { caller, server } = await loadServer(deps, req, 'os_compute_api:servers:delete');
+    assertUnlocked(caller, server);
+    await deleteServer(deps, req, server);
+    return reply.code(204).send();
+  });
+}
+
+/**
+ * Marks the server deleting and hands it to its agent; a server no agent holds (never scheduled, or failed) is
+ * deleted here at once, with its Placement claim if any.
+ */
+async function deleteServer(deps: ComputeApiDeps, req: FastifyRequest, server: Instance): Promise<void> {
+  const caller = callerOf(deps, req);
+  const marked = await updateInstance(deps.db, server.uuid, { taskState: TaskState.deleting }, {
+    taskState: [null, TaskState.scheduling, TaskState.spawning, TaskState.networking, TaskState.blockDeviceMapping, TaskState.poweringOff,
+      TaskState.poweringOn, TaskState.rebooting, TaskState.rebootingHard, TaskState.pausing, TaskState.unpausing, TaskState.suspending, TaskState.resuming],
+  });
+  if (!marked) return; // already being deleted
+  await startAction(deps.db, {
+    instanceUuid: server.uuid, action: 'delete', requestId: req.ctx.requestId, globalRequestId: req.ctx.globalRequestId,
+    userId: caller.credentials.userId, projectId: server.projectId,
+  });
+  const ctx = toBusContext(req.ctx, { forwardToken: true });
+  if (server.host) {
+    await deps.agents.cast('terminate_instance', { uuid: server.uuid }, ctx, { server: server.host });
+    return;
+  }
+  await deps.conductor.call('instance_destroy', { uuid: server.uuid }, ctx);
+  await deps.conductor.call('action_finish', { uuid: server.uuid, requestId: req.ctx.requestId }, ctx);
+}
+

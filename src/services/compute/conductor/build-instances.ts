@@ -1,0 +1,72 @@
+// The conductor's part of the boot flow: ask the scheduler for a host (an RPC call; the scheduler claims the resources
+// in Placement), record the host on the server, and cast the build to that host's agent. A failed build comes back
+// through buildFailed, which reschedules to another host until max_attempts, then puts the server in ERROR.
+import type { BusContext } from '#lib/bus/index.ts';
+import { RemoteError } from '#lib/errors.ts';
+import { finishAction, finishEvent, startEvent } from '../db/actions-repo.ts';
+import { getInstance, updateInstance } from '../db/instances-repo.ts';
+import { resourcesOf } from '../domain/instance.ts';
+import type { Instance } from '../domain/instance.ts';
+import { TaskState, VmState } from '../domain/vm-states.ts';
+import { NO_VALID_HOST } from '../rpc/scheduler-rpc.ts';
+import type { ConductorDeps } from './conductor-deps.ts';
+
+const EVENT = 'conductor_schedule_and_build_instances';
+
+async function fail(deps: ConductorDeps, ctx: BusContext, instance: Instance, code: number, message: string): Promise<void> {
+  await deps.placement.deleteAllocations(instance.uuid, { globalRequestId: ctx.globalRequestId }).catch(() => undefined);
+  await updateInstance(deps.db, instance.uuid, {
+    vmState: VmState.error, taskState: null, host: null, node: null, fault: { code, message, created: new Date().toISOString() },
+  });
+  await finishAction(deps.db, instance.uuid, ctx.requestId);
+}
+
+export async function scheduleAndBuild(deps: ConductorDeps, ctx: BusContext, uuid: string): Promise<void> {
+  const instance = await getInstance(deps.db, uuid);
+  if (!instance || instance.taskState !== TaskState.scheduling) return; // deleted meanwhile
+  await startEvent(deps.db, uuid, ctx.requestId, EVENT, null);
+  let dest;
+  try {
+    dest = await deps.scheduler.call('select_destinations', {
+      instanceUuid: uuid, projectId: instance.projectId, userId: instance.userId, resources: resourcesOf(instance.flavor),
+      ignoreHosts: instance.requestSpec.triedHosts, availabilityZone: instance.availabilityZone, extraSpecs: instance.flavor.extraSpecs,
+    }, ctx);
+  } catch (err) {
+    const message = (err as Error).message;
+    await finishEvent(deps.db, uuid, ctx.requestId, EVENT, { ok: false, error: message });
+    const noHost = err instanceof RemoteError && err.code === NO_VALID_HOST;
+    deps.log.warn({ instance: uuid, err: message }, noHost ? 'no valid host' : 'scheduling failed');
+    await fail(deps, ctx, instance, 500, noHost ? message : `Scheduling failed: ${message}`);
+    return;
+  }
+  const placed = await updateInstance(deps.db, uuid, { host: dest.host, node: dest.node }, { taskState: [TaskState.scheduling] });
+  if (!placed) {
+    // Deleted while the scheduler worked: give the claim back.
+    await deps.placement.deleteAllocations(uuid, { globalRequestId: ctx.globalRequestId }).catch(() => undefined);
+    await finishEvent(deps.db, uuid, ctx.requestId, EVENT, { ok: false, error: 'The server was deleted while it was scheduled.' });
+    return;
+  }
+  await finishEvent(deps.db, uuid, ctx.requestId, EVENT, { ok: true });
+  await deps.agents.cast('build_and_run_instance', { uuid }, ctx, { server: dest.host });
+}
+
+export async function buildFailed(deps: ConductorDeps, ctx: BusContext, a: { uuid: string; host: string; error: string; reschedule: boolean }): Promise<void> {
+  const instance = await getInstance(deps.db, a.uuid);
+  if (!instance) return;
+  if (instance.taskState === TaskState.deleting) {
+    // Deleted during the build: the delete's own terminate (or the API) finishes the job.
+    await deps.placement.deleteAllocations(a.uuid, { globalRequestId: ctx.globalRequestId }).catch(() => undefined);
+    return;
+  }
+  const spec = { ...instance.requestSpec, attempts: instance.requestSpec.attempts + 1, triedHosts: [...instance.requestSpec.triedHosts, a.host] };
+  if (!a.reschedule || spec.attempts >= deps.maxAttempts) {
+    const message = a.reschedule ? `Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance ${a.uuid}. Last error: ${a.error}` : a.error;
+    await updateInstance(deps.db, a.uuid, { requestSpec: spec });
+    await fail(deps, ctx, instance, 500, message);
+    return;
+  }
+  deps.log.info({ instance: a.uuid, failedHost: a.host, attempt: spec.attempts + 1 }, 'rescheduling a failed build');
+  await deps.placement.deleteAllocations(a.uuid, { globalRequestId: ctx.globalRequestId });
+  const back = await updateInstance(deps.db, a.uuid, { requestSpec: spec, host: null, node: null, vmState: VmState.building, taskState: TaskState.scheduling });
+  if (back) await scheduleAndBuild(deps, ctx, a.uuid);
+}

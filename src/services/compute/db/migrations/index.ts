@@ -1,0 +1,6 @@
+// Compute's migrations in the order they apply; a landed migration is never edited, a new one is appended.
+import type { Migration } from '#lib/db/index.ts';
+import { defaultFlavors, initial } from './001-initial.ts';
+import { serversMigrations } from './002-servers.ts';
+
+export const computeMigrations: Migration[] = [initial, defaultFlavors, ...serversMigrations];

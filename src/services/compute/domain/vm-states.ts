@@ -1,0 +1,46 @@
+// Nova's three state machines of a server (vm_state, task_state, power_state) and the one `status` users see,
+// derived from them exactly as Nova's API does.
+
+export const VmState = {
+  building: 'building', active: 'active', stopped: 'stopped', paused: 'paused', suspended: 'suspended',
+  error: 'error', deleted: 'deleted', softDeleted: 'soft-delete', shelved: 'shelved', shelvedOffloaded: 'shelved_offloaded',
+  rescued: 'rescued', resized: 'resized',
+} as const;
+export type VmState = (typeof VmState)[keyof typeof VmState];
+
+export const TaskState = {
+  scheduling: 'scheduling', networking: 'networking', blockDeviceMapping: 'block_device_mapping', spawning: 'spawning',
+  deleting: 'deleting', poweringOff: 'powering-off', poweringOn: 'powering-on', rebooting: 'rebooting',
+  rebootingHard: 'rebooting_hard', rebootPending: 'reboot_pending', rebootStarted: 'reboot_started',
+  rebootPendingHard: 'reboot_pending_hard', rebootStartedHard: 'reboot_started_hard',
+  pausing: 'pausing', unpausing: 'unpausing', suspending: 'suspending', resuming: 'resuming',
+} as const;
+export type TaskState = (typeof TaskState)[keyof typeof TaskState];
+
+/** libvirt's numbering, which Nova exposes as OS-EXT-STS:power_state. */
+export const PowerState = { nostate: 0, running: 1, paused: 3, shutdown: 4, crashed: 6, suspended: 7 } as const;
+export type PowerState = (typeof PowerState)[keyof typeof PowerState];
+
+const BY_VM_STATE: Record<string, string> = {
+  building: 'BUILD', active: 'ACTIVE', stopped: 'SHUTOFF', paused: 'PAUSED', suspended: 'SUSPENDED', error: 'ERROR',
+  deleted: 'DELETED', 'soft-delete': 'SOFT_DELETED', shelved: 'SHELVED', shelved_offloaded: 'SHELVED_OFFLOADED',
+  rescued: 'RESCUE', resized: 'VERIFY_RESIZE',
+};
+
+// Task states that change what an active (or stopped) server shows.
+const ACTIVE_BY_TASK: Record<string, string> = {
+  rebooting: 'REBOOT', reboot_pending: 'REBOOT', reboot_started: 'REBOOT',
+  rebooting_hard: 'HARD_REBOOT', reboot_pending_hard: 'HARD_REBOOT', reboot_started_hard: 'HARD_REBOOT',
+};
+
+/** The API status of a server (Nova's status_from_state). */
+export function statusOf(vmState: string, taskState: string | null): string {
+  if (taskState === TaskState.deleting && vmState !== VmState.error) return 'DELETED';
+  if (vmState === VmState.active && taskState && ACTIVE_BY_TASK[taskState]) return ACTIVE_BY_TASK[taskState];
+  return BY_VM_STATE[vmState] ?? 'UNKNOWN';
+}
+
+/** The vm_states a status filter (`?status=ACTIVE`) selects. */
+export function vmStatesOf(status: string): string[] {
+  return Object.entries(BY_VM_STATE).filter(([, s]) => s === status.toUpperCase()).map(([v]) => v);
+}

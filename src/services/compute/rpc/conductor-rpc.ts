@@ -1,0 +1,39 @@
+// What compute-api and the agents ask of the conductor (topic compute-conductor). Agents never touch the database:
+// every read and write of theirs is one of these calls, as in Nova.
+import { defineRpc } from '#lib/bus/index.ts';
+import type { Instance } from '../domain/instance.ts';
+import type { InstancePatchArgs } from './instance-patch.ts';
+
+export interface NodeReportArgs {
+  host: string;
+  /** The node's resource provider uuid. */
+  nodeUuid: string;
+  hypervisorHostname: string;
+  hypervisorType: string;
+  hypervisorVersion: number;
+  vcpus: number;
+  memoryMb: number;
+  localGb: number;
+  hostIp: string;
+}
+
+export type ConductorMethods = {
+  /** compute-api, after writing the instance: schedule it and start the build on the chosen host. */
+  build_instances: { kind: 'cast'; args: { uuids: string[] }; result: void };
+  instance_get: { kind: 'call'; args: { uuid: string; includeDeleted?: boolean }; result: Instance | null };
+  /** Applies a patch when task_state is one of expectedTaskState (if given); null when the race was lost. */
+  instance_update: { kind: 'call'; args: { uuid: string; patch: InstancePatchArgs; expectedTaskState?: (string | null)[] }; result: Instance | null };
+  /** Marks the server deleted once its agent has torn it down (or when no agent ever had it). */
+  instance_destroy: { kind: 'call'; args: { uuid: string }; result: void };
+  event_start: { kind: 'call'; args: { uuid: string; requestId: string; event: string; host: string | null }; result: void };
+  event_finish: { kind: 'call'; args: { uuid: string; requestId: string; event: string; error?: string }; result: void };
+  action_finish: { kind: 'call'; args: { uuid: string; requestId: string }; result: void };
+  /** An agent could not build: reschedule to another host, or put the server in ERROR with the fault. */
+  build_failed: { kind: 'call'; args: { uuid: string; host: string; error: string; reschedule: boolean }; result: void };
+  /** An agent's heartbeat and its node's capacity. */
+  service_report: { kind: 'call'; args: NodeReportArgs; result: { disabled: boolean } };
+  /** Live servers the database places on a host, for the agent's start-up sync. */
+  host_instances: { kind: 'call'; args: { host: string }; result: Instance[] };
+};
+
+export const conductorRpc = defineRpc<ConductorMethods>('compute-conductor', '1.0');

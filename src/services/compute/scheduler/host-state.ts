@@ -1,0 +1,35 @@
+// What filters and weighers know about one candidate host: its node, its service, and Placement's capacity view.
+import type { ProviderSummary } from '#services/placement/contract/client.ts';
+
+export interface HostState {
+  host: string;
+  node: string;
+  nodeUuid: string;
+  serviceDisabled: boolean;
+  /** When the host's agent last reported; null when it never did. */
+  lastSeenUp: string | null;
+  summary: ProviderSummary;
+}
+
+/** Free amount of a resource class as Placement sees it (capacity already includes the allocation ratio). */
+export function free(h: HostState, rc: string): number {
+  const r = h.summary.resources[rc];
+  return r ? r.capacity - r.used : 0;
+}
+
+export interface FilterRequest {
+  ignoreHosts: string[];
+  now: number;
+  serviceDownTimeMs: number;
+}
+
+export interface HostFilter {
+  name: string;
+  passes(host: HostState, req: FilterRequest): boolean;
+}
+
+export interface HostWeigher {
+  name: string;
+  multiplier: number;
+  weigh(host: HostState): number;
+}

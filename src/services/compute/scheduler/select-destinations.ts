@@ -1,0 +1,87 @@
+// select_destinations: ask Placement which nodes can hold the server's resources, keep those the filters pass, try
+// them best-weighed first, and claim in Placement; a claim lost to a concurrent one moves on to the next host.
+import { RemoteError } from '#lib/errors.ts';
+import type { Logger } from '#lib/log.ts';
+import type { PlacementClient } from '#services/placement/contract/client.ts';
+import { isConcurrentUpdate } from '#services/placement/contract/client.ts';
+import type { ComputeDb } from '../db/tables.ts';
+import { listNodes, listServices } from '../db/hosts-repo.ts';
+import { noValidHostMessage } from '../domain/errors.ts';
+import type { Destination, SelectDestinationsArgs } from '../rpc/scheduler-rpc.ts';
+import { NO_VALID_HOST } from '../rpc/scheduler-rpc.ts';
+import type { HostFilter, HostState, HostWeigher } from './host-state.ts';
+import { orderByWeight } from './weigh.ts';
+
+export interface SchedulerDeps {
+  db: ComputeDb;
+  placement: PlacementClient;
+  filters: HostFilter[];
+  weighers: HostWeigher[];
+  serviceDownTimeMs: number;
+  /** How many allocation candidates to ask Placement for (Nova's max_placement_results). */
+  maxCandidates: number;
+  log: Logger;
+}
+
+export class NoValidHost extends RemoteError {
+  constructor(reason: string) {
+    super(400, NO_VALID_HOST, noValidHostMessage(reason));
+  }
+}
+
+/** trait:<NAME>=required|forbidden extra specs, as Placement's required parameter. */
+function traitsOf(extraSpecs: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(extraSpecs)) {
+    if (!k.startsWith('trait:')) continue;
+    if (v === 'required') out.push(k.slice(6));
+    else if (v === 'forbidden') out.push(`!${k.slice(6)}`);
+  }
+  return out;
+}
+
+export async function selectDestinations(deps: SchedulerDeps, args: SelectDestinationsArgs, globalRequestId: string): Promise<Destination> {
+  const ctx = { globalRequestId };
+  const candidates = await deps.placement.getAllocationCandidates(
+    { resources: args.resources, required: traitsOf(args.extraSpecs), limit: deps.maxCandidates }, ctx);
+  if (candidates.allocation_requests.length === 0) throw new NoValidHost('There are not enough hosts available.');
+
+  const nodes = new Map((await listNodes(deps.db)).map((n) => [n.uuid, n]));
+  const services = new Map((await listServices(deps.db, { binary: 'nova-compute' })).map((s) => [s.host, s]));
+  const byHost = new Map<HostState, (typeof candidates.allocation_requests)[number]>();
+  for (const request of candidates.allocation_requests) {
+    // The node is the root provider every allocation of the request lives in.
+    const rp = Object.keys(request.allocations)[0];
+    const root = candidates.provider_summaries[rp]?.root_provider_uuid ?? rp;
+    const node = nodes.get(root);
+    if (!node) continue;
+    const service = services.get(node.host);
+    byHost.set({
+      host: node.host, node: node.hypervisor_hostname, nodeUuid: node.uuid, serviceDisabled: Boolean(service?.disabled) || Boolean(service?.forced_down),
+      lastSeenUp: service?.last_seen_up ?? null, summary: candidates.provider_summaries[root],
+    }, request);
+  }
+  const filterReq = { ignoreHosts: args.ignoreHosts, now: Date.now(), serviceDownTimeMs: deps.serviceDownTimeMs };
+  let hosts = [...byHost.keys()];
+  for (const f of deps.filters) {
+    const before = hosts.length;
+    hosts = hosts.filter((h) => f.passes(h, filterReq));
+    deps.log.debug({ filter: f.name, before, after: hosts.length, instance: args.instanceUuid }, 'scheduler filter');
+    if (hosts.length === 0) throw new NoValidHost(`There are not enough hosts available (filter ${f.name} returned 0 hosts).`);
+  }
+
+  for (const host of orderByWeight(hosts, deps.weighers)) {
+    const request = byHost.get(host)!;
+    try {
+      await deps.placement.putAllocations(args.instanceUuid, {
+        allocations: request.allocations, project_id: args.projectId, user_id: args.userId, consumer_generation: null, consumer_type: 'INSTANCE',
+      }, ctx);
+      return { host: host.host, node: host.node, nodeUuid: host.nodeUuid };
+    } catch (err) {
+      // Another claim took the room (or this consumer already claimed): try the next host.
+      if (!isConcurrentUpdate(err) && !(err instanceof RemoteError && err.status === 409)) throw err;
+      deps.log.info({ host: host.host, instance: args.instanceUuid }, 'claim lost to a concurrent one; trying the next host');
+    }
+  }
+  throw new NoValidHost('There are not enough hosts available (every claim was lost to concurrent ones).');
+}
