@@ -10,6 +10,10 @@ const AREAS: Record<string, { help: string; load: () => Promise<{ main(args: str
     help: 'upload and download a large image (BENCH_IMAGE_MB, default 1024) through stratus up beside curl and a bare node:http server',
     load: () => import('./image.ts'),
   },
+  compute: {
+    help: 'boot BENCH_SERVERS (1000) servers at BENCH_CONCURRENCY (20) on BENCH_HOSTS (100) fake hosts, then delete them',
+    load: () => import('./compute.ts'),
+  },
 };
 
 function usage(): string {

@@ -7,6 +7,7 @@ import { resolveOptions } from '#lib/config/options.ts';
 import { identityOptions, rotateIdentityKeys, defaultKeysDir } from '#services/identity/roles.ts';
 import { cloudOptions } from '#lib/config/cloud.ts';
 import { dataDir } from './data-dir.ts';
+import { traceServer } from './trace.ts';
 import { ROLES, startRoles } from './runner.ts';
 import type { RoleName } from './runner.ts';
 
@@ -14,7 +15,7 @@ async function run(roles: RoleName[], opts: { bootstrap: boolean }): Promise<voi
   const started = performance.now();
   const data = dataDir();
   const cloud = resolveOptions('stratus', cloudOptions, readConfigFile(data.configFile).stratus);
-  const log = createLogger({ level: cloud.log_level, name: 'stratus' });
+  const log = createLogger({ level: cloud.log_level, name: 'stratus', file: join(data.root, 'logs', 'stratus.log') });
   const running = await startRoles({ roles, data, log, bootstrap: opts.bootstrap });
   const ms = Math.round(performance.now() - started);
   const clouds = join(data.root, 'clouds.yaml');
@@ -47,7 +48,14 @@ async function run(roles: RoleName[], opts: { bootstrap: boolean }): Promise<voi
 const program = new Command('stratus').description('An OpenStack-compatible cloud in one program.');
 
 program.command('up').description('Run every implemented service in this process (SQLite and the in-process bus by default).')
-  .action(() => run([...ROLES], { bootstrap: true }));
+  .option('--fake-hosts <n>', 'simulate N compute hosts with the fake driver (sets compute.fake_hosts)')
+  .action((o: { fakeHosts?: string }) => {
+    if (o.fakeHosts !== undefined) {
+      if (!/^[1-9][0-9]*$/.test(o.fakeHosts)) program.error('--fake-hosts takes a positive whole number');
+      process.env.STRATUS_COMPUTE_FAKE_HOSTS = o.fakeHosts;
+    }
+    return run([...ROLES], { bootstrap: true });
+  });
 
 program.command('serve').description('Run a subset of the roles, e.g. on one host of a multi-host cloud.')
   .requiredOption('--services <list>', `comma-separated roles: ${ROLES.join(', ')}`)
@@ -65,6 +73,13 @@ program.command('rotate-keys').description('Rotate the identity token keys, as k
     const options = resolveOptions('identity', identityOptions, readConfigFile(data.configFile).identity);
     rotateIdentityKeys(defaultKeysDir(data.root), options.max_active_keys);
     process.stdout.write(`rotated the token keys in ${defaultKeysDir(data.root)}\n`);
+  });
+
+program.command('trace').argument('<server>', 'server id or name')
+  .description('Print a server\'s boot (or another action) as one timeline across services, with each step\'s duration.')
+  .option('--action <name>', 'the instance action to trace (create, stop, delete…)', 'create')
+  .action(async (server: string, o: { action: string }) => {
+    process.stdout.write(await traceServer(dataDir(), server, { action: o.action }));
   });
 
 program.parseAsync().catch((err: Error) => {

@@ -15,6 +15,8 @@ export interface LogOptions {
   level?: string;
   name?: string;
   destination?: DestinationStream;
+  /** Also append every line to this file (created with its directory), e.g. <data>/logs/stratus.log. */
+  file?: string;
 }
 
 export function createLogger(opts: LogOptions = {}): Logger {
@@ -24,6 +26,14 @@ export function createLogger(opts: LogOptions = {}): Logger {
     redact: { paths: REDACT, censor: '***' },
     base: { pid: process.pid },
   };
+  if (opts.file) {
+    const level = options.level as pino.Level;
+    const streams = pino.multistream([
+      { level, stream: opts.destination ?? process.stdout },
+      { level, stream: pino.destination({ dest: opts.file, mkdir: true, append: true, sync: true }) },
+    ]);
+    return pino(options, streams);
+  }
   return opts.destination ? pino(options, opts.destination) : pino(options);
 }
 

@@ -3,6 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { cliSkipReason, startCloud } from './harness.ts';
 import type { CliOptions, CliResult, RunningCloud } from './harness.ts';
@@ -11,7 +12,8 @@ type Row = Record<string, unknown>;
 
 describe('compute through the openstack CLI', { skip: cliSkipReason() }, () => {
   let cloud: RunningCloud;
-  before(async () => { cloud = await startCloud(); });
+  // Info logs, so `stratus trace` finds every service's requests in logs/stratus.log.
+  before(async () => { cloud = await startCloud({ logLevel: 'info' }); });
   after(async () => {
     await cloud?.stop();
     if (cloud) rmSync(cloud.dataDir, { recursive: true, force: true });
@@ -74,6 +76,12 @@ describe('compute through the openstack CLI', { skip: cliSkipReason() }, () => {
     assert.equal(server.key_name, 'cli-key');
     const listed = await json<Row[]>(['server', 'list']);
     assert.deepEqual(listed.map((r) => [r.Name, r.Status, r.Image, r.Flavor]), [['vm-1', 'ACTIVE', 'tiny', 'm1.tiny']]);
+    // stratus trace: the boot as one timeline across compute, the bus, Image and Placement.
+    const trace = execFileSync(process.execPath, ['--disable-warning=ExperimentalWarning', 'src/cmd/stratus.ts', 'trace', 'vm-1'], {
+      env: { ...process.env, STRATUS_DATA_DIR: cloud.dataDir }, encoding: 'utf8',
+    });
+    for (const step of [/compute +POST \/v2\.1\/servers → 202/, /call select_destinations/, /placement +PUT \/allocations\//,
+      /image +GET \/v2\/images\//, /compute_build_and_run_instance \(Success\)/]) assert.match(trace, step);
     const events = await json<Row[]>(['server', 'event', 'list', 'vm-1']);
     assert.deepEqual(events.map((e) => e.Action), ['create']);
     const event = await json(['server', 'event', 'show', 'vm-1', String(events[0]['Request ID'])]);

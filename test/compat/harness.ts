@@ -155,7 +155,8 @@ export async function startCloud(opts: StartOptions = {}): Promise<RunningCloud>
   const port = ports.identity;
   const adminPassword = opts.adminPassword ?? randomBytes(18).toString('base64url');
   const cloudsYaml = join(dataDir, 'clouds.yaml');
-  const logFile = join(dataDir, 'logs', 'stratus.log');
+  // The console (stdout and stderr); Stratus writes its own log file, logs/stratus.log, beside it.
+  const logFile = join(dataDir, 'logs', 'console.log');
   const env: NodeJS.ProcessEnv = {
     ...process.env, STRATUS_DATA_DIR: dataDir,
     ...Object.fromEntries(Object.entries(ports).map(([section, p]) => [`STRATUS_${section.toUpperCase()}_PORT`, String(p)])),
@@ -192,7 +193,10 @@ export async function startCloud(opts: StartOptions = {}): Promise<RunningCloud>
     return new Promise((done) => {
       execFile(OPENSTACK_CLI, argv, { env: cliEnv(cloudsYaml, o.env), timeout: CLI_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        done({ code, stdout: String(stdout), stderr: String(stderr) });
+        // A cloud that died under the CLI is the real failure: say so, with the end of its console.
+        const died = child.exitCode !== null || child.signalCode !== null
+          ? `\n[stratus up is no longer running: exit ${child.exitCode ?? child.signalCode}; console tail:\n${tail(logFile, 40)}]` : '';
+        done({ code, stdout: String(stdout), stderr: String(stderr) + died });
       });
     });
   };

@@ -2,7 +2,7 @@
 // host's compute agent. They run as the `nova` service user; the API and conductor share the `compute` database.
 import { resolveOptions } from '#lib/config/options.ts';
 import { createBus } from '#lib/bus/index.ts';
-import { computeOptions, createComputeAgent, createComputeApi, createConductor, createScheduler } from '#services/compute/roles.ts';
+import { computeOptions, createComputeAgents, createComputeApi, createConductor, createScheduler } from '#services/compute/roles.ts';
 import type { RoleContext, RoleSpec, StartedRole } from './role-spec.ts';
 
 const optionsOf = (ctx: Pick<RoleContext, 'config'>) => resolveOptions('compute', computeOptions, ctx.config.compute);
@@ -41,4 +41,4 @@ export const computeRole: RoleSpec = {
 
 export const computeConductorRole: RoleSpec = { catalog: () => [], start: (ctx) => withBus(ctx, createConductor) };
 export const computeSchedulerRole: RoleSpec = { catalog: () => [], start: (ctx) => withBus(ctx, createScheduler) };
-export const computeAgentRole: RoleSpec = { catalog: () => [], start: (ctx) => withBus(ctx, createComputeAgent) };
+export const computeAgentRole: RoleSpec = { catalog: () => [], start: (ctx) => withBus(ctx, createComputeAgents) };

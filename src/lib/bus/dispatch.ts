@@ -30,11 +30,20 @@ export function isEnvelope(v: unknown): v is Envelope {
 export async function dispatch(endpoint: RpcEndpoint, env: Envelope, opts: {
   log: Logger; topic: string; expectsReply: boolean;
 }): Promise<Reply> {
+  const started = performance.now();
   try {
     // Object.prototype's members (toString, constructor…) are not RPC methods.
     const fn = env.method in Object.prototype ? undefined : endpoint[env.method];
     if (typeof fn !== 'function') throw new UnsupportedMethod(env.method);
-    return { ok: true, result: await fn.call(endpoint, env.context, env.args) };
+    const result = await fn.call(endpoint, env.context, env.args);
+    // One line per handled message, like the HTTP layer's per request, so `stratus trace` can join them up.
+    if (opts.log.isLevelEnabled('info')) {
+      opts.log.info({
+        topic: opts.topic, method: env.method, ms: Math.round((performance.now() - started) * 10) / 10,
+        requestId: env.context.requestId, globalRequestId: env.context.globalRequestId,
+      }, opts.expectsReply ? 'rpc call' : 'rpc cast');
+    }
+    return { ok: true, result };
   } catch (err) {
     const fields = {
       requestId: env.context.requestId, globalRequestId: env.context.globalRequestId,

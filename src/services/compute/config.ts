@@ -7,6 +7,7 @@ export const computeOptions = {
   max_limit: { type: 'number', default: 1000, min: 1, max: 100000, help: 'Most items a list returns, whatever limit asks (Nova\'s api.max_limit).' },
   host: { type: 'string', default: '', help: 'This host\'s name for its compute agent (empty: the machine\'s hostname).' },
   driver: { type: 'string', default: 'fake', help: 'Hypervisor driver of the compute agent: fake.' },
+  fake_hosts: { type: 'number', default: 1, min: 1, max: 10000, help: 'With the fake driver: how many hosts the compute-agent role simulates (<host>-1 … <host>-N when more than one).' },
   fake_vcpus: { type: 'number', default: 16, min: 1, max: 100000, help: 'vCPUs the fake driver reports.' },
   fake_memory_mb: { type: 'number', default: 32768, min: 1, max: 100000000, help: 'Memory (MiB) the fake driver reports.' },
   fake_local_gb: { type: 'number', default: 500, min: 0, max: 100000000, help: 'Local disk (GiB) the fake driver reports.' },

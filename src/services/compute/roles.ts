@@ -121,7 +121,7 @@ export async function createConductor(deps: ComputeRoleDeps & { databaseUrl: str
     const running = await startConductor({
       db: database.db, scheduler: schedulerRpc.client(deps.bus), agents: agentRpc.client(deps.bus),
       placement: placementFrom(novaSession(deps)), maxAttempts: deps.options.max_attempts, log: deps.log.child({ role: 'compute-conductor' }),
-    }, deps.bus, deps.serverName ?? (deps.options.host || hostname()));
+    }, deps.bus, deps.serverName ?? (deps.options.host || hostname()), { staleMs: deps.options.service_down_time * 1000 });
     return { async close() { await running.stop(); await database.close(); } };
   } catch (err) {
     await database.close();
@@ -162,4 +162,22 @@ export async function createComputeAgent(deps: ComputeRoleDeps & { host?: string
     reportIntervalMs: options.report_interval * 1000,
   });
   return { host, nodeUuid: agent.nodeUuid, close: () => agent.stop() };
+}
+
+/**
+ * The compute-agent role of this process: one agent, or with the fake driver and fake_hosts N > 1, N agents named
+ * <host>-1 … <host>-N, each its own host to the scheduler (Nova's fake driver scale testing, in one process).
+ */
+export async function createComputeAgents(deps: ComputeRoleDeps): Promise<RunningRole> {
+  const { options } = deps;
+  const base = options.host || hostname();
+  const hosts = options.driver === 'fake' && options.fake_hosts > 1 ? Array.from({ length: options.fake_hosts }, (_, i) => `${base}-${i + 1}`) : [base];
+  const agents: RunningRole[] = [];
+  try {
+    for (const host of hosts) agents.push(await createComputeAgent({ ...deps, host }));
+  } catch (err) {
+    await Promise.allSettled(agents.map((a) => a.close()));
+    throw err;
+  }
+  return { close: async () => { await Promise.all(agents.map((a) => a.close())); } };
 }

@@ -10,6 +10,7 @@ import { POWER_ACTIONS, runPowerAction } from './power.ts';
 import { reportNode } from './resource-tracker.ts';
 import type { AllocationRatios } from './resource-tracker.ts';
 import { syncPowerStates } from './power-sync.ts';
+import { recoverInterrupted } from './recover.ts';
 
 export interface ComputeAgentOptions {
   ratios: AllocationRatios;
@@ -28,6 +29,7 @@ const selfContext = (): BusContext => {
 
 export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: ComputeAgentOptions): Promise<RunningAgent> {
   const { uuid } = await reportNode(deps, selfContext(), opts.ratios);
+  await recoverInterrupted(deps, selfContext());
   await syncPowerStates(deps, selfContext());
   // Work runs after the cast is acknowledged, as in Nova: the sender does not wait for a build.
   const inFlight = new Set<Promise<void>>();
@@ -56,7 +58,7 @@ export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: Compute
     }));
   }, opts.reportIntervalMs);
   timer.unref();
-  deps.log.info({ host: deps.host, node: uuid, driver: deps.driver.type }, 'compute agent started');
+  deps.log.info({ node: uuid, driver: deps.driver.type }, 'compute agent started');
   return {
     nodeUuid: uuid,
     async stop() {

@@ -74,6 +74,9 @@ describe('boot flow', () => {
     assert.equal(res.status, 202);
     const server = await c.waitForServer(res.body.server.id, c.as.alice.token, (s) => s?.status === 'ERROR');
     assert.match(server.fault.message, /No valid host was found/);
+    // Each host is named with the reason it was rejected.
+    assert.match(server.fault.message, /host-a: RAM: \d+ MB free < 50000 MB requested/);
+    assert.match(server.fault.message, /host-b: RAM: \d+ MB free < 50000 MB requested/);
     assert.equal(server.fault.code, 500);
     const del = await c.call('DELETE', `/v2.1/servers/${res.body.server.id}`, { token: c.as.alice.token, version: V });
     assert.equal(del.status, 204);
@@ -199,7 +202,8 @@ describe('boot flow', () => {
     const res = await create(c.as.alice.token, { name: 'nowhere' });
     const server = await c.waitForServer(res.body.server.id, c.as.admin.token, (s) => s?.status === 'ERROR');
     assert.equal(server['OS-EXT-SRV-ATTR:host'], null);
-    assert.match(server.fault.message, /Exhausted all hosts|No valid host/);
+    assert.match(server.fault.message, /host-a: ComputeFilter: the compute service is disabled \(maintenance\)/);
+    assert.match(server.fault.message, /host-b: RetryFilter: a build of this server already failed here/);
     await c.call('PUT', `/v2.1/os-services/${hostA.id}`, { token: c.as.admin.token, version: V, body: { status: 'enabled' } });
     await c.call('DELETE', `/v2.1/servers/${res.body.server.id}`, { token: c.as.alice.token, version: V });
   });

@@ -1,15 +1,16 @@
 // The conductor role: serves compute-conductor, the database's only door for agents, and runs the build workflow.
 import type { Bus, BusContext, Subscription } from '#lib/bus/index.ts';
 import { finishAction, finishEvent, startEvent } from '../db/actions-repo.ts';
-import { getInstance, listInstances, updateInstance } from '../db/instances-repo.ts';
+import { getInstance, listInstances, markDeleted, updateInstance } from '../db/instances-repo.ts';
 import { listServices, reportNode, reportService } from '../db/hosts-repo.ts';
 import { conductorRpc } from '../rpc/conductor-rpc.ts';
 import type { ConductorDeps } from './conductor-deps.ts';
 import { buildFailed, scheduleAndBuild } from './build-instances.ts';
+import { recoverLostWork } from './recover.ts';
 
 export const AGENT_BINARY = 'nova-compute';
 
-export async function startConductor(deps: ConductorDeps, bus: Bus, serverName: string): Promise<{ stop(): Promise<void> }> {
+export async function startConductor(deps: ConductorDeps, bus: Bus, serverName: string, opts: { staleMs: number }): Promise<{ stop(): Promise<void> }> {
   const inFlight = new Set<Promise<void>>();
   const background = (work: Promise<void>) => {
     const p = work.catch((err: unknown) => deps.log.error({ err: (err as Error).message }, 'conductor task failed')).finally(() => inFlight.delete(p));
@@ -19,10 +20,7 @@ export async function startConductor(deps: ConductorDeps, bus: Bus, serverName: 
     build_instances: (ctx: BusContext, a) => { for (const uuid of a.uuids) background(scheduleAndBuild(deps, ctx, uuid)); },
     instance_get: async (_ctx, a) => (await getInstance(deps.db, a.uuid, { includeDeleted: a.includeDeleted })) ?? null,
     instance_update: async (_ctx, a) => (await updateInstance(deps.db, a.uuid, a.patch, a.expectedTaskState ? { taskState: a.expectedTaskState } : {})) ?? null,
-    instance_destroy: async (_ctx, a) => {
-      const now = new Date().toISOString();
-      await updateInstance(deps.db, a.uuid, { deleted: true, deletedAt: now, terminatedAt: now, vmState: 'deleted', taskState: null, powerState: 0 });
-    },
+    instance_destroy: async (_ctx, a) => { await markDeleted(deps.db, a.uuid); },
     event_start: async (_ctx, a) => { await startEvent(deps.db, a.uuid, a.requestId, a.event, a.host); },
     event_finish: async (_ctx, a) => {
       await finishEvent(deps.db, a.uuid, a.requestId, a.event, a.error === undefined ? { ok: true } : { ok: false, error: a.error });
@@ -41,8 +39,15 @@ export async function startConductor(deps: ConductorDeps, bus: Bus, serverName: 
     host_instances: async (_ctx, a) => listInstances(deps.db, { host: a.host, limit: 100_000 }),
   });
   await reportService(deps.db, serverName, 'nova-conductor');
+  const recover = () => background(recoverLostWork(deps, opts.staleMs).then((picked) => {
+    if (picked.length) deps.log.warn({ servers: picked.length }, 'resumed work lost with a stopped process');
+  }));
+  recover();
+  const timer = setInterval(recover, opts.staleMs);
+  timer.unref();
   return {
     async stop() {
+      clearInterval(timer);
       await sub.close();
       await Promise.allSettled([...inFlight]);
     },

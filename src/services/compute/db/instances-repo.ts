@@ -165,3 +165,23 @@ export async function projectUsage(db: ComputeDb, projectId: string): Promise<{ 
     .where('project_id', '=', projectId).where('deleted', '=', false).executeTakeFirst();
   return { instances: Number(row?.n ?? 0), cores: Number(row?.cores ?? 0), ram: Number(row?.ram ?? 0) };
 }
+
+/** Live servers no host holds that sat `scheduling` or `deleting` since before `before` (work lost with a process). */
+export async function listStuck(db: ComputeDb, before: string): Promise<Instance[]> {
+  const rows = await db.selectFrom('instances').selectAll().where('deleted', '=', false).where('host', 'is', null)
+    .where('task_state', 'in', ['scheduling', 'deleting']).where('updated_at', '<', before).execute();
+  return rows.map((r) => toInstance(r, {}));
+}
+
+/** Takes a stuck server for recovery: true for exactly one of several concurrent takers (compare-and-swap on updated_at). */
+export async function claimStale(db: ComputeDb, uuid: string, updatedAt: string): Promise<boolean> {
+  const res = await db.updateTable('instances').set({ updated_at: new Date().toISOString() })
+    .where('uuid', '=', uuid).where('updated_at', '=', updatedAt).where('deleted', '=', false).executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+/** The end of a server's life in the database: deleted, terminated, powered off. */
+export async function markDeleted(db: ComputeDb, uuid: string): Promise<void> {
+  const now = new Date().toISOString();
+  await updateInstance(db, uuid, { deleted: true, deletedAt: now, terminatedAt: now, vmState: 'deleted', taskState: null, powerState: 0 });
+}

@@ -11,6 +11,7 @@ import type { Destination, SelectDestinationsArgs } from '../rpc/scheduler-rpc.t
 import { NO_VALID_HOST } from '../rpc/scheduler-rpc.ts';
 import type { HostFilter, HostState, HostWeigher } from './host-state.ts';
 import { orderByWeight } from './weigh.ts';
+import { explainNoHost } from './explain.ts';
 
 export interface SchedulerDeps {
   db: ComputeDb;
@@ -42,12 +43,20 @@ function traitsOf(extraSpecs: Record<string, string>): string[] {
 
 export async function selectDestinations(deps: SchedulerDeps, args: SelectDestinationsArgs, globalRequestId: string): Promise<Destination> {
   const ctx = { globalRequestId };
-  const candidates = await deps.placement.getAllocationCandidates(
-    { resources: args.resources, required: traitsOf(args.extraSpecs), limit: deps.maxCandidates }, ctx);
-  if (candidates.allocation_requests.length === 0) throw new NoValidHost('There are not enough hosts available.');
-
-  const nodes = new Map((await listNodes(deps.db)).map((n) => [n.uuid, n]));
+  const required = traitsOf(args.extraSpecs);
+  const candidates = await deps.placement.getAllocationCandidates({ resources: args.resources, required, limit: deps.maxCandidates }, ctx);
+  const nodeRows = await listNodes(deps.db);
+  const nodes = new Map(nodeRows.map((n) => [n.uuid, n]));
   const services = new Map((await listServices(deps.db, { binary: 'nova-compute' })).map((s) => [s.host, s]));
+  const noHost = async (summary: string): Promise<never> => {
+    const why = await explainNoHost(deps.placement, {
+      nodes: nodeRows, services, resources: args.resources, requiredTraits: required, ignoreHosts: args.ignoreHosts, now: Date.now(),
+      serviceDownTimeMs: deps.serviceDownTimeMs,
+    }, globalRequestId, deps.log);
+    throw new NoValidHost(`${summary}\n${why}`);
+  };
+  if (candidates.allocation_requests.length === 0) return noHost('There are not enough hosts available.');
+
   const byHost = new Map<HostState, (typeof candidates.allocation_requests)[number]>();
   for (const request of candidates.allocation_requests) {
     // The node is the root provider every allocation of the request lives in.
@@ -67,7 +76,7 @@ export async function selectDestinations(deps: SchedulerDeps, args: SelectDestin
     const before = hosts.length;
     hosts = hosts.filter((h) => f.passes(h, filterReq));
     deps.log.debug({ filter: f.name, before, after: hosts.length, instance: args.instanceUuid }, 'scheduler filter');
-    if (hosts.length === 0) throw new NoValidHost(`There are not enough hosts available (filter ${f.name} returned 0 hosts).`);
+    if (hosts.length === 0) return noHost(`There are not enough hosts available (filter ${f.name} returned 0 hosts).`);
   }
 
   for (const host of orderByWeight(hosts, deps.weighers)) {
@@ -83,5 +92,5 @@ export async function selectDestinations(deps: SchedulerDeps, args: SelectDestin
       deps.log.info({ host: host.host, instance: args.instanceUuid }, 'claim lost to a concurrent one; trying the next host');
     }
   }
-  throw new NoValidHost('There are not enough hosts available (every claim was lost to concurrent ones).');
+  return noHost('There are not enough hosts available (every claim was lost to concurrent ones).');
 }

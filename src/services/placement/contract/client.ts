@@ -50,6 +50,10 @@ export interface PlacementClient {
   /** Deletes a provider; false when it did not exist. 409 while it has allocations or children. */
   deleteResourceProvider(uuid: string, ctx?: CallContext): Promise<boolean>;
   getInventories(uuid: string, ctx?: CallContext): Promise<Inventories>;
+  /** What is allocated from a provider, per resource class. */
+  getProviderUsages(uuid: string, ctx?: CallContext): Promise<Record<string, number>>;
+  /** A provider's traits. */
+  getTraits(uuid: string, ctx?: CallContext): Promise<string[]>;
   /**
    * Makes the provider's inventories exactly `inventories`. Without `generation` it reads the current one and retries
    * on conflicts; a write is skipped when nothing changes (so periodic reports do not bump the generation).
@@ -155,6 +159,12 @@ export function createPlacementClient(opts: PlacementClientOptions): PlacementCl
     },
     async getInventories(uuid, ctx) {
       return (await request<Inventories>('GET', `/resource_providers/${encodeURIComponent(uuid)}/inventories`, undefined, ctx))!;
+    },
+    async getProviderUsages(uuid, ctx) {
+      return (await request<{ usages: Record<string, number> }>('GET', `/resource_providers/${encodeURIComponent(uuid)}/usages`, undefined, ctx))!.usages;
+    },
+    async getTraits(uuid, ctx) {
+      return (await request<{ traits: string[] }>('GET', `/resource_providers/${encodeURIComponent(uuid)}/traits`, undefined, ctx))!.traits;
     },
     async setInventory(uuid, inventories, o = {}) {
       const path = `/resource_providers/${encodeURIComponent(uuid)}/inventories`;
