@@ -4,6 +4,7 @@ import { identityRole } from './identity.ts';
 import { imageRole } from './image.ts';
 import { placementRole } from './placement.ts';
 import { computeAgentRole, computeConductorRole, computeRole, computeSchedulerRole } from './compute.ts';
+import { networkRole } from './network.ts';
 
 export const ROLE_SPECS = {
   identity: identityRole,
@@ -13,6 +14,7 @@ export const ROLE_SPECS = {
   'compute-conductor': computeConductorRole,
   'compute-scheduler': computeSchedulerRole,
   'compute-agent': computeAgentRole,
+  network: networkRole,
 } as const satisfies Record<string, RoleSpec>;
 
 export type RoleName = keyof typeof ROLE_SPECS;

@@ -1,0 +1,30 @@
+// The server's side of the agent contract (`network-server` topic): agents ask for a device's details and report
+// it up or down, which moves the port's status as Neutron's plugin does.
+import type { Bus, Subscription } from '#lib/bus/index.ts';
+import { getNetwork } from '../db/networks-repo.ts';
+import { getPort } from '../db/ports-repo.ts';
+import { touchRow } from '../db/standard-attrs.ts';
+import { networkServerRpc } from '../rpc/agent-rpc.ts';
+import { now } from './deps.ts';
+import type { NetworkApiDeps } from './deps.ts';
+import { portDetails } from './ports.ts';
+
+/** Serves agents' calls until the subscription closes. Several servers may serve one topic (competing consumers). */
+export function serveAgents(bus: Bus, host: string, deps: NetworkApiDeps): Promise<Subscription> {
+  const setStatus = async (portId: string, agentHost: string, status: 'ACTIVE' | 'DOWN') => {
+    const port = await getPort(deps.db, portId);
+    // A report from a host the port is no longer bound to is stale (the port moved): ignore it.
+    if (!port || port.binding_host_id !== agentHost || port.status === status) return;
+    await touchRow(deps.db, 'ports', portId, { changes: { status }, now: now() });
+  };
+  return networkServerRpc.serve(bus, host, {
+    async get_device_details(_ctx, { portId, host: agentHost }) {
+      const port = await getPort(deps.db, portId);
+      const network = port && await getNetwork(deps.db, port.network_id);
+      if (!port || !network || port.binding_host_id !== agentHost) return null;
+      return portDetails(deps, port, network);
+    },
+    update_device_up: (_ctx, { portId, host: agentHost }) => setStatus(portId, agentHost, 'ACTIVE'),
+    update_device_down: (_ctx, { portId, host: agentHost }) => setStatus(portId, agentHost, 'DOWN'),
+  });
+}

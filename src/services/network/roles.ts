@@ -1,0 +1,70 @@
+// Networking's roles. This slice has the server: createNetworkApi builds the Neutron v2.0 API on its database and
+// publishes changes on the bus for the per-host agents (the data plane) and notification listeners.
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from '#lib/log.ts';
+import type { Bus } from '#lib/bus/index.ts';
+import { createApiService } from '#lib/http/api-service.ts';
+import { installServiceAuth } from '#services/identity/contract/service-auth.ts';
+import type { NetworkOptions } from './config.ts';
+import { networkPolicy } from './policy.ts';
+import type { NetworkTables } from './db/tables.ts';
+import { networkMigrations } from './db/migrations/001-initial.ts';
+import { neutronErrorRenderer } from './api/render-error.ts';
+import { registerNetworkRoutes } from './api/routes.ts';
+import { createNetworkEvents } from './api/events.ts';
+import { serveAgents } from './api/agent-rpc-server.ts';
+import { parseVniRange } from './domain/segments.ts';
+
+export { networkOptions } from './config.ts';
+export type { NetworkOptions } from './config.ts';
+
+export interface NetworkApiServiceDeps {
+  options: NetworkOptions;
+  databaseUrl: string;
+  /** Identity's v3 root, where callers' tokens are validated. */
+  authUrl: string;
+  /** The `neutron` service user's password. */
+  servicePassword: string;
+  log: Logger;
+  /** The bus the server fans agent updates and notifications out on (the cloud's bus_url). */
+  bus: Bus;
+  /** Names this server in notifications; default the host name. */
+  host?: string;
+}
+
+export interface NetworkApi {
+  app: FastifyInstance;
+  bus: Bus;
+  /** Starts listening; resolves to the URL (port 0 picks a free port). */
+  listen(host: string, port?: number): Promise<string>;
+  /** Waits for bus publications in flight. */
+  flushEvents(): Promise<void>;
+  /** Stops the revocation watch, the server and the database (not the bus, which the caller owns). Call once. */
+  close(): Promise<void>;
+}
+
+export async function createNetworkApi(deps: NetworkApiServiceDeps): Promise<NetworkApi> {
+  const { options } = deps;
+  parseVniRange(options.vni_ranges);
+  const { bus } = deps;
+  const host = deps.host ?? hostname();
+  const events = createNetworkEvents(bus, { host, log: deps.log });
+  deps.log.info({ driver: options.data_plane_driver }, `networking data plane driver: ${options.data_plane_driver} (ports are bound and reported ACTIVE without wiring anything on hosts)`);
+  const service = await createApiService<NetworkTables>({
+    name: 'network', log: deps.log, databaseUrl: deps.databaseUrl, migrations: networkMigrations, port: options.port,
+    policy: { rules: networkPolicy, file: options.policy_file },
+    http: { renderError: neutronErrorRenderer(() => deps.authUrl) },
+    authenticate: (app) => installServiceAuth(app, { authUrl: deps.authUrl, serviceUser: 'neutron', servicePassword: deps.servicePassword, log: deps.log }),
+    async build({ app, database, policy }) {
+      const apiDeps = { db: database.db, policy, options, events, log: deps.log };
+      registerNetworkRoutes(app, apiDeps);
+      const agents = await serveAgents(bus, host, apiDeps);
+      return async () => {
+        await agents.close();
+        await events.flush();
+      };
+    },
+  });
+  return { app: service.app, bus, listen: service.listen, flushEvents: () => events.flush(), close: () => service.close() };
+}
