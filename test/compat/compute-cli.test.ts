@@ -13,7 +13,7 @@ type Row = Record<string, unknown>;
 describe('compute through the openstack CLI', { skip: cliSkipReason() }, () => {
   let cloud: RunningCloud;
   // Info logs, so `stratus trace` finds every service's requests in logs/stratus.log.
-  before(async () => { cloud = await startCloud({ logLevel: 'info' }); });
+  before(async () => { cloud = await startCloud({ logLevel: 'info', env: { STRATUS_COMPUTE_FAKE_HOSTS: '2' } }); });
   after(async () => {
     await cloud?.stop();
     if (cloud) rmSync(cloud.dataDir, { recursive: true, force: true });
@@ -91,12 +91,38 @@ describe('compute through the openstack CLI', { skip: cliSkipReason() }, () => {
     await ok(['server', 'start', 'vm-1']);
     await waitFor(async () => (await json(['server', 'show', 'vm-1'])).status === 'ACTIVE');
     const hypervisors = await json<Row[]>(['hypervisor', 'list']);
-    assert.equal(hypervisors.length, 1);
-    assert.equal(hypervisors[0]['Hypervisor Type'], 'fake');
+    assert.equal(hypervisors.length, 2);
+    assert.ok(hypervisors.every((h) => h['Hypervisor Type'] === 'fake'));
     const services = await json<Row[]>(['compute', 'service', 'list']);
     assert.ok(services.some((r) => r.Binary === 'nova-compute' && r.State === 'up'), JSON.stringify(services));
+    await ok(['server', 'set', '--property', 'tier=web', 'vm-1']);
+    assert.match(JSON.stringify((await json(['server', 'show', 'vm-1'])).properties), /tier.*web/);
+    await ok(['server', 'unset', '--property', 'tier', 'vm-1']);
+    const log = await ok(['console', 'log', 'show', '--lines', '5', 'vm-1']);
+    assert.match(log.stdout, /fake hypervisor: powered on/);
     await ok(['server', 'delete', '--wait', 'vm-1']);
     assert.deepEqual(await json<Row[]>(['server', 'list']), []);
+  });
+
+  it('places two members of an anti-affinity server group on different hosts', async () => {
+    const group = await json(['server', 'group', 'create', '--policy', 'anti-affinity', 'spread']);
+    for (const name of ['g-1', 'g-2']) {
+      await ok(['server', 'create', '--image', 'tiny', '--flavor', 'm1.tiny', '--hint', `group=${group.id}`, '--wait', name]);
+    }
+    const hosts = await Promise.all(['g-1', 'g-2'].map(async (n) => (await json(['server', 'show', n]))['OS-EXT-SRV-ATTR:host']));
+    assert.notEqual(hosts[0], hosts[1]);
+    const shown = await json(['server', 'group', 'show', 'spread']);
+    assert.equal(String(shown.members).split(',').length, 2);
+    const zones = await json<Row[]>(['availability', 'zone', 'list', '--compute']);
+    assert.deepEqual(zones.map((z) => [z['Zone Name'], z['Zone Status']]).sort(), [['internal', 'available'], ['nova', 'available']]);
+    await ok(['quota', 'set', '--instances', '12', '--cores', '30', 'admin']);
+    const limits = await json<Row[]>(['limits', 'show', '--absolute']);
+    const limit = (name: string) => limits.find((l) => l.Name === name)?.Value;
+    assert.equal(limit('maxTotalInstances'), 12);
+    assert.equal(limit('maxTotalCores'), 30);
+    assert.equal(limit('totalInstancesUsed'), 2);
+    await ok(['server', 'delete', '--wait', 'g-1', 'g-2']);
+    await ok(['server', 'group', 'delete', 'spread']);
   });
 });
 

@@ -73,6 +73,8 @@ export interface StartOptions {
   adminPassword?: string;
   /** STRATUS_LOG_LEVEL; default `warn`. */
   logLevel?: string;
+  /** More STRATUS_* options for this cloud (e.g. STRATUS_COMPUTE_FAKE_HOSTS). */
+  env?: Record<string, string>;
 }
 
 export interface RunningCloud {
@@ -160,7 +162,7 @@ export async function startCloud(opts: StartOptions = {}): Promise<RunningCloud>
   const env: NodeJS.ProcessEnv = {
     ...process.env, STRATUS_DATA_DIR: dataDir,
     ...Object.fromEntries(Object.entries(ports).map(([section, p]) => [`STRATUS_${section.toUpperCase()}_PORT`, String(p)])),
-    STRATUS_ADMIN_PASSWORD: adminPassword, STRATUS_LOG_LEVEL: opts.logLevel ?? 'warn',
+    STRATUS_ADMIN_PASSWORD: adminPassword, STRATUS_LOG_LEVEL: opts.logLevel ?? 'warn', ...opts.env,
     // Every CLI call authenticates: the cheapest scrypt cost the option allows keeps CPU for the CLI itself.
     STRATUS_IDENTITY_PASSWORD_HASH_LOG2N: '10',
   };

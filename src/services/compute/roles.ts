@@ -31,6 +31,8 @@ import { computeFilter } from './scheduler/filters/compute-filter.ts';
 import { retryFilter } from './scheduler/filters/retry-filter.ts';
 import { ramWeigher } from './scheduler/weighers/ram-weigher.ts';
 import { cpuWeigher } from './scheduler/weighers/cpu-weigher.ts';
+import { serverGroupSoftWeigher } from './scheduler/weighers/server-group-soft-weigher.ts';
+import { serverGroupAffinityFilter, serverGroupAntiAffinityFilter } from './scheduler/filters/server-group-filters.ts';
 import { startComputeAgent } from './agent/compute-agent.ts';
 import type { HypervisorDriver } from './agent/drivers/hypervisor-driver.ts';
 import { DRIVERS } from './agent/driver-registry.ts';
@@ -119,9 +121,9 @@ export async function createConductor(deps: ComputeRoleDeps & { databaseUrl: str
   const database = await openComputeDb(deps);
   try {
     const running = await startConductor({
-      db: database.db, scheduler: schedulerRpc.client(deps.bus), agents: agentRpc.client(deps.bus),
+      db: database.db, dialect: database.dialect, scheduler: schedulerRpc.client(deps.bus), agents: agentRpc.client(deps.bus),
       placement: placementFrom(novaSession(deps)), maxAttempts: deps.options.max_attempts, log: deps.log.child({ role: 'compute-conductor' }),
-    }, deps.bus, deps.serverName ?? (deps.options.host || hostname()), { staleMs: deps.options.service_down_time * 1000 });
+    }, deps.bus, deps.serverName ?? (deps.options.host || hostname()), { staleMs: deps.options.service_down_time * 1000, heartbeatMs: deps.options.report_interval * 1000 });
     return { async close() { await running.stop(); await database.close(); } };
   } catch (err) {
     await database.close();
@@ -129,15 +131,15 @@ export async function createConductor(deps: ComputeRoleDeps & { databaseUrl: str
   }
 }
 
-/** The scheduler: serves compute-scheduler with the ComputeFilter, the RetryFilter and the RAM and CPU weighers. */
+/** The scheduler: serves compute-scheduler with Nova's compute, retry and server group filters and its RAM, CPU and soft-affinity weighers. */
 export async function createScheduler(deps: ComputeRoleDeps & { databaseUrl: string; serverName?: string }): Promise<RunningRole> {
   const database = await openComputeDb(deps);
   try {
     const running = await startScheduler({
-      db: database.db, placement: placementFrom(novaSession(deps)), filters: [computeFilter, retryFilter],
-      weighers: [ramWeigher(1), cpuWeigher(1)], serviceDownTimeMs: deps.options.service_down_time * 1000,
+      db: database.db, placement: placementFrom(novaSession(deps)), filters: [computeFilter, retryFilter, serverGroupAntiAffinityFilter, serverGroupAffinityFilter],
+      weighers: [ramWeigher(1), cpuWeigher(1), serverGroupSoftWeigher(1)], serviceDownTimeMs: deps.options.service_down_time * 1000,
       maxCandidates: deps.options.max_placement_results, log: deps.log.child({ role: 'compute-scheduler' }),
-    }, deps.bus, deps.serverName ?? (deps.options.host || hostname()));
+    }, deps.bus, deps.serverName ?? (deps.options.host || hostname()), { heartbeatMs: deps.options.report_interval * 1000 });
     return { async close() { await running.stop(); await database.close(); } };
   } catch (err) {
     await database.close();

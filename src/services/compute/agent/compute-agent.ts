@@ -2,6 +2,7 @@
 // states from its hypervisor. It never touches the database: the conductor reads and writes for it.
 import { randomUUID } from 'node:crypto';
 import type { Bus, BusContext, Subscription } from '#lib/bus/index.ts';
+import { BadRequest } from '#lib/errors.ts';
 import { agentRpc } from '../rpc/agent-rpc.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { buildAndRunInstance } from './build.ts';
@@ -48,6 +49,10 @@ export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: Compute
     unpause_instance: power('unpause'),
     suspend_instance: power('suspend'),
     resume_instance: power('resume'),
+    get_console_output: async (_ctx, a) => {
+      if (!deps.driver.consoleOutput) throw new BadRequest(`The ${deps.driver.type} driver keeps no console log.`);
+      return deps.driver.consoleOutput({ uuid: a.uuid });
+    },
   });
   let ticks = 0;
   const timer = setInterval(() => {

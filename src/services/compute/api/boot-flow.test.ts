@@ -207,4 +207,64 @@ describe('boot flow', () => {
     await c.call('PUT', `/v2.1/os-services/${hostA.id}`, { token: c.as.admin.token, version: V, body: { status: 'enabled' } });
     await c.call('DELETE', `/v2.1/servers/${res.body.server.id}`, { token: c.as.alice.token, version: V });
   });
+
+  it('places anti-affinity members on different hosts and refuses a third when no host is left', async () => {
+    // host-b fails every spawn, so use a group on its own cloud slice: two enabled hosts are host-a and host-b; the
+    // second member is scheduled away from the first, lands on host-b, fails there and has nowhere else to go.
+    const group = await c.call('POST', '/v2.1/os-server-groups', { token: c.as.alice.token, version: V, body: { server_group: { name: 'spread', policies: ['anti-affinity'] } } });
+    assert.equal(group.status, 200, JSON.stringify(group.body));
+    const gid = group.body.server_group.id;
+    const boot = (name: string) => c.call('POST', '/v2.1/servers', { token: c.as.alice.token, version: V,
+      body: { server: { name, imageRef: c.imageId, flavorRef: '1', networks: 'none' }, 'os:scheduler_hints': { group: gid } } });
+    const first = await boot('g1');
+    const s1 = await c.waitForServer(first.body.server.id, c.as.admin.token, (s) => s?.status === 'ACTIVE');
+    assert.equal(s1['OS-EXT-SRV-ATTR:host'], 'host-a');
+    const second = await boot('g2');
+    const s2 = await c.waitForServer(second.body.server.id, c.as.admin.token, (s) => s?.status === 'ERROR');
+    assert.match(s2.fault.message, /host-a: ServerGroupAntiAffinityFilter/);
+    const shown = await c.call('GET', `/v2.1/os-server-groups/${gid}`, { token: c.as.alice.token, version: V });
+    assert.deepEqual(shown.body.server_group.policies, ['anti-affinity']);
+    assert.deepEqual(shown.body.server_group.members.sort(), [first.body.server.id, second.body.server.id].sort());
+    assert.equal((await c.call('GET', `/v2.1/os-server-groups/${gid}`, { token: c.as.bob.token, version: V })).status, 404);
+    const badHint = await c.call('POST', '/v2.1/servers', { token: c.as.bob.token, version: V,
+      body: { server: { name: 'x', imageRef: c.imageId, flavorRef: '1', networks: 'none' }, 'os:scheduler_hints': { group: gid } } });
+    assert.equal(badHint.status, 404);
+    for (const r of [first, second]) await c.call('DELETE', `/v2.1/servers/${r.body.server.id}`, { token: c.as.alice.token, version: V });
+    await c.waitForServer(first.body.server.id, c.as.alice.token, (s) => s === undefined);
+    assert.equal((await c.call('DELETE', `/v2.1/os-server-groups/${gid}`, { token: c.as.alice.token, version: V })).status, 204);
+  });
+
+  it('keeps server metadata, shows the console log and lists the availability zone', async () => {
+    const res = await create(c.as.alice.token, { name: 'meta', metadata: { a: '1' } });
+    const id = res.body.server.id;
+    await c.waitForServer(id, c.as.alice.token, (s) => s?.status === 'ACTIVE');
+    const merged = await c.call('POST', `/v2.1/servers/${id}/metadata`, { token: c.as.alice.token, version: V, body: { metadata: { b: '2' } } });
+    assert.deepEqual(merged.body.metadata, { a: '1', b: '2' });
+    const one = await c.call('PUT', `/v2.1/servers/${id}/metadata/c`, { token: c.as.alice.token, version: V, body: { meta: { c: '3' } } });
+    assert.deepEqual(one.body.meta, { c: '3' });
+    const mismatch = await c.call('PUT', `/v2.1/servers/${id}/metadata/c`, { token: c.as.alice.token, version: V, body: { meta: { d: '3' } } });
+    assert.equal(mismatch.status, 400);
+    assert.equal((await c.call('DELETE', `/v2.1/servers/${id}/metadata/a`, { token: c.as.alice.token, version: V })).status, 204);
+    assert.equal((await c.call('DELETE', `/v2.1/servers/${id}/metadata/a`, { token: c.as.alice.token, version: V })).status, 404);
+    const replaced = await c.call('PUT', `/v2.1/servers/${id}/metadata`, { token: c.as.alice.token, version: V, body: { metadata: { z: '26' } } });
+    assert.deepEqual(replaced.body.metadata, { z: '26' });
+    assert.equal((await c.call('POST', `/v2.1/servers/${id}/metadata`, { token: c.as.rita.token, version: V, body: { metadata: { r: '1' } } })).status, 403);
+    const tooMany = Object.fromEntries(Array.from({ length: 129 }, (_, i) => [`k${i}`, 'v']));
+    assert.equal((await c.call('PUT', `/v2.1/servers/${id}/metadata`, { token: c.as.alice.token, version: V, body: { metadata: tooMany } })).status, 400);
+
+    await c.call('POST', `/v2.1/servers/${id}/action`, { token: c.as.alice.token, version: V, body: { reboot: { type: 'SOFT' } } });
+    await c.waitForServer(id, c.as.alice.token, (s) => s?.status === 'ACTIVE' && s['OS-EXT-STS:task_state'] === null);
+    const log = await c.call('POST', `/v2.1/servers/${id}/action`, { token: c.as.alice.token, version: V, body: { 'os-getConsoleOutput': { length: 1 } } });
+    assert.equal(log.status, 200);
+    assert.match(log.body.output, /^\S+ fake hypervisor: rebooted\n$/);
+    const all = await c.call('POST', `/v2.1/servers/${id}/action`, { token: c.as.alice.token, version: V, body: { 'os-getConsoleOutput': {} } });
+    assert.match(all.body.output, /started meta with 1 vCPUs/);
+
+    const zones = await c.call('GET', '/v2.1/os-availability-zone', { token: c.as.alice.token, version: V });
+    assert.deepEqual(zones.body.availabilityZoneInfo, [{ zoneName: 'nova', zoneState: { available: true }, hosts: null }]);
+    const detail = await c.call('GET', '/v2.1/os-availability-zone/detail', { token: c.as.admin.token, version: V });
+    const nova = detail.body.availabilityZoneInfo.find((z: { zoneName: string }) => z.zoneName === 'nova');
+    assert.ok(nova.hosts['host-a']['nova-compute'].available);
+    await c.call('DELETE', `/v2.1/servers/${id}`, { token: c.as.alice.token, version: V });
+  });
 });

@@ -11,6 +11,9 @@ import { registerInstanceActions } from './instance-actions.ts';
 import { registerQuotas } from './quotas.ts';
 import { registerKeyPairs } from './keypairs.ts';
 import { registerHosts } from './hosts.ts';
+import { registerServerGroups } from './server-groups.ts';
+import { registerServerMetadata } from './server-metadata.ts';
+import { registerAvailabilityZones } from './availability-zones.ts';
 
 export function registerComputeRoutes(app: FastifyInstance, deps: ComputeApiDeps): void {
   registerVersions(app);
@@ -23,4 +26,7 @@ export function registerComputeRoutes(app: FastifyInstance, deps: ComputeApiDeps
   registerQuotas(app, deps);
   registerKeyPairs(app, deps);
   registerHosts(app, deps);
+  registerServerGroups(app, deps);
+  registerServerMetadata(app, deps);
+  registerAvailabilityZones(app, deps);
 }

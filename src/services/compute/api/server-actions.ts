@@ -18,7 +18,7 @@ interface PowerRoute {
   action: string;
   allowedVmStates: string[];
   taskState: string;
-  cast: keyof AgentMethods;
+  cast: Exclude<keyof AgentMethods, 'get_console_output' | 'reboot_instance'>;
 }
 
 const POWER: Record<string, PowerRoute> = {
@@ -39,14 +39,14 @@ async function powerAction(deps: ComputeApiDeps, req: FastifyRequest, name: stri
   await cast(deps, req, server, route.action, route.cast, args);
 }
 
-async function cast(deps: ComputeApiDeps, req: FastifyRequest, server: Instance, action: string, method: keyof AgentMethods, args: { hard?: boolean }) {
+async function cast(deps: ComputeApiDeps, req: FastifyRequest, server: Instance, action: string, method: Exclude<keyof AgentMethods, 'get_console_output'>, args: { hard?: boolean }) {
   await startAction(deps.db, {
     instanceUuid: server.uuid, action, requestId: req.ctx.requestId, globalRequestId: req.ctx.globalRequestId,
     userId: req.ctx.credentials!.userId, projectId: server.projectId,
   });
   const ctx = toBusContext(req.ctx, { forwardToken: true });
   if (method === 'reboot_instance') await deps.agents.cast(method, { uuid: server.uuid, hard: Boolean(args.hard) }, ctx, { server: server.host! });
-  else await deps.agents.cast(method as Exclude<keyof AgentMethods, 'reboot_instance'>, { uuid: server.uuid }, ctx, { server: server.host! });
+  else await deps.agents.cast(method as Exclude<keyof AgentMethods, 'reboot_instance' | 'get_console_output'>, { uuid: server.uuid }, ctx, { server: server.host! });
 }
 
 async function reboot(deps: ComputeApiDeps, req: FastifyRequest, type: unknown) {
@@ -76,6 +76,20 @@ async function lock(deps: ComputeApiDeps, req: FastifyRequest, locking: boolean)
   });
 }
 
+async function consoleOutput(deps: ComputeApiDeps, req: FastifyRequest, length: unknown) {
+  if (length !== undefined && length !== null && !(typeof length === 'number' && Number.isInteger(length) && length >= -1)
+    && !(typeof length === 'string' && /^-?[0-9]+$/.test(length) && Number(length) >= -1)) {
+    throw new BadRequest('Invalid input for field/attribute length.');
+  }
+  const { server } = await loadServer(deps, req, 'os_compute_api:os-console-output');
+  if (!server.host || server.vmState === VmState.building) throw instanceInvalidState('vm_state', server.vmState, server.uuid, 'os-getConsoleOutput');
+  const output = await deps.agents.call('get_console_output', { uuid: server.uuid }, toBusContext(req.ctx), { server: server.host, timeoutMs: 30_000 });
+  const n = length === undefined || length === null ? -1 : Number(length);
+  const lines = output.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return { output: n < 0 ? output : `${lines.slice(Math.max(0, lines.length - n)).join('\n')}${n > 0 ? '\n' : ''}` };
+}
+
 export function registerServerActions(app: FastifyInstance, deps: ComputeApiDeps): void {
   app.post('/v2.1/servers/:server_id/action', { schema: { body: { type: 'object', minProperties: 1, maxProperties: 1 } } },
     async (req: FastifyRequest, reply: FastifyReply) => {
@@ -85,6 +99,8 @@ export function registerServerActions(app: FastifyInstance, deps: ComputeApiDeps
         await powerAction(deps, req, name, POWER[name]);
       } else if (name === 'reboot') {
         await reboot(deps, req, (args as { type?: unknown } | null)?.type);
+      } else if (name === 'os-getConsoleOutput') {
+        return reply.code(200).send(await consoleOutput(deps, req, (args as { length?: unknown } | null)?.length));
       } else if (name === 'lock' || name === 'unlock') {
         await lock(deps, req, name === 'lock');
       } else {

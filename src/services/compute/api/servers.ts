@@ -13,6 +13,8 @@ import { getFlavor, listExtraSpecs } from '../db/flavors-repo.ts';
 import { getKeyPair } from '../db/keypairs-repo.ts';
 import { projectLimits } from '../db/quotas-repo.ts';
 import { startAction } from '../db/actions-repo.ts';
+import { addMember, liveMembers } from '../db/server-groups-repo.ts';
+import { loadGroup } from './server-groups.ts';
 import { callerOf } from './deps.ts';
 import type { Caller, ComputeApiDeps } from './deps.ts';
 import { atLeast } from './microversion.ts';
@@ -106,6 +108,16 @@ async function create(deps: ComputeApiDeps, req: FastifyRequest) {
     throw new BadRequest('User data needs to be valid base 64.');
   }
 
+  // A server group named in the hints must be the caller's, with room for more members.
+  const groupId = body['os:scheduler_hints']?.group;
+  let group;
+  if (groupId !== undefined) {
+    if (typeof groupId !== 'string') throw new BadRequest('Invalid input for field/attribute group.');
+    group = await loadGroup(deps, caller, groupId);
+    const limit = (await projectLimits(deps.db, caller.projectId)).server_group_members;
+    checkQuota({ server_group_members: limit }, { server_group_members: (await liveMembers(deps.db, group.uuid)).length }, { server_group_members: maxCount });
+  }
+
   // Quota: check, write, re-check (Nova's recheck_quota): concurrent creates cannot both slip under the limit.
   const limits = await projectLimits(deps.db, caller.projectId);
   const want = (n: number) => ({ instances: n, cores: n * flavor.vcpus, ram: n * flavor.ram });
@@ -134,6 +146,7 @@ async function create(deps: ComputeApiDeps, req: FastifyRequest) {
       launchedAt: null, terminatedAt: null, createdAt: now, updatedAt: now, deletedAt: null, deleted: false,
     };
     await insertInstance(deps.db, instance);
+    if (group) await addMember(deps.db, group.uuid, instance.uuid);
     await startAction(deps.db, {
       instanceUuid: instance.uuid, action: 'create', requestId: req.ctx.requestId, globalRequestId: req.ctx.globalRequestId,
       userId: caller.credentials.userId, projectId: caller.projectId,

@@ -5,6 +5,7 @@ import type { BusContext } from '#lib/bus/index.ts';
 import { RemoteError } from '#lib/errors.ts';
 import { finishAction, finishEvent, startEvent } from '../db/actions-repo.ts';
 import { getInstance, updateInstance } from '../db/instances-repo.ts';
+import { groupOf, liveMembers, placeGroupMember } from '../db/server-groups-repo.ts';
 import { resourcesOf } from '../domain/instance.ts';
 import type { Instance } from '../domain/instance.ts';
 import { TaskState, VmState } from '../domain/vm-states.ts';
@@ -25,11 +26,13 @@ export async function scheduleAndBuild(deps: ConductorDeps, ctx: BusContext, uui
   const instance = await getInstance(deps.db, uuid);
   if (!instance || instance.taskState !== TaskState.scheduling) return; // deleted meanwhile
   await startEvent(deps.db, uuid, ctx.requestId, EVENT, null);
+  const group = await groupOf(deps.db, uuid);
   let dest;
   try {
     dest = await deps.scheduler.call('select_destinations', {
       instanceUuid: uuid, projectId: instance.projectId, userId: instance.userId, resources: resourcesOf(instance.flavor),
       ignoreHosts: instance.requestSpec.triedHosts, availabilityZone: instance.availabilityZone, extraSpecs: instance.flavor.extraSpecs,
+      ...(group ? { group: { policy: group.policy, memberHosts: (await liveMembers(deps.db, group.uuid)).filter((m) => m.uuid !== uuid && m.host).map((m) => m.host!) } } : {}),
     }, ctx);
   } catch (err) {
     const message = (err as Error).message;
@@ -39,8 +42,24 @@ export async function scheduleAndBuild(deps: ConductorDeps, ctx: BusContext, uui
     await fail(deps, ctx, instance, 500, noHost ? message : `Scheduling failed: ${message}`);
     return;
   }
-  const placed = await updateInstance(deps.db, uuid, { host: dest.host, node: dest.node }, { taskState: [TaskState.scheduling] });
-  if (!placed) {
+  // A hard group policy is re-checked as the host is written (Nova's late check): a member scheduled at the same
+  // moment as another may have been given a host that breaks it; it gives the claim back and is scheduled again.
+  const hard = group && (group.policy === 'affinity' || group.policy === 'anti-affinity');
+  const outcome = hard
+    ? await placeGroupMember(deps.db, deps.dialect, group.uuid, uuid, dest.host, dest.node, group.policy)
+    : ((await updateInstance(deps.db, uuid, { host: dest.host, node: dest.node }, { taskState: [TaskState.scheduling] })) ? 'placed' : 'gone');
+  if (outcome === 'violates') {
+    await deps.placement.deleteAllocations(uuid, { globalRequestId: ctx.globalRequestId });
+    await finishEvent(deps.db, uuid, ctx.requestId, EVENT, { ok: false, error: `Host ${dest.host} would break the server group's ${group!.policy} policy; rescheduling.` });
+    const spec = { ...instance.requestSpec, attempts: instance.requestSpec.attempts + 1, triedHosts: [...instance.requestSpec.triedHosts, dest.host] };
+    if (spec.attempts >= deps.maxAttempts) {
+      await fail(deps, ctx, instance, 500, `Exceeded maximum number of retries placing instance ${uuid} in its server group (${group!.policy}).`);
+      return;
+    }
+    if (await updateInstance(deps.db, uuid, { requestSpec: spec }, { taskState: [TaskState.scheduling] })) await scheduleAndBuild(deps, ctx, uuid);
+    return;
+  }
+  if (outcome === 'gone') {
     // Deleted while the scheduler worked: give the claim back.
     await deps.placement.deleteAllocations(uuid, { globalRequestId: ctx.globalRequestId }).catch(() => undefined);
     await finishEvent(deps.db, uuid, ctx.requestId, EVENT, { ok: false, error: 'The server was deleted while it was scheduled.' });

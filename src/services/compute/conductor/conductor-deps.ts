@@ -1,5 +1,6 @@
 // What the conductor works with, passed in once by createConductor.
 import type { RpcClient } from '#lib/bus/index.ts';
+import type { Dialect } from '#lib/db/index.ts';
 import type { Logger } from '#lib/log.ts';
 import type { PlacementClient } from '#services/placement/contract/client.ts';
 import type { ComputeDb } from '../db/tables.ts';
@@ -8,6 +9,7 @@ import type { SchedulerMethods } from '../rpc/scheduler-rpc.ts';
 
 export interface ConductorDeps {
   db: ComputeDb;
+  dialect: Dialect;
   scheduler: RpcClient<SchedulerMethods>;
   agents: RpcClient<AgentMethods>;
   placement: PlacementClient;

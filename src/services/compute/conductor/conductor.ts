@@ -10,7 +10,7 @@ import { recoverLostWork } from './recover.ts';
 
 export const AGENT_BINARY = 'nova-compute';
 
-export async function startConductor(deps: ConductorDeps, bus: Bus, serverName: string, opts: { staleMs: number }): Promise<{ stop(): Promise<void> }> {
+export async function startConductor(deps: ConductorDeps, bus: Bus, serverName: string, opts: { staleMs: number; heartbeatMs: number }): Promise<{ stop(): Promise<void> }> {
   const inFlight = new Set<Promise<void>>();
   const background = (work: Promise<void>) => {
     const p = work.catch((err: unknown) => deps.log.error({ err: (err as Error).message }, 'conductor task failed')).finally(() => inFlight.delete(p));
@@ -45,9 +45,13 @@ export async function startConductor(deps: ConductorDeps, bus: Bus, serverName: 
   recover();
   const timer = setInterval(recover, opts.staleMs);
   timer.unref();
+  // A heartbeat, so os-services and the availability zones show the conductor up.
+  const heartbeat = setInterval(() => background(reportService(deps.db, serverName, 'nova-conductor')), opts.heartbeatMs);
+  heartbeat.unref();
   return {
     async stop() {
       clearInterval(timer);
+      clearInterval(heartbeat);
       await sub.close();
       await Promise.allSettled([...inFlight]);
     },

@@ -42,7 +42,7 @@ describe('conductor recovery', () => {
       let scheduled = 0;
       const casts: string[] = [];
       const deps = {
-        db: database.db, maxAttempts: 3, log: silentLogger(),
+        db: database.db, dialect: 'sqlite' as const, maxAttempts: 3, log: silentLogger(),
         scheduler: { call: async () => { scheduled += 1; return { host: 'h1', node: 'h1', nodeUuid: 'n1' }; } } as unknown as RpcClient<SchedulerMethods>,
         agents: { cast: async (_m: string, a: { uuid: string }) => { casts.push(a.uuid); } } as unknown as RpcClient<AgentMethods>,
         placement: { deleteAllocations: async () => true } as unknown as PlacementClient,

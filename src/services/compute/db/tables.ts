@@ -132,6 +132,19 @@ export interface KeyPairRow {
 
 export interface QuotaRow { project_id: string; resource: string; hard_limit: number }
 
+export interface ServerGroupRow {
+  uuid: string;
+  name: string;
+  project_id: string;
+  user_id: string;
+  policy: string;
+  /** JSON: { max_server_per_host?: number } */
+  rules: string;
+  created_at: string;
+}
+
+export interface ServerGroupMemberRow { group_uuid: string; instance_uuid: string }
+
 export interface ComputeTables {
   flavors: FlavorRow;
   flavor_extra_specs: FlavorExtraSpecRow;
@@ -144,6 +157,8 @@ export interface ComputeTables {
   compute_nodes: ComputeNodeRow;
   key_pairs: KeyPairRow;
   quotas: QuotaRow;
+  server_groups: ServerGroupRow;
+  server_group_members: ServerGroupMemberRow;
 }
 
 export type ComputeDb = Kysely<ComputeTables>;

@@ -27,3 +27,4 @@ export const serviceNotFound = (id: string): NotFound => new NotFound(`Service $
 export const hypervisorNotFound = (id: string): NotFound => new NotFound(`Hypervisor with ID '${id}' could not be found.`);
 /** Nova's NoValidHost text, which users see as the fault of a server nothing could host. */
 export const noValidHostMessage = (reason: string): string => `No valid host was found. ${reason}`;
+export const serverGroupNotFound = (id: string): NotFound => new NotFound(`Instance group ${id} could not be found.`);

@@ -13,6 +13,8 @@ export type AgentMethods = {
   unpause_instance: Cast<{ uuid: string }>;
   suspend_instance: Cast<{ uuid: string }>;
   resume_instance: Cast<{ uuid: string }>;
+  /** The guest's console log (a call: the API answers with it). */
+  get_console_output: { kind: 'call'; args: { uuid: string }; result: string };
 };
 
 export const agentRpc = defineRpc<AgentMethods>('compute', '1.0');

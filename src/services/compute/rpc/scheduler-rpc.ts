@@ -12,6 +12,8 @@ export interface SelectDestinationsArgs {
   availabilityZone: string | null;
   /** Flavor extra specs: trait:<NAME>=required|forbidden become Placement trait filters. */
   extraSpecs: Record<string, string>;
+  /** The server group the server joins: its policy and the hosts its other live members run on. */
+  group?: { policy: string; memberHosts: string[] };
 }
 
 export interface Destination {

@@ -14,6 +14,7 @@ export interface ExplainInput {
   resources: Record<string, number>;
   requiredTraits: string[];
   ignoreHosts: string[];
+  group?: { policy: string; memberHosts: string[] };
   now: number;
   serviceDownTimeMs: number;
 }
@@ -54,6 +55,9 @@ export async function explainNoHost(placement: PlacementClient, input: ExplainIn
       reasons.push(`ComputeFilter: the compute service is down (last heartbeat ${service.last_seen_up ?? 'never'})`);
     }
     if (input.ignoreHosts.includes(node.host)) reasons.push('RetryFilter: a build of this server already failed here');
+    const g = input.group;
+    if (g?.policy === 'anti-affinity' && g.memberHosts.includes(node.host)) reasons.push('ServerGroupAntiAffinityFilter: another member of the server group runs here');
+    if (g?.policy === 'affinity' && g.memberHosts.length && !g.memberHosts.includes(node.host)) reasons.push('ServerGroupAffinityFilter: the server group\'s members run elsewhere');
     try {
       reasons.push(...await resourceReasons(placement, node, input, globalRequestId));
     } catch (err) {

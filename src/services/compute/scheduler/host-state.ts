@@ -19,6 +19,7 @@ export function free(h: HostState, rc: string): number {
 
 export interface FilterRequest {
   ignoreHosts: string[];
+  group?: { policy: string; memberHosts: string[] };
   now: number;
   serviceDownTimeMs: number;
 }
@@ -31,5 +32,5 @@ export interface HostFilter {
 export interface HostWeigher {
   name: string;
   multiplier: number;
-  weigh(host: HostState): number;
+  weigh(host: HostState, req: FilterRequest): number;
 }

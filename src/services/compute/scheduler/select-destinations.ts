@@ -50,7 +50,7 @@ export async function selectDestinations(deps: SchedulerDeps, args: SelectDestin
   const services = new Map((await listServices(deps.db, { binary: 'nova-compute' })).map((s) => [s.host, s]));
   const noHost = async (summary: string): Promise<never> => {
     const why = await explainNoHost(deps.placement, {
-      nodes: nodeRows, services, resources: args.resources, requiredTraits: required, ignoreHosts: args.ignoreHosts, now: Date.now(),
+      nodes: nodeRows, services, resources: args.resources, requiredTraits: required, ignoreHosts: args.ignoreHosts, group: args.group, now: Date.now(),
       serviceDownTimeMs: deps.serviceDownTimeMs,
     }, globalRequestId, deps.log);
     throw new NoValidHost(`${summary}\n${why}`);
@@ -70,7 +70,7 @@ export async function selectDestinations(deps: SchedulerDeps, args: SelectDestin
       lastSeenUp: service?.last_seen_up ?? null, summary: candidates.provider_summaries[root],
     }, request);
   }
-  const filterReq = { ignoreHosts: args.ignoreHosts, now: Date.now(), serviceDownTimeMs: deps.serviceDownTimeMs };
+  const filterReq = { ignoreHosts: args.ignoreHosts, group: args.group, now: Date.now(), serviceDownTimeMs: deps.serviceDownTimeMs };
   let hosts = [...byHost.keys()];
   for (const f of deps.filters) {
     const before = hosts.length;
@@ -79,7 +79,7 @@ export async function selectDestinations(deps: SchedulerDeps, args: SelectDestin
     if (hosts.length === 0) return noHost(`There are not enough hosts available (filter ${f.name} returned 0 hosts).`);
   }
 
-  for (const host of orderByWeight(hosts, deps.weighers)) {
+  for (const host of orderByWeight(hosts, deps.weighers, filterReq)) {
     const request = byHost.get(host)!;
     try {
       await deps.placement.putAllocations(args.instanceUuid, {

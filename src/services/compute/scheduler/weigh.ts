@@ -1,10 +1,10 @@
 // Orders hosts by the sum of normalised weights (each weigher's values scaled to 0..1 across the hosts, as Nova does).
-import type { HostState, HostWeigher } from './host-state.ts';
+import type { FilterRequest, HostState, HostWeigher } from './host-state.ts';
 
-export function orderByWeight(hosts: HostState[], weighers: HostWeigher[]): HostState[] {
+export function orderByWeight(hosts: HostState[], weighers: HostWeigher[], req: FilterRequest): HostState[] {
   const totals = new Map<HostState, number>(hosts.map((h) => [h, 0]));
   for (const w of weighers) {
-    const values = hosts.map((h) => w.weigh(h));
+    const values = hosts.map((h) => w.weigh(h, req));
     const min = Math.min(...values);
     const max = Math.max(...values);
     hosts.forEach((h, i) => {

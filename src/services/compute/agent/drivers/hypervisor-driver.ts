@@ -46,6 +46,8 @@ export interface HypervisorDriver {
   unpause?(opts: { uuid: string }): Promise<void>;
   suspend?(opts: { uuid: string }): Promise<void>;
   resume?(opts: { uuid: string }): Promise<void>;
+  /** The guest's serial console log so far. */
+  consoleOutput?(opts: { uuid: string }): Promise<string>;
   /** The power state of a guest; undefined when the hypervisor does not know it. */
   powerState(opts: { uuid: string }): Promise<GuestPower | undefined>;
   /** Every guest the hypervisor runs, for the agent's start-up sync. */

@@ -127,4 +127,18 @@ export const serversMigrations: Migration[] = [
     .addColumn('hard_limit', 'integer', (c) => c.notNull())
     .addPrimaryKeyConstraint('quotas_pk', ['project_id', 'resource'])
     .execute()),
+  step('compute-013-server-groups', (db) => db.schema.createTable('server_groups')
+    .addColumn('uuid', 'varchar(64)', (c) => c.primaryKey())
+    .addColumn('name', id, (c) => c.notNull())
+    .addColumn('project_id', 'varchar(64)', (c) => c.notNull())
+    .addColumn('user_id', 'varchar(64)', (c) => c.notNull())
+    .addColumn('policy', 'varchar(32)', (c) => c.notNull())
+    .addColumn('rules', 'text', (c) => c.notNull())
+    .addColumn('created_at', ts, (c) => c.notNull())
+    .execute()),
+  step('compute-014-server-group-members', (db) => db.schema.createTable('server_group_members')
+    .addColumn('group_uuid', 'varchar(64)', (c) => c.notNull().references('server_groups.uuid').onDelete('cascade'))
+    .addColumn('instance_uuid', 'varchar(64)', (c) => c.notNull())
+    .addPrimaryKeyConstraint('server_group_members_pk', ['group_uuid', 'instance_uuid'])
+    .execute()),
 ];

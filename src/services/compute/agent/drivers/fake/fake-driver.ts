@@ -18,11 +18,17 @@ export interface FakeDriver extends HypervisorDriver {
 }
 
 export function createFakeDriver(opts: FakeDriverOptions): FakeDriver {
-  const guests = new Map<string, { spec: GuestSpec; power: GuestPower }>();
+  const guests = new Map<string, { spec: GuestSpec; power: GuestPower; console: string[] }>();
   const get = (uuid: string) => {
     const g = guests.get(uuid);
     if (!g) throw new Error(`Instance ${uuid} could not be found on the fake hypervisor.`);
     return g;
+  };
+  // The fake console says what happened to the guest, one line per event, as a serial log would.
+  const set = (uuid: string, power: GuestPower, event: string) => {
+    const g = get(uuid);
+    g.power = power;
+    g.console.push(`${new Date().toISOString()} fake hypervisor: ${event}`);
   };
   const capacity: NodeCapacity = {
     hypervisorType: 'fake', hypervisorVersion: 1000, nodeName: opts.nodeName, vcpus: opts.vcpus, memoryMb: opts.memoryMb,
@@ -35,16 +41,20 @@ export function createFakeDriver(opts: FakeDriverOptions): FakeDriver {
     async spawn({ guest, signal }) {
       if (opts.spawnDelayMs) await new Promise((r) => setTimeout(r, opts.spawnDelayMs));
       signal?.throwIfAborted();
-      guests.set(guest.uuid, { spec: guest, power: 'running' });
+      guests.set(guest.uuid, {
+        spec: guest, power: 'running',
+        console: [`${new Date().toISOString()} fake hypervisor: started ${guest.name} with ${guest.vcpus} vCPUs and ${guest.memoryMb} MB${guest.image ? ` from image ${guest.image.id}` : ''}`],
+      });
     },
     async destroy({ uuid }) { guests.delete(uuid); },
-    async powerOff({ uuid }) { get(uuid).power = 'shutdown'; },
-    async powerOn({ uuid }) { get(uuid).power = 'running'; },
-    async reboot({ uuid }) { get(uuid).power = 'running'; },
-    async pause({ uuid }) { get(uuid).power = 'paused'; },
-    async unpause({ uuid }) { get(uuid).power = 'running'; },
-    async suspend({ uuid }) { get(uuid).power = 'suspended'; },
-    async resume({ uuid }) { get(uuid).power = 'running'; },
+    async powerOff({ uuid }) { set(uuid, 'shutdown', 'powered off'); },
+    async powerOn({ uuid }) { set(uuid, 'running', 'powered on'); },
+    async reboot({ uuid, hard }) { set(uuid, 'running', hard ? 'reset (hard reboot)' : 'rebooted'); },
+    async pause({ uuid }) { set(uuid, 'paused', 'paused'); },
+    async unpause({ uuid }) { set(uuid, 'running', 'unpaused'); },
+    async suspend({ uuid }) { set(uuid, 'suspended', 'suspended'); },
+    async resume({ uuid }) { set(uuid, 'running', 'resumed'); },
+    async consoleOutput({ uuid }) { return `${get(uuid).console.join('\n')}\n`; },
     async powerState({ uuid }) { return guests.get(uuid)?.power; },
     async listGuests() { return [...guests.keys()]; },
   };

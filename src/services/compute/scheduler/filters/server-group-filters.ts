@@ -1,0 +1,13 @@
+// Nova's ServerGroupAntiAffinityFilter and ServerGroupAffinityFilter: a member of an anti-affinity group never lands
+// beside another member; a member of an affinity group lands where the others are (anywhere, for the first).
+import type { HostFilter } from '../host-state.ts';
+
+export const serverGroupAntiAffinityFilter: HostFilter = {
+  name: 'ServerGroupAntiAffinityFilter',
+  passes: (h, req) => req.group?.policy !== 'anti-affinity' || !req.group.memberHosts.includes(h.host),
+};
+
+export const serverGroupAffinityFilter: HostFilter = {
+  name: 'ServerGroupAffinityFilter',
+  passes: (h, req) => req.group?.policy !== 'affinity' || req.group.memberHosts.length === 0 || req.group.memberHosts.includes(h.host),
+};
