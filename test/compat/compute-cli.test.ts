@@ -71,11 +71,17 @@ describe('compute through the openstack CLI', { skip: cliSkipReason() }, () => {
     // Without --public-key the CLI prints the private key the cloud generated.
     const key = await ok(['keypair', 'create', 'cli-key']);
     assert.match(key.stdout, /BEGIN RSA PRIVATE KEY/);
-    const server = await json(['server', 'create', '--image', 'tiny', '--flavor', 'm1.tiny', '--key-name', 'cli-key', '--wait', 'vm-1']);
+    await ok(['network', 'create', 'private']);
+    await ok(['subnet', 'create', '--network', 'private', '--subnet-range', '10.1.0.0/24', 'private-subnet']);
+    const server = await json(['server', 'create', '--image', 'tiny', '--flavor', 'm1.tiny', '--key-name', 'cli-key', '--network', 'private',
+      '--property', 'role=web', '--wait', 'vm-1']);
     assert.equal(server.status, 'ACTIVE');
     assert.equal(server.key_name, 'cli-key');
     const listed = await json<Row[]>(['server', 'list']);
     assert.deepEqual(listed.map((r) => [r.Name, r.Status, r.Image, r.Flavor]), [['vm-1', 'ACTIVE', 'tiny', 'm1.tiny']]);
+    assert.match(JSON.stringify(listed[0].Networks), /private.*10\.1\.0\.\d+/);
+    const ports = await json<Row[]>(['port', 'list', '--server', 'vm-1']);
+    assert.equal(ports.length, 1);
     // stratus trace: the boot as one timeline across compute, the bus, Image and Placement.
     const trace = execFileSync(process.execPath, ['--disable-warning=ExperimentalWarning', 'src/cmd/stratus.ts', 'trace', 'vm-1'], {
       env: { ...process.env, STRATUS_DATA_DIR: cloud.dataDir }, encoding: 'utf8',
@@ -102,6 +108,7 @@ describe('compute through the openstack CLI', { skip: cliSkipReason() }, () => {
     assert.match(log.stdout, /fake hypervisor: powered on/);
     await ok(['server', 'delete', '--wait', 'vm-1']);
     assert.deepEqual(await json<Row[]>(['server', 'list']), []);
+    assert.deepEqual(await json<Row[]>(['port', 'list', '--device-owner', 'compute:nova']), []);
   });
 
   it('places two members of an anti-affinity server group on different hosts', async () => {

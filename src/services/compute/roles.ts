@@ -15,6 +15,8 @@ import { createPlacementClient } from '#services/placement/contract/client.ts';
 import type { PlacementClient } from '#services/placement/contract/client.ts';
 import { createImageClient } from '#services/image/contract/client.ts';
 import type { ImageClient } from '#services/image/contract/client.ts';
+import { createNetworkClient } from '#services/network/contract/client.ts';
+import type { NetworkClient } from '#services/network/contract/client.ts';
 import type { ComputeOptions } from './config.ts';
 import { computePolicy } from './policy.ts';
 import type { ComputeTables } from './db/tables.ts';
@@ -99,6 +101,7 @@ export async function createComputeApi(deps: ComputeRoleDeps & { databaseUrl: st
         db: database.db, policy, maxLimit: options.max_limit, serviceDownTimeMs: options.service_down_time * 1000, log: deps.log,
         conductor: conductorRpc.client(deps.bus), agents: agentRpc.client(deps.bus),
         image: lazyEndpoint<ImageClient>(session, 'image', (endpoint) => createImageClient({ endpoint })),
+        network: lazyEndpoint<NetworkClient>(session, 'network', (endpoint) => createNetworkClient({ endpoint, token: () => session.serviceToken(), serviceToken: () => session.serviceToken() })),
         serviceToken: () => session.serviceToken(),
       });
     },
@@ -158,6 +161,7 @@ export async function createComputeAgent(deps: ComputeRoleDeps & { host?: string
   const agent = await startComputeAgent({
     host, driver, conductor: conductorRpc.client(deps.bus), placement: placementFrom(session),
     image: lazyEndpoint<ImageClient>(session, 'image', (endpoint) => createImageClient({ endpoint })),
+    network: lazyEndpoint<NetworkClient>(session, 'network', (endpoint) => createNetworkClient({ endpoint, token: () => session.token(), serviceToken: () => session.token() })),
     serviceToken: () => session.token(), log: deps.log.child({ role: 'compute-agent', host }),
   }, deps.bus, {
     ratios: { cpu: options.cpu_allocation_ratio, ram: options.ram_allocation_ratio, disk: options.disk_allocation_ratio, reservedHostMemoryMb: options.reserved_host_memory_mb },

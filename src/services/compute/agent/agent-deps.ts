@@ -3,6 +3,7 @@ import type { BusContext, RpcClient } from '#lib/bus/index.ts';
 import type { Logger } from '#lib/log.ts';
 import type { PlacementClient } from '#services/placement/contract/client.ts';
 import type { ImageClient } from '#services/image/contract/client.ts';
+import type { NetworkClient } from '#services/network/contract/client.ts';
 import type { ConductorMethods } from '../rpc/conductor-rpc.ts';
 import type { HypervisorDriver } from './drivers/hypervisor-driver.ts';
 
@@ -13,6 +14,8 @@ export interface AgentDeps {
   placement: PlacementClient;
   /** The Image service's client; undefined when the catalog has no image service. */
   image(): Promise<ImageClient | undefined>;
+  /** The Networking service's client; undefined when the catalog has no network service. */
+  network(): Promise<NetworkClient | undefined>;
   /** The agent's own token (the nova service user), sent beside the user's token. */
   serviceToken(): Promise<string>;
   log: Logger;

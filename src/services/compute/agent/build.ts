@@ -1,5 +1,5 @@
 // build_and_run_instance: the agent's part of the boot flow. It reads the server from the conductor, fetches the
-// image record from Image with the user's token, asks the driver to spawn, and reports ACTIVE — or tells the
+// image record from Image with the user's token, creates and binds its ports with Networking, asks the driver to spawn, and reports ACTIVE — or tells the
 // conductor the build failed, which reschedules it elsewhere or puts it in ERROR.
 import type { BusContext } from '#lib/bus/index.ts';
 import { BadRequest, StratusError } from '#lib/errors.ts';
@@ -8,6 +8,8 @@ import { PowerState, TaskState, VmState } from '../domain/vm-states.ts';
 import type { Instance } from '../domain/instance.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { withEvent } from './agent-deps.ts';
+import { allocateNetworks, deallocateNetworks } from './networking.ts';
+import type { Allocation } from './networking.ts';
 import type { GuestSpec } from './drivers/hypervisor-driver.ts';
 
 /** A failure that another host would not fix (a missing image): no reschedule. */
@@ -28,7 +30,7 @@ async function fetchImage(deps: AgentDeps, ctx: BusContext, instance: Instance):
   return image;
 }
 
-function guestSpec(instance: Instance, image: ImageRecord | null): GuestSpec {
+function guestSpec(instance: Instance, image: ImageRecord | null, nics: GuestSpec['nics']): GuestSpec {
   const f = instance.flavor;
   return {
     uuid: instance.uuid, name: instance.name, vcpus: f.vcpus, memoryMb: f.ram, rootGb: f.disk, ephemeralGb: f.ephemeral, swapMb: f.swap,
@@ -36,22 +38,30 @@ function guestSpec(instance: Instance, image: ImageRecord | null): GuestSpec {
       id: image.id, diskFormat: image.disk_format, size: image.size,
       properties: Object.fromEntries(Object.entries(image).filter(([k]) => !CORE_IMAGE_FIELDS.has(k))),
     } : null,
-    nics: [], keyData: instance.keyData, userData: instance.userData, metadata: instance.metadata,
+    nics, keyData: instance.keyData, userData: instance.userData, metadata: instance.metadata,
   };
 }
 
 export async function buildAndRunInstance(deps: AgentDeps, ctx: BusContext, uuid: string): Promise<void> {
   const log = deps.log.child({ instance: uuid, globalRequestId: ctx.globalRequestId });
   let spawned = false;
+  let ports: Allocation['ports'] = [];
   try {
     await withEvent(deps, ctx, uuid, 'compute_build_and_run_instance', async () => {
       const instance = await deps.conductor.call('instance_get', { uuid }, ctx);
       if (!instance || instance.taskState === TaskState.deleting) throw new BuildAbort(`Instance ${uuid} was deleted during the build.`);
       const image = await fetchImage(deps, ctx, instance);
-      // Networking and block devices come from their services when those are in the catalog (issues 5 and 6).
-      const spawning = await deps.conductor.call('instance_update', { uuid, patch: { taskState: TaskState.spawning }, expectedTaskState: [TaskState.scheduling] }, ctx);
+      if (!await deps.conductor.call('instance_update', { uuid, patch: { taskState: TaskState.networking }, expectedTaskState: [TaskState.scheduling] }, ctx)) {
+        throw new BuildAbort(`Instance ${uuid} was deleted during the build.`);
+      }
+      const allocation = await allocateNetworks(await deps.network(), ctx, instance, deps.host);
+      ports = allocation.ports;
+      // Block devices come from Block Storage once it is in the catalog (issue 6).
+      const spawning = await deps.conductor.call('instance_update', {
+        uuid, patch: { taskState: TaskState.spawning, networkInfo: allocation.ports }, expectedTaskState: [TaskState.networking],
+      }, ctx);
       if (!spawning) throw new BuildAbort(`Instance ${uuid} was deleted during the build.`);
-      await deps.driver.spawn({ guest: guestSpec(instance, image) });
+      await deps.driver.spawn({ guest: guestSpec(instance, image, allocation.nics) });
       spawned = true;
       const active = await deps.conductor.call('instance_update', {
         uuid, expectedTaskState: [TaskState.spawning],
@@ -66,6 +76,9 @@ export async function buildAndRunInstance(deps: AgentDeps, ctx: BusContext, uuid
     log.warn({ err: message }, 'build failed');
     // Nothing half-built stays on this host, whatever happens next.
     if (spawned || !(err instanceof BuildAbort)) await deps.driver.destroy({ uuid }).catch(() => undefined);
+    // Ports go too: a rescheduled build binds new ones on its next host.
+    await deallocateNetworks(await deps.network(), ctx, ports).catch((e: unknown) => log.warn({ err: (e as Error).message }, 'cannot release the build\'s ports'));
+    if (ports.length) await deps.conductor.call('instance_update', { uuid, patch: { networkInfo: [] } }, ctx).catch(() => undefined);
     const reschedule = !(err instanceof BuildAbort) && !(err instanceof StratusError && err.status < 500);
     await deps.conductor.call('build_failed', { uuid, host: deps.host, error: message, reschedule }, ctx)
       .catch((e: unknown) => log.error({ err: (e as Error).message }, 'cannot report the failed build to the conductor'));

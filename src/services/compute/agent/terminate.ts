@@ -1,12 +1,15 @@
-// terminate_instance: destroy the guest, release the server's resources in Placement, and have the conductor mark it
+// terminate_instance: destroy the guest, delete (or unbind) its ports, release its resources in Placement, and have the conductor mark it
 // deleted. Safe to run twice: each step is idempotent.
 import type { BusContext } from '#lib/bus/index.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { withEvent } from './agent-deps.ts';
+import { deallocateNetworks } from './networking.ts';
 
 export async function terminateInstance(deps: AgentDeps, ctx: BusContext, uuid: string): Promise<void> {
   await withEvent(deps, ctx, uuid, 'compute_terminate_instance', async () => {
     await deps.driver.destroy({ uuid });
+    const instance = await deps.conductor.call('instance_get', { uuid, includeDeleted: true }, ctx);
+    if (instance?.networkInfo.length) await deallocateNetworks(await deps.network(), ctx, instance.networkInfo);
     await deps.placement.deleteAllocations(uuid, { globalRequestId: ctx.globalRequestId });
     await deps.conductor.call('instance_destroy', { uuid }, ctx);
   });

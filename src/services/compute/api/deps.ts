@@ -6,6 +6,7 @@ import type { Logger } from '#lib/log.ts';
 import type { PolicyEnforcer } from '#lib/policy/index.ts';
 import type { RpcClient } from '#lib/bus/index.ts';
 import type { ImageClient } from '#services/image/contract/client.ts';
+import type { NetworkClient } from '#services/network/contract/client.ts';
 import type { ComputeDb } from '../db/tables.ts';
 import type { ConductorMethods } from '../rpc/conductor-rpc.ts';
 import type { AgentMethods } from '../rpc/agent-rpc.ts';
@@ -24,6 +25,8 @@ export interface ComputeApiDeps {
   agents: RpcClient<AgentMethods>;
   /** The Image service's client (from the catalog); undefined when the cloud has none. */
   image(): Promise<ImageClient | undefined>;
+  /** The Networking service's client (from the catalog); undefined when the cloud has none. */
+  network(): Promise<NetworkClient | undefined>;
   /** Compute's own token, sent beside the user's to other services. */
   serviceToken(): Promise<string>;
 }

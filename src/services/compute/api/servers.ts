@@ -15,6 +15,7 @@ import { projectLimits } from '../db/quotas-repo.ts';
 import { startAction } from '../db/actions-repo.ts';
 import { addMember, liveMembers } from '../db/server-groups-repo.ts';
 import { loadGroup } from './server-groups.ts';
+import { resolveRequestedNetworks } from './requested-networks.ts';
 import { callerOf } from './deps.ts';
 import type { Caller, ComputeApiDeps } from './deps.ts';
 import { atLeast } from './microversion.ts';
@@ -54,10 +55,10 @@ interface CreateBody {
 
 const truthy = (v: unknown): boolean => v === true || (typeof v === 'string' && ['true', 't', '1', 'yes', 'y', 'on'].includes(v.toLowerCase()));
 
-function requestedNetworks(req: FastifyRequest, networks: CreateBody['server']['networks']): RequestedNetworks {
+function requestedNetworks(req: FastifyRequest, networks: CreateBody['server']['networks']): RequestedNetworks | 'unspecified' {
   if (networks === undefined) {
     if (atLeast(req, 37)) throw new BadRequest("Invalid input for field/attribute server. Value: 'networks' is a required property");
-    return 'auto';
+    return 'unspecified';
   }
   if (typeof networks === 'string') {
     if (!atLeast(req, 37)) throw new BadRequest(`Invalid input for field/attribute networks. Value: ${networks}. '${networks}' is not of type 'array'`);
@@ -85,7 +86,7 @@ async function create(deps: ComputeApiDeps, req: FastifyRequest) {
 
   const flavor = await getFlavor(deps.db, String(s.flavorRef));
   if (!flavor || flavor.disabled) throw invalidFlavorRef();
-  const networks = requestedNetworks(req, s.networks);
+  const asked = requestedNetworks(req, s.networks);
 
   const imageRef = s.imageRef ?? '';
   if (!imageRef) throw new BadRequest('Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.');
@@ -97,6 +98,13 @@ async function create(deps: ComputeApiDeps, req: FastifyRequest) {
   if (flavor.ram < (image.min_ram ?? 0)) throw new BadRequest('Flavor\'s memory is too small for requested image.');
   if (flavor.disk > 0 && flavor.disk < (image.min_disk ?? 0)) throw new BadRequest('Flavor\'s disk is too small for requested image.');
   if (flavor.disk > 0 && image.size && image.size > flavor.disk * 1024 ** 3) throw new BadRequest('Flavor\'s disk is too small for requested image.');
+
+  const networks = await resolveRequestedNetworks(await deps.network(), asked, {
+    token: req.ctx.authToken ?? '', globalRequestId: req.ctx.globalRequestId, projectId: caller.projectId,
+  });
+  if (maxCount > 1 && Array.isArray(networks) && networks.some((n) => n.portId)) {
+    throw new BadRequest('Unable to launch multiple instances with a single configured port ID. Please launch your instance one by one with different ports.');
+  }
 
   let keyData: string | null = null;
   if (s.key_name !== undefined) {

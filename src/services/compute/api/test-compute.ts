@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { sharedMemoryBus } from '#lib/bus/index.ts';
 import { createPlacementApi, placementOptions } from '#services/placement/roles.ts';
 import { createImageApi, imageOptions } from '#services/image/roles.ts';
+import { createNetworkApi, networkOptions } from '#services/network/roles.ts';
 import { computeOptions, createComputeAgent, createComputeApi, createConductor, createFakeDriver, createScheduler } from '../roles.ts';
 import type { ComputeApi, HypervisorDriver } from '../roles.ts';
 
@@ -46,6 +47,8 @@ export interface TestCompute {
   call(method: string, path: string, opts?: CallOptions): Promise<Reply>;
   /** With boot: an active public image of a few bytes, uploaded as the admin. */
   imageId?: string;
+  /** With boot: the Networking API's root URL. */
+  networkUrl?: string;
   /** With boot: the fake drivers of the agents, by host. */
   drivers: Record<string, HypervisorDriver>;
   /** Polls a server until `done` holds (or its status is ERROR when not expected); returns its last view. */
@@ -60,7 +63,7 @@ export interface TestCompute {
 export async function startCompute(options: Record<string, unknown> = {}, boot?: BootOptions): Promise<TestCompute> {
   const dir = mkdtempSync(join(tmpdir(), 'compute-api-'));
   const log = silentLogger();
-  const identity = await startTestIdentity(dir, ['nova', 'placement', 'glance']);
+  const identity = await startTestIdentity(dir, ['nova', 'placement', 'glance', 'neutron']);
   const { authUrl, servicePasswords, as } = identity;
   const busName = `compute-test-${randomUUID()}`;
   const stops: (() => Promise<unknown>)[] = [];
@@ -69,6 +72,7 @@ export async function startCompute(options: Record<string, unknown> = {}, boot?:
   const databaseUrl = `sqlite://${dir}/compute.sqlite`;
   const drivers: Record<string, HypervisorDriver> = {};
   let imageId: string | undefined;
+  let networkUrl: string | undefined;
   if (boot) {
     const placement = await createPlacementApi({
       options: resolveOptions('placement', placementOptions, {}, {}), databaseUrl: `sqlite://${dir}/placement.sqlite`, authUrl,
@@ -84,6 +88,13 @@ export async function startCompute(options: Record<string, unknown> = {}, boot?:
     const imageUrl = await image.listen('127.0.0.1', 0);
     await identity.registerEndpoint('image', 'glance', imageUrl);
     imageId = await uploadTestImage(imageUrl, as.admin.token);
+    const network = await createNetworkApi({
+      options: resolveOptions('network', networkOptions, {}, {}), databaseUrl: `sqlite://${dir}/network.sqlite`, authUrl,
+      servicePassword: servicePasswords.neutron, bus: sharedMemoryBus(busName), log,
+    });
+    stops.push(() => network.close());
+    networkUrl = await network.listen('127.0.0.1', 0);
+    await identity.registerEndpoint('network', 'neutron', networkUrl);
   }
   const api = await createComputeApi({ ...roleDeps(), databaseUrl });
   const url = await api.listen('127.0.0.1', 0);
@@ -124,7 +135,7 @@ export async function startCompute(options: Record<string, unknown> = {}, boot?:
   }
 
   return {
-    api, url, as, call, imageId, drivers, waitForServer,
+    api, url, as, call, imageId, networkUrl, drivers, waitForServer,
     async close() {
       for (const stop of stops) await stop();
       await api.close();
