@@ -4,6 +4,7 @@ import { identityRole } from './identity.ts';
 import { imageRole } from './image.ts';
 import { placementRole } from './placement.ts';
 import { computeAgentRole, computeConductorRole, computeRole, computeSchedulerRole } from './compute.ts';
+import { objectStorageRole } from './object-storage.ts';
 import { networkRole } from './network.ts';
 
 export const ROLE_SPECS = {
@@ -14,6 +15,7 @@ export const ROLE_SPECS = {
   'compute-conductor': computeConductorRole,
   'compute-scheduler': computeSchedulerRole,
   'compute-agent': computeAgentRole,
+  'object-storage': objectStorageRole,
   network: networkRole,
 } as const satisfies Record<string, RoleSpec>;
 

@@ -11,6 +11,25 @@ export function keystoneTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
+const PLACEHOLDER = /[%$]\((\w+)\)s/g;
+
+/**
+ * Fills Keystone's endpoint URL placeholders (`%(project_id)s`, `$(tenant_id)s`, `%(user_id)s`) with the token's
+ * values, as Keystone does for Swift's `/v1/AUTH_%(project_id)s`; an endpoint needing a value the token lacks (a
+ * project id in a domain-scoped token) is left out of the catalog, as Keystone leaves out a URL it cannot format.
+ */
+export function substituteCatalog(catalog: CatalogEntry[], values: Record<string, string | undefined>): CatalogEntry[] {
+  if (!catalog.some((s) => s.endpoints.some((e) => e.url.includes('(')))) return catalog;
+  return catalog.map((s) => ({
+    ...s,
+    endpoints: s.endpoints.flatMap((e) => {
+      let missing = false;
+      const url = e.url.replace(PLACEHOLDER, (_m, key: string) => values[key] ?? ((missing = true), ''));
+      return missing ? [] : [{ ...e, url }];
+    }),
+  }));
+}
+
 /** What a trust-scoped token shows of its trust. */
 export interface TokenTrust { id: string; impersonation: boolean; trustorId: string; trusteeId: string }
 
@@ -44,7 +63,7 @@ export function buildTokenBody(p: {
   if (p.payload.scope.kind === 'system') body.system = { all: true };
   if (p.payload.scope.kind !== 'unscoped') {
     body.roles = p.roles.map((r) => ({ id: r.id, name: r.name }));
-    body.catalog = p.catalog;
+    body.catalog = substituteCatalog(p.catalog, { project_id: p.project?.id, tenant_id: p.project?.id, user_id: p.user.id });
   }
   if (p.payload.appCredId) {
     body.application_credential = { id: p.payload.appCredId, name: p.appCred?.name, restricted: !asBool(p.appCred?.unrestricted) };

@@ -2,5 +2,6 @@
 import type { Migration } from '#lib/db/index.ts';
 import { defaultFlavors, initial } from './001-initial.ts';
 import { serversMigrations } from './002-servers.ts';
+import { eventIndex } from './003-event-index.ts';
 
-export const computeMigrations: Migration[] = [initial, defaultFlavors, ...serversMigrations];
+export const computeMigrations: Migration[] = [initial, defaultFlavors, ...serversMigrations, eventIndex];

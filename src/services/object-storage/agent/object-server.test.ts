@@ -1,0 +1,96 @@
+// The disk object server: a replica becomes visible only whole, the newest timestamp wins, tombstones hide older
+// data, and a replica whose bytes no longer match its MD5 is quarantined instead of served.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { globSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createDiskObjectServer } from './object-server.ts';
+import type { ObjectAddress } from '../rpc/object-server.ts';
+
+const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+const body = (...chunks: Buffer[]) => Readable.from(chunks);
+const read = async (r: Readable) => { const parts: Buffer[] = []; for await (const c of r) parts.push(c as Buffer); return Buffer.concat(parts); };
+
+describe('disk object server', () => {
+  let root: string;
+  const addr: ObjectAddress = { device: 'd1', partition: 7, account: 'AUTH_p', container: 'c', object: 'o' };
+  const server = () => createDiskObjectServer({ root, hashSuffix: 'salt', fsync: true });
+  before(() => { root = mkdtempSync(join(tmpdir(), 'object-server-')); mkdirSync(join(root, 'd1')); });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('stores a replica with its metadata and reads it back; the newest PUT wins and older files are removed', async () => {
+    const s = server();
+    const one = Buffer.from('first version');
+    await s.put(addr, { timestamp: '1700000000.00001', contentType: 'text/plain', meta: { a: '1' } }, body(one));
+    const two = Buffer.from('second');
+    const m = await s.put(addr, { timestamp: '1700000000.00002', contentType: 'text/x', meta: {}, expectedEtag: md5(two), expectedSize: two.length }, body(two));
+    assert.equal(m.etag, md5(two));
+    const got = await s.get(addr, { verify: true });
+    assert.ok(got && (await read(got.data)).equals(two));
+    assert.equal(got.metadata.contentType, 'text/x');
+    assert.equal(globSync('d1/objects/7/*/*', { cwd: root }).length, 2, 'one .data and its sidecar');
+    // An older PUT arriving late does not hide the newer one.
+    await s.put(addr, { timestamp: '1699999999.00000', contentType: 'text/old', meta: {} }, body(one));
+    const state = await s.head(addr);
+    assert.equal(state?.kind === 'object' ? state.metadata.timestamp : '', '1700000000.00002');
+  });
+
+  it('a short body or a wrong ETag commits nothing and leaves no temp file', async () => {
+    const s = server();
+    const other: ObjectAddress = { ...addr, object: 'short' };
+    await assert.rejects(s.put(other, { timestamp: '1700000001.00000', contentType: 't', meta: {}, expectedSize: 10 }, body(Buffer.from('abc'))), /not the 10/);
+    await assert.rejects(s.put(other, { timestamp: '1700000001.00001', contentType: 't', meta: {}, expectedEtag: md5(Buffer.from('x')) }, body(Buffer.from('abc'))), (e: { status: number }) => e.status === 422);
+    const failing = new Readable({ read() { this.push(Buffer.from('partial')); this.destroy(new Error('client went away')); } });
+    await assert.rejects(s.put(other, { timestamp: '1700000001.00002', contentType: 't', meta: {} }, failing), /client went away/);
+    assert.equal(await s.head(other), undefined);
+    assert.deepEqual(globSync('d1/tmp/*', { cwd: root }), []);
+  });
+
+  it('a .data without its sidecar (a crash between the renames) is never read', async () => {
+    const s = server();
+    const other: ObjectAddress = { ...addr, object: 'crash' };
+    await s.put(other, { timestamp: '1700000002.00000', contentType: 't', meta: {} }, body(Buffer.from('good')));
+    const [sidecar] = globSync('d1/objects/7/*/1700000002.00000.meta.json', { cwd: root }).filter((f) => readFileSync(join(root, f), 'utf8').includes('"size":4'));
+    const dir = join(root, sidecar, '..');
+    writeFileSync(join(dir, '1700000003.00000.data'), 'half-written newer version');
+    const got = await s.get(other, { verify: true });
+    assert.ok(got && (await read(got.data)).toString() === 'good');
+  });
+
+  it('POST replaces metadata, DELETE writes a tombstone that hides the data', async () => {
+    const s = server();
+    const other: ObjectAddress = { ...addr, object: 'meta' };
+    await s.put(other, { timestamp: '1700000004.00000', contentType: 't', meta: { a: '1' }, deleteAt: 2000000000 }, body(Buffer.from('x')));
+    assert.equal(await s.post(other, { timestamp: '1700000005.00000', meta: { b: '2' }, deleteAt: null }), true);
+    const state = await s.head(other);
+    assert.deepEqual(state?.kind === 'object' ? [state.metadata.meta, state.metadata.deleteAt] : [], [{ b: '2' }, undefined]);
+    await s.delete(other, { timestamp: '1700000006.00000' });
+    assert.deepEqual(await s.head(other), { kind: 'deleted', timestamp: '1700000006.00000' });
+    assert.equal(await s.get(other, { verify: false }), undefined);
+    assert.equal(await s.post(other, { timestamp: '1700000007.00000', meta: {} }), false);
+  });
+
+  it('quarantines a replica whose bytes changed: up front when verifying, at the end of an unverified stream', async () => {
+    const s = server();
+    const data = Buffer.alloc(200_000, 7);
+    for (const name of ['v', 'stream']) {
+      const other: ObjectAddress = { ...addr, object: name };
+      await s.put(other, { timestamp: '1700000008.00000', contentType: 't', meta: {} }, body(data));
+    }
+    for (const f of globSync('d1/objects/7/*/1700000008.00000.data', { cwd: root })) {
+      const bad = readFileSync(join(root, f));
+      bad[150_000] = 8;
+      unlinkSync(join(root, f));
+      writeFileSync(join(root, f), bad);
+    }
+    await assert.rejects(s.get({ ...addr, object: 'v' }, { verify: true }), /corrupt/);
+    const streamed = await s.get({ ...addr, object: 'stream' }, { verify: false });
+    await assert.rejects(read(streamed!.data), /corrupt/);
+    assert.equal(await s.head({ ...addr, object: 'v' }), undefined);
+    assert.equal(await s.head({ ...addr, object: 'stream' }), undefined);
+    assert.equal(globSync('d1/quarantined/objects/*/*.data', { cwd: root }).length, 2);
+  });
+});

@@ -1,0 +1,172 @@
+// The storage node's object server on local devices: <root>/<device>/objects/<partition>/<hash>/<timestamp>.data with
+// a <timestamp>.meta.json sidecar, <timestamp>.ts tombstones, temp files in <device>/tmp and corrupt replicas moved to
+// <device>/quarantined. Names never become paths: the directory is the md5 of the salted object path.
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { CorruptReplica, etagMismatch, badRequest } from '../domain/errors.ts';
+import { nameHash } from '../domain/ring/ring.ts';
+import type { ObjectAddress, ObjectMetadata, ObjectServer, ObjectState, PutObjectOptions } from '../rpc/object-server.ts';
+import { syncDir, writeFileDurably } from './disk-files.ts';
+
+export interface DiskObjectServerOptions {
+  /** <dataDir>/objects: one directory per device. */
+  root: string;
+  hashSuffix: string;
+  /** fsync data, sidecars and directories before acknowledging (off only for throwaway tests). */
+  fsync: boolean;
+}
+
+interface Version { timestamp: string; kind: 'data' | 'ts' }
+
+export function createDiskObjectServer(opts: DiskObjectServerOptions): ObjectServer {
+  const objectDir = (a: ObjectAddress) => join(opts.root, a.device, 'objects', String(a.partition), nameHash({ hashSuffix: opts.hashSuffix }, a.account, a.container, a.object));
+  const tmpDir = (device: string) => join(opts.root, device, 'tmp');
+
+  /** The newest complete version in a directory: a .data with its sidecar, or a tombstone. */
+  async function newest(dir: string): Promise<Version | undefined> {
+    let names: string[];
+    try { names = await readdir(dir); } catch { return undefined; }
+    const set = new Set(names);
+    let best: Version | undefined;
+    for (const n of names) {
+      const m = /^(\d{10}\.\d{5})\.(data|ts)$/.exec(n);
+      if (!m || (m[2] === 'data' && !set.has(`${m[1]}.meta.json`))) continue;
+      if (!best || m[1] > best.timestamp || (m[1] === best.timestamp && m[2] === 'ts')) best = { timestamp: m[1], kind: m[2] as Version['kind'] };
+    }
+    return best;
+  }
+
+  async function readMetadata(dir: string, timestamp: string): Promise<ObjectMetadata> {
+    return JSON.parse(await readFile(join(dir, `${timestamp}.meta.json`), 'utf8')) as ObjectMetadata;
+  }
+
+  /** Removes every file in `dir` older than `keep` (and stray sidecars); failures are left for a later pass. */
+  async function cleanOlder(dir: string, keep: string): Promise<void> {
+    for (const n of await readdir(dir).catch(() => [] as string[])) {
+      const ts = n.slice(0, 16);
+      if (ts < keep) await unlink(join(dir, n)).catch(() => undefined);
+    }
+  }
+
+  async function quarantine(addr: ObjectAddress, dir: string): Promise<void> {
+    const target = join(opts.root, addr.device, 'quarantined', 'objects', `${dir.split('/').at(-1)}-${randomUUID()}`);
+    await mkdir(join(target, '..'), { recursive: true });
+    await rename(dir, target).catch(() => rm(dir, { recursive: true, force: true }));
+  }
+
+  async function md5OfFile(path: string): Promise<string> {
+    const hash = createHash('md5');
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  }
+
+  return {
+    available(device) {
+      try { return statSync(join(opts.root, device)).isDirectory(); } catch { return false; }
+    },
+
+    async put(addr, put: PutObjectOptions, data: Readable) {
+      const tmp = tmpDir(addr.device);
+      await mkdir(tmp, { recursive: true });
+      const tmpData = join(tmp, `${randomUUID()}.data`);
+      const fh = await open(tmpData, 'w');
+      const hash = createHash('md5');
+      let size = 0;
+      let committed = false;
+      try {
+        for await (const chunk of data) {
+          const buf = chunk as Buffer;
+          hash.update(buf);
+          size += buf.length;
+          await fh.write(buf);
+        }
+        if (put.expectedSize !== undefined && size !== put.expectedSize) throw badRequest(`The body held ${size} bytes, not the ${put.expectedSize} Content-Length announced.`);
+        const etag = hash.digest('hex');
+        if (put.expectedEtag !== undefined && put.expectedEtag.toLowerCase() !== etag) throw etagMismatch();
+        if (opts.fsync) await fh.sync();
+        await fh.close();
+        const metadata: ObjectMetadata = { timestamp: put.timestamp, etag, size, contentType: put.contentType, meta: put.meta, ...(put.deleteAt !== undefined ? { deleteAt: put.deleteAt } : {}) };
+        const dir = objectDir(addr);
+        // The sidecar lands first: a .data without its sidecar is never read, so a crash between the renames hides nothing.
+        await writeFileDurably(join(tmp, `${randomUUID()}.json`), join(dir, `${put.timestamp}.meta.json`), JSON.stringify(metadata), opts.fsync);
+        await rename(tmpData, join(dir, `${put.timestamp}.data`));
+        committed = true;
+        if (opts.fsync) await syncDir(dir);
+        await cleanOlder(dir, put.timestamp);
+        return metadata;
+      } finally {
+        if (!committed) {
+          await fh.close().catch(() => undefined);
+          await unlink(tmpData).catch(() => undefined);
+        }
+      }
+    },
+
+    async head(addr): Promise<ObjectState | undefined> {
+      const dir = objectDir(addr);
+      const v = await newest(dir);
+      if (!v) return undefined;
+      if (v.kind === 'ts') return { kind: 'deleted', timestamp: v.timestamp };
+      return { kind: 'object', metadata: await readMetadata(dir, v.timestamp) };
+    },
+
+    async get(addr, { range, verify }) {
+      const dir = objectDir(addr);
+      const v = await newest(dir);
+      if (!v || v.kind === 'ts') return undefined;
+      const metadata = await readMetadata(dir, v.timestamp);
+      const path = join(dir, `${v.timestamp}.data`);
+      const where = `device ${addr.device}`;
+      let onDisk: number;
+      try { onDisk = statSync(path).size; } catch { return undefined; }
+      if (onDisk !== metadata.size || (verify && await md5OfFile(path) !== metadata.etag)) {
+        await quarantine(addr, dir);
+        throw new CorruptReplica(where);
+      }
+      const stream = createReadStream(path, range ? { start: range.start, end: range.end } : {});
+      if (verify || range) return { metadata, data: stream };
+      // Unverified full read: check the MD5 as the bytes pass and fail the stream (and quarantine) on a mismatch.
+      const hash = createHash('md5');
+      const checked = new Transform({
+        transform(chunk: Buffer, _enc, done) { hash.update(chunk); done(null, chunk); },
+        flush(done) {
+          if (hash.digest('hex') === metadata.etag) return done();
+          quarantine(addr, dir).finally(() => done(new CorruptReplica(where)));
+        },
+      });
+      stream.on('error', (err) => checked.destroy(err));
+      checked.on('close', () => stream.destroy());
+      return { metadata, data: stream.pipe(checked) };
+    },
+
+    async post(addr, p) {
+      const dir = objectDir(addr);
+      const v = await newest(dir);
+      if (!v || v.kind === 'ts') return false;
+      const current = await readMetadata(dir, v.timestamp);
+      if (current.metaTimestamp && current.metaTimestamp > p.timestamp) return true;
+      const next: ObjectMetadata = { ...current, meta: p.meta, metaTimestamp: p.timestamp, contentType: p.contentType ?? current.contentType };
+      if (p.deleteAt === null) delete next.deleteAt;
+      else if (p.deleteAt !== undefined) next.deleteAt = p.deleteAt;
+      await mkdir(tmpDir(addr.device), { recursive: true });
+      await writeFileDurably(join(tmpDir(addr.device), `${randomUUID()}.json`), join(dir, `${v.timestamp}.meta.json`), JSON.stringify(next), opts.fsync);
+      return true;
+    },
+
+    async delete(addr, { timestamp, ifDeleteAt }) {
+      const dir = objectDir(addr);
+      if (ifDeleteAt !== undefined) {
+        const v = await newest(dir);
+        if (v?.kind !== 'data' || (await readMetadata(dir, v.timestamp)).deleteAt !== ifDeleteAt) return;
+      }
+      await mkdir(tmpDir(addr.device), { recursive: true });
+      await writeFileDurably(join(tmpDir(addr.device), `${randomUUID()}.ts`), join(dir, `${timestamp}.ts`), '', opts.fsync);
+      if (opts.fsync) await syncDir(dir);
+      await cleanOlder(dir, timestamp);
+    },
+  };
+}

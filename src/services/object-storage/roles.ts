@@ -1,0 +1,68 @@
+// Object Storage's roles in one process: the proxy (the Swift v1 API) over the storage node's object server on local
+// devices, placed by the ring; account and container state in the service's database.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from '#lib/log.ts';
+import { createApiService } from '#lib/http/api-service.ts';
+import { installServiceAuth } from '#services/identity/contract/service-auth.ts';
+import type { ObjectStorageOptions } from './config.ts';
+import { objectStoragePolicy } from './policy.ts';
+import type { ObjectStorageTables } from './db/tables.ts';
+import { objectStorageMigrations } from './db/migrations/001-initial.ts';
+import { loadRing } from './agent/ring-file.ts';
+import { createDiskObjectServer } from './agent/object-server.ts';
+import { createReplicas } from './api/replicas.ts';
+import { swiftErrorRenderer } from './api/render-error.ts';
+import { registerObjectStorageRoutes } from './api/routes.ts';
+import { startExpirer } from './api/expirer.ts';
+import type { Ring } from './domain/ring/ring.ts';
+
+export { objectStorageOptions } from './config.ts';
+export type { ObjectStorageOptions } from './config.ts';
+
+export interface ObjectStorageDeps {
+  options: ObjectStorageOptions;
+  databaseUrl: string;
+  /** The data directory: devices and the ring live in <dataDir>/objects unless options.objects_dir says otherwise. */
+  dataDir: string;
+  authUrl: string;
+  /** The `swift` service user's password. */
+  servicePassword: string;
+  log: Logger;
+}
+
+export interface ObjectStorageService {
+  app: FastifyInstance;
+  ring: Ring;
+  /** Where the device directories are. */
+  objectsDir: string;
+  listen(host: string, port?: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Loads (or builds) the ring, creates missing devices when configured to, and builds the proxy. */
+export async function createObjectStorage(deps: ObjectStorageDeps): Promise<ObjectStorageService> {
+  const { options } = deps;
+  const objectsDir = options.objects_dir || join(deps.dataDir, 'objects');
+  const ring = await loadRing(objectsDir, { devices: options.devices, replicas: options.replicas, partPower: options.part_power });
+  if (options.create_devices) for (const d of ring.devices) mkdirSync(join(objectsDir, d.name), { recursive: true });
+  const server = createDiskObjectServer({ root: objectsDir, hashSuffix: ring.hashSuffix, fsync: options.fsync });
+  const api = await createApiService<ObjectStorageTables>({
+    name: 'object-storage', log: deps.log, databaseUrl: deps.databaseUrl, migrations: objectStorageMigrations, port: options.port,
+    policy: { rules: objectStoragePolicy, file: options.policy_file },
+    http: { renderError: swiftErrorRenderer(() => deps.authUrl.replace(/\/v3\/?$/, '')), requestIdHeaders: ['x-trans-id'] },
+    authenticate: (app) => installServiceAuth(app, { authUrl: deps.authUrl, serviceUser: 'swift', servicePassword: deps.servicePassword, log: deps.log }),
+    build({ app, database, policy }) {
+      const proxy = {
+        db: database.db, policy, log: deps.log, replicas: createReplicas({ ring, server, log: deps.log }),
+        settings: { verifyOnReadMaxBytes: options.verify_on_read_max_bytes, maxFileSize: options.max_file_size, listingLimit: options.container_listing_limit },
+      };
+      registerObjectStorageRoutes(app, proxy);
+      if (options.expirer_interval <= 0) return;
+      const expirer = startExpirer(proxy, { intervalMs: options.expirer_interval * 1000, log: deps.log });
+      return () => expirer.stop();
+    },
+  });
+  return { app: api.app, ring, objectsDir, listen: api.listen, close: api.close };
+}

@@ -1,0 +1,66 @@
+// The object server's interface as the proxy calls it: one device, one partition, one object per call. Shaped like
+// Swift's object-server HTTP API (PUT/GET/HEAD/POST/DELETE /<device>/<partition>/<account>/<container>/<object> with
+// X-Timestamp), so an HTTP transport can replace the in-process one without changing the proxy.
+import type { Readable } from 'node:stream';
+import type { ByteRange } from '../domain/conditions.ts';
+
+export type { ByteRange };
+
+export interface ObjectAddress {
+  device: string;
+  partition: number;
+  account: string;
+  container: string;
+  object: string;
+}
+
+/** What an object server stores beside the bytes. */
+export interface ObjectMetadata {
+  /** Swift timestamp of the PUT (seconds with 5 decimals, fixed width so it sorts as text). */
+  timestamp: string;
+  etag: string;
+  size: number;
+  contentType: string;
+  meta: Record<string, string>;
+  /** Epoch seconds after which the object is gone (X-Delete-At). */
+  deleteAt?: number;
+  /** Timestamp of the last POST, if any. */
+  metaTimestamp?: string;
+}
+
+/** A HEAD answer: the live object's metadata, or a tombstone saying when it was deleted. */
+export type ObjectState = { kind: 'object'; metadata: ObjectMetadata } | { kind: 'deleted'; timestamp: string };
+
+export interface PutObjectOptions {
+  timestamp: string;
+  contentType: string;
+  meta: Record<string, string>;
+  deleteAt?: number;
+  /** The client's ETag: the replica is not committed unless the data's MD5 matches (422). */
+  expectedEtag?: string;
+  /** The client's Content-Length: the replica is not committed unless exactly this many bytes arrived. */
+  expectedSize?: number;
+}
+
+export interface ObjectServer {
+  /** Whether the device is present (Swift's mount check); a proxy skips absent devices and uses handoffs. */
+  available(device: string): boolean;
+  /**
+   * Stores the replica durably (temp file, fsync, rename, directory fsync) or not at all: on any error, a short body,
+   * or an ETag mismatch nothing becomes visible. Older versions are removed after the commit.
+   */
+  put(addr: ObjectAddress, opts: PutObjectOptions, data: Readable): Promise<ObjectMetadata>;
+  head(addr: ObjectAddress): Promise<ObjectState | undefined>;
+  /**
+   * Opens the live replica's bytes. With `verify`, the whole replica's MD5 is checked first and a corrupt one is
+   * quarantined (CorruptReplica is thrown); without it, a full read is checked at its end and fails the stream.
+   */
+  get(addr: ObjectAddress, opts: { range?: ByteRange; verify: boolean }): Promise<{ metadata: ObjectMetadata; data: Readable } | undefined>;
+  /** Replaces user metadata (and content type, delete-at) of the live replica; false when there is none. */
+  post(addr: ObjectAddress, opts: { timestamp: string; contentType?: string; meta: Record<string, string>; deleteAt?: number | null }): Promise<boolean>;
+  /**
+   * Writes a tombstone at `timestamp` and removes older versions; idempotent. With `ifDeleteAt` (the expirer's
+   * X-If-Delete-At), only a live version that still expires at that time is deleted, so a newer upload survives.
+   */
+  delete(addr: ObjectAddress, opts: { timestamp: string; ifDeleteAt?: number }): Promise<void>;
+}

@@ -1,0 +1,129 @@
+// Object Storage as the openstack CLI (python3-openstackclient, Zed) sees it: the compatibility contract with Swift
+// v1 for containers and objects — create, list, show, set properties, save byte for byte, delete — and the account.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cliSkipReason, startCloud } from './harness.ts';
+import type { CliOptions, CliResult, RunningCloud } from './harness.ts';
+
+const skip = cliSkipReason();
+const SWIFT_CLI = '/usr/bin/swift';
+/** The Debian `swift` client (python3-swiftclient) is optional: its test skips without it. */
+const swiftSkip = existsSync(SWIFT_CLI) ? undefined : `${SWIFT_CLI} is missing (apt-get install python3-swiftclient)`;
+let cloud: RunningCloud;
+
+type Row = Record<string, unknown>;
+const unique = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
+const json = <T = Row>(args: string[], opts?: CliOptions): Promise<T> => cloud.openstackJson<T>(args, opts);
+const ok = (args: string[], opts?: CliOptions): Promise<CliResult> => cloud.ok(args, opts);
+const fails = (args: string[], why: RegExp, opts?: CliOptions): Promise<CliResult> => cloud.fails(args, why, opts);
+const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
+
+describe('object storage through the openstack CLI', { skip }, () => {
+  before(async () => { cloud = await startCloud(); });
+  after(async () => {
+    if (!cloud) return;
+    await cloud.stop().catch(() => undefined);
+    rmSync(cloud.dataDir, { recursive: true, force: true });
+  });
+
+  it('the swift client: directory upload, paged delimiter listing, stat, and a TempURL fetched without a token', { skip: swiftSkip }, async () => {
+    const swift = (args: string[]) => new Promise<string>((done, fail) => {
+      // `--opt=value`: a random password may start with a dash.
+      execFile(SWIFT_CLI, [`--os-auth-url=${cloud.authUrl}`, '--auth-version=3', '--os-username=admin', `--os-password=${cloud.adminPassword}`,
+        '--os-project-name=admin', '--os-user-domain-name=Default', '--os-project-domain-name=Default', ...args],
+      { cwd: cloud.dataDir, timeout: 60_000 }, (err, stdout, stderr) => (err ? fail(new Error(`swift ${args.join(' ')}: ${stderr}`)) : done(String(stdout))));
+    });
+    const container = unique('swift');
+    mkdirSync(join(cloud.dataDir, 'tree', 'sub'), { recursive: true });
+    writeFileSync(join(cloud.dataDir, 'tree', 'a.txt'), 'one');
+    writeFileSync(join(cloud.dataDir, 'tree', 'sub', 'b.txt'), 'two');
+    await swift(['upload', container, 'tree']);
+    await swift(['post', '-m', 'Temp-URL-Key:swift-key']);
+    // The client pages with the last subdir as its marker: the listing must move on past it.
+    assert.equal(await swift(['list', container, '--prefix', 'tree/', '--delimiter', '/']), 'tree/a.txt\ntree/sub/\n');
+    const stat = await swift(['stat', container, 'tree/sub/b.txt']);
+    assert.match(stat, /Content Length: 3/);
+    const account = /Account: (AUTH_\w+)/.exec(stat)![1];
+    const signed = (await swift(['tempurl', 'GET', '300', `/v1/${account}/${container}/tree/sub/b.txt`, 'swift-key'])).trim();
+    const got = await fetch(`http://127.0.0.1:${cloud.ports.object_storage}${signed}`);
+    assert.equal(got.status, 200);
+    assert.equal(await got.text(), 'two');
+    await swift(['delete', container]);
+    await swift(['post', '-m', 'Temp-URL-Key:']);
+  });
+
+  it('a --public container serves its objects and listing to anyone, with no token', async () => {
+    const container = unique('public');
+    const path = join(cloud.dataDir, 'page.html');
+    writeFileSync(path, '<p>hello</p>');
+    await json<Row[]>(['container', 'create', '--public', container]);
+    await json<Row[]>(['object', 'create', '--name', 'index.html', container, path]);
+    const [shown, account] = await Promise.all([json(['container', 'show', container]), json(['object', 'store', 'account', 'show'])]);
+    assert.equal(shown.read_acl, '.r:*,.rlistings');
+    const url = `http://127.0.0.1:${cloud.ports.object_storage}/v1/${String(account.Account)}/${container}`;
+    const object = await fetch(`${url}/index.html`);
+    assert.equal(object.status, 200);
+    assert.equal(await object.text(), '<p>hello</p>');
+    assert.equal(object.headers.get('content-type'), 'text/html');
+    assert.equal(await (await fetch(url)).text(), 'index.html\n');
+    assert.equal((await fetch(`${url}/index.html`, { method: 'DELETE' })).status, 401);
+    await fails(['container', 'create', '--storage-policy', 'gold', unique('gold')], /Invalid X-Storage-Policy|400/);
+    await ok(['container', 'delete', '--recursive', container]);
+  });
+
+  it('containers and objects: create, list, show, set properties, save byte for byte, delete; the account shows the totals', async () => {
+    const container = unique('box');
+    const data = randomBytes(300 * 1024 + 7);
+    const path = join(cloud.dataDir, 'upload.bin');
+    writeFileSync(path, data);
+
+    const created = await json<Row[]>(['container', 'create', container]);
+    assert.equal(created[0].container, container);
+    const uploaded = await json<Row[]>(['object', 'create', '--name', 'dir/data.bin', container, path]);
+    assert.equal(uploaded[0].etag, md5(data));
+
+    await ok(['container', 'set', '--property', 'team=storage', container]);
+    await ok(['object', 'set', '--property', 'color=blue', container, 'dir/data.bin']);
+    const [containers, objects, byPrefix, shownContainer, shownObject, catalog] = await Promise.all([
+      json<Row[]>(['container', 'list']),
+      json<Row[]>(['object', 'list', '--long', container]),
+      json<Row[]>(['object', 'list', '--prefix', 'dir/', '--delimiter', '/', container]),
+      json(['container', 'show', container]),
+      json(['object', 'show', container, 'dir/data.bin']),
+      json(['catalog', 'show', 'object-store']),
+    ]);
+    // Identity fills the project into the endpoint's AUTH_%(project_id)s.
+    assert.match(JSON.stringify(catalog.endpoints), /\/v1\/AUTH_[0-9a-f]{32}/);
+    assert.ok(containers.some((c) => c.Name === container));
+    assert.deepEqual(objects.map((o) => [o.Name, o.Bytes, o.Hash]), [['dir/data.bin', data.length, md5(data)]]);
+    assert.deepEqual(byPrefix.map((o) => o.Name), ['dir/data.bin']);
+    assert.equal(shownContainer.object_count, '1');
+    assert.equal(shownContainer.bytes_used, String(data.length));
+    assert.deepEqual(shownContainer.properties, { team: 'storage' });
+    assert.equal(shownObject.etag, md5(data));
+    assert.equal(shownObject['content-length'], String(data.length));
+    assert.deepEqual(shownObject.properties, { color: 'blue' });
+
+    await ok(['object', 'store', 'account', 'set', '--property', 'owner=ops']);
+    const account = await json(['object', 'store', 'account', 'show']);
+    assert.deepEqual(account.properties, { owner: 'ops' });
+    assert.equal(account.Containers, '1');
+    assert.equal(account.Objects, '1');
+    assert.equal(account.Bytes, String(data.length));
+
+    const saved = join(cloud.dataDir, 'saved.bin');
+    await ok(['object', 'save', '--file', saved, container, 'dir/data.bin']);
+    assert.ok(readFileSync(saved).equals(data), 'downloaded bytes are the uploaded bytes');
+
+    await fails(['container', 'delete', container], /409|Conflict|conflict/);
+    await ok(['object', 'delete', container, 'dir/data.bin']);
+    await fails(['object', 'show', container, 'dir/data.bin'], /404|Not Found/i);
+    await ok(['container', 'delete', container]);
+    const after = await json<Row[]>(['container', 'list']);
+    assert.ok(!after.some((c) => c.Name === container));
+  });
+});
