@@ -22,8 +22,11 @@ function classify(file: string): Where | undefined {
   // Image stores and block-storage volume drivers have the drivers' shape: a contract file beside one folder per backend.
   if (folder === 'stores' && p.length > 5) return { layer: 'driver', service, impl: p[4] };
   if (folder === 'stores') return { layer: 'driver-contract', service };
+  // Block storage's `volume/` is its per-host role (cinder-volume), shaped like compute's agent: no db, drivers beside it.
+  if (folder === 'volume' && p[4] === 'drivers' && p.length > 6) return { layer: 'driver', service, impl: p[5] };
+  if (folder === 'volume' && p[4] === 'drivers') return { layer: 'driver-contract', service };
   const layers: Record<string, string> = {
-    domain: 'domain', db: 'db', rpc: 'rpc', contract: 'contract', agent: 'agent',
+    domain: 'domain', db: 'db', rpc: 'rpc', contract: 'contract', agent: 'agent', volume: 'agent',
     // The workflow tier: roles that validate, decide and orchestrate. Identity's token provider sits here too.
     api: 'workflow', conductor: 'workflow', scheduler: 'workflow', provider: 'workflow',
   };

@@ -4,6 +4,7 @@ import { identityRole } from './identity.ts';
 import { imageRole } from './image.ts';
 import { placementRole } from './placement.ts';
 import { computeAgentRole, computeConductorRole, computeRole, computeSchedulerRole } from './compute.ts';
+import { blockStorageRole } from './block-storage.ts';
 import { objectStorageRole } from './object-storage.ts';
 import { networkRole } from './network.ts';
 
@@ -15,6 +16,7 @@ export const ROLE_SPECS = {
   'compute-conductor': computeConductorRole,
   'compute-scheduler': computeSchedulerRole,
   'compute-agent': computeAgentRole,
+  'block-storage': blockStorageRole,
   'object-storage': objectStorageRole,
   network: networkRole,
 } as const satisfies Record<string, RoleSpec>;

@@ -1,0 +1,90 @@
+// The typed REST client of Block Storage: what Compute uses to look volumes up and attach them through the
+// attachments API (microversion 3.44, which has complete), with the user's token and optionally its own service token.
+import { RemoteError, ServiceUnavailable } from '#lib/errors.ts';
+import type { AttachmentBody, Connector, VolumeBody } from './api-types.ts';
+
+export type * from './api-types.ts';
+
+export const VOLUME_MICROVERSION = '3.44';
+
+export interface BlockStorageClientOptions {
+  /** The catalog's block-storage URL, e.g. http://127.0.0.1:8776/v3 (with or without the project id). */
+  endpoint: string;
+  timeoutMs?: number;
+}
+
+export interface CallAuth {
+  /** The user's token: Block Storage authorizes the user's project. */
+  userToken: string;
+  /** The calling service's own token, sent as X-Service-Token. */
+  serviceToken?: string;
+  /** The user action's request id, so logs of both services join up. */
+  globalRequestId?: string;
+}
+
+/** A Block Storage error: status, Cinder's fault name as code, and its message. */
+export class BlockStorageRequestError extends RemoteError {}
+
+export interface BlockStorageClient {
+  /** The volume, or undefined when it does not exist (or is not the user's). */
+  getVolume(id: string, auth: CallAuth): Promise<VolumeBody | undefined>;
+  /** Reserves the volume for the instance; with a connector, also connects it (connection_info filled in). */
+  createAttachment(o: { volumeId: string; instanceUuid: string; connector?: Connector }, auth: CallAuth): Promise<AttachmentBody>;
+  /** Connects a reserved attachment for this host's connector; returns connection_info. */
+  updateAttachment(id: string, connector: Connector, auth: CallAuth): Promise<AttachmentBody>;
+  /** Marks the attachment attached (the volume becomes in-use). */
+  completeAttachment(id: string, auth: CallAuth): Promise<void>;
+  /** Detaches and removes the attachment; false when it did not exist. Idempotent. */
+  deleteAttachment(id: string, auth: CallAuth): Promise<boolean>;
+}
+
+export function createBlockStorageClient(opts: BlockStorageClientOptions): BlockStorageClient {
+  const base = opts.endpoint.replace(/\/+$/, '');
+
+  async function request<T>(method: string, path: string, auth: CallAuth, body?: unknown, okMissing = false): Promise<T | undefined> {
+    const headers: Record<string, string> = {
+      accept: 'application/json', 'openstack-api-version': `volume ${VOLUME_MICROVERSION}`, 'x-auth-token': auth.userToken,
+      ...(auth.serviceToken ? { 'x-service-token': auth.serviceToken } : {}),
+      ...(auth.globalRequestId ? { 'x-openstack-request-id': auth.globalRequestId } : {}),
+    };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(opts.timeoutMs ?? 60_000) });
+    } catch (err) {
+      throw new ServiceUnavailable(`Block Storage is unreachable at ${base}: ${(err as Error).message}`);
+    }
+    const text = await res.text();
+    if (res.status === 404 && okMissing) return undefined;
+    if (res.status >= 400) {
+      let fault = 'error';
+      let message = text;
+      try {
+        const parsed = JSON.parse(text) as Record<string, { message?: string }>;
+        fault = Object.keys(parsed)[0] ?? fault;
+        message = parsed[fault]?.message ?? text;
+      } catch { /* not JSON: keep the text */ }
+      throw new BlockStorageRequestError(res.status, fault, message);
+    }
+    return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  return {
+    async getVolume(id, auth) {
+      return (await request<{ volume: VolumeBody }>('GET', `/volumes/${encodeURIComponent(id)}`, auth, undefined, true))?.volume;
+    },
+    async createAttachment(o, auth) {
+      const body = { attachment: { volume_uuid: o.volumeId, instance_uuid: o.instanceUuid, ...(o.connector ? { connector: o.connector } : {}) } };
+      return (await request<{ attachment: AttachmentBody }>('POST', '/attachments', auth, body))!.attachment;
+    },
+    async updateAttachment(id, connector, auth) {
+      return (await request<{ attachment: AttachmentBody }>('PUT', `/attachments/${encodeURIComponent(id)}`, auth, { attachment: { connector } }))!.attachment;
+    },
+    async completeAttachment(id, auth) {
+      await request('POST', `/attachments/${encodeURIComponent(id)}/action`, auth, { 'os-complete': null });
+    },
+    async deleteAttachment(id, auth) {
+      return (await request('DELETE', `/attachments/${encodeURIComponent(id)}`, auth, undefined, true)) !== undefined;
+    },
+  };
+}

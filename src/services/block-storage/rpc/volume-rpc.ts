@@ -1,0 +1,41 @@
+// The volume service's RPC contract (cinder-volume's manager): one server per backend, `block-storage-volume.<host@backend>`.
+// Long work is a cast answered later through the conductor; connection setup is a call, as Cinder's API makes it.
+import { defineRpc } from '#lib/bus/index.ts';
+
+export interface VolumeRef { id: string; sizeGb: number; format: string; location: string | null }
+export interface SnapshotRef { id: string; volumeId: string; location: string | null }
+export interface BackupRef { id: string; location: string | null }
+
+/** Where a new volume's data comes from. */
+export type VolumeSource =
+  | { kind: 'blank' }
+  | { kind: 'snapshot'; snapshot: SnapshotRef }
+  | { kind: 'volume'; volume: VolumeRef }
+  | { kind: 'backup'; backup: BackupRef }
+  /** Downloaded from the Image service at `endpoint` with the user's token (the envelope's authToken). */
+  | { kind: 'image'; image: { id: string; diskFormat: string; endpoint: string } };
+
+export interface ConnectionInfo {
+  driver_volume_type: string;
+  data: Record<string, unknown>;
+}
+
+export type VolumeRpcMethods = {
+  createVolume: { kind: 'cast'; args: { volume: VolumeRef; source: VolumeSource }; result: void };
+  deleteVolume: { kind: 'cast'; args: { volume: VolumeRef; reason: 'delete' | 'cleanup' }; result: void };
+  extendVolume: { kind: 'cast'; args: { volume: VolumeRef; oldSizeGb: number }; result: void };
+  createSnapshot: { kind: 'cast'; args: { snapshot: SnapshotRef; volume: VolumeRef }; result: void };
+  deleteSnapshot: { kind: 'cast'; args: { snapshot: SnapshotRef; reason: 'delete' | 'cleanup' }; result: void };
+  /** Converts the volume to the image's disk format and uploads it with the user's token (the envelope's authToken). */
+  uploadToImage: { kind: 'cast'; args: { volume: VolumeRef; image: { id: string; diskFormat: string; endpoint: string }; previousStatus: string }; result: void };
+  createBackup: { kind: 'cast'; args: { backup: BackupRef; volume: VolumeRef; previousStatus: string }; result: void };
+  restoreBackup: { kind: 'cast'; args: { backup: BackupRef; volume: VolumeRef }; result: void };
+  deleteBackup: { kind: 'cast'; args: { backup: BackupRef }; result: void };
+  initializeConnection: { kind: 'call'; args: { volume: VolumeRef; connector: Record<string, unknown>; readOnly: boolean }; result: ConnectionInfo };
+  terminateConnection: { kind: 'call'; args: { volume: VolumeRef; connector: Record<string, unknown> | null }; result: void };
+};
+
+export const volumeRpc = defineRpc<VolumeRpcMethods>('block-storage-volume', '1.0');
+
+/** The bus server of the volume service owning `host` (host@backend#pool → host@backend). */
+export const volumeServer = (host: string): string => host.split('#')[0];

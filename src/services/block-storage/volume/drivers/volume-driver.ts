@@ -1,0 +1,82 @@
+import type { Readable } from 'node:stream';
+
+// The volume driver contract: what the volume service asks of a storage backend. Every operation cleans up after
+// itself on failure (no half-made file is left under a volume's name) and every delete is idempotent.
+
+export interface DriverVolume {
+  id: string;
+  sizeGb: number;
+  /** qcow2 or raw (the file driver); drivers without formats ignore it. */
+  format: string;
+  /** What createVolume returned; null when the create never finished. */
+  location: string | null;
+}
+
+export interface DriverSnapshot {
+  id: string;
+  volumeId: string;
+  location: string | null;
+}
+
+export interface DriverBackup {
+  id: string;
+  location: string | null;
+}
+
+export interface DriverCapacity {
+  totalGb: number;
+  freeGb: number;
+  /** Sum of the virtual sizes of the volumes and snapshots this backend holds. */
+  provisionedGb: number;
+  thin: boolean;
+  maxOverSubscriptionRatio: number;
+}
+
+export interface DriverConnection {
+  driver_volume_type: string;
+  data: Record<string, unknown>;
+}
+
+export interface VolumeDriver {
+  readonly name: string;
+  /** Prepares the backend (creates directories, removes half-written files of a dead process). */
+  start(): Promise<void>;
+  capacity(): Promise<DriverCapacity>;
+  /** A blank volume; resolves to its location. */
+  createVolume(volume: DriverVolume): Promise<string>;
+  /** A volume holding a snapshot's data, grown to volume.sizeGb. */
+  createVolumeFromSnapshot(volume: DriverVolume, snapshot: DriverSnapshot): Promise<string>;
+  /**
+   * Optional: a volume holding an image's data (streamed from the Image service), checked to be of the declared
+   * format (qcow2 without backing or external data files, or raw) and grown to volume.sizeGb.
+   */
+  createVolumeFromImage?(volume: DriverVolume, image: { id: string; data: Readable; diskFormat: string }): Promise<string>;
+  /**
+   * Optional: the volume's data in an image disk format (qcow2 or raw), to upload to the Image service; done()
+   * removes whatever the export made.
+   */
+  exportImage?(volume: DriverVolume, diskFormat: string): Promise<{ data: Readable; size: number; done(): Promise<void> }>;
+  /** A volume holding another volume's data, grown to volume.sizeGb. */
+  cloneVolume(volume: DriverVolume, source: DriverVolume): Promise<string>;
+  /** Idempotent: a missing volume is not an error. */
+  deleteVolume(volume: DriverVolume): Promise<void>;
+  /** Grows the volume to volume.sizeGb; idempotent. */
+  extendVolume(volume: DriverVolume): Promise<void>;
+  /** A point-in-time copy independent of the volume: deleting either never harms the other. */
+  createSnapshot(snapshot: DriverSnapshot, volume: DriverVolume): Promise<string>;
+  /** Idempotent. */
+  deleteSnapshot(snapshot: DriverSnapshot): Promise<void>;
+  /** What a host needs to attach the volume (Compute's driver consumes driver_volume_type and data). */
+  initializeConnection(volume: DriverVolume, connector: Record<string, unknown>, readOnly: boolean): Promise<DriverConnection>;
+  terminateConnection?(volume: DriverVolume, connector: Record<string, unknown> | null): Promise<void>;
+  /** Optional: a full copy of the volume's data kept apart from the volumes (Cinder's backup driver, on this host). */
+  backups?: {
+    create(backup: DriverBackup, volume: DriverVolume): Promise<string>;
+    /** Replaces the volume's data with the backup's (the volume keeps its size if bigger). */
+    restore(backup: DriverBackup, volume: DriverVolume): Promise<void>;
+    /** A new volume holding the backup's data. */
+    createVolume(volume: DriverVolume, backup: DriverBackup): Promise<string>;
+    /** Idempotent. */
+    delete(backup: DriverBackup): Promise<void>;
+  };
+}
