@@ -128,6 +128,9 @@ describe('compute through the openstack CLI', { skip: cliSkipReason() }, () => {
     assert.equal(limit('maxTotalInstances'), 12);
     assert.equal(limit('maxTotalCores'), 30);
     assert.equal(limit('totalInstancesUsed'), 2);
+    const usage = await json<Row[]>(['usage', 'list']);
+    assert.equal(usage.length, 1);
+    assert.equal(usage[0]['Servers'], 3);
     await ok(['server', 'delete', '--wait', 'g-1', 'g-2']);
     await ok(['server', 'group', 'delete', 'spread']);
   });

@@ -267,4 +267,26 @@ describe('boot flow', () => {
     assert.ok(nova.hosts['host-a']['nova-compute'].available);
     await c.call('DELETE', `/v2.1/servers/${id}`, { token: c.as.alice.token, version: V });
   });
+
+  it('lets admins reset a server\'s state and reports usage per project', async () => {
+    const res = await create(c.as.alice.token, { name: 'usage' });
+    const id = res.body.server.id;
+    await c.waitForServer(id, c.as.alice.token, (s) => s?.status === 'ACTIVE');
+    const reset = (token: string, state: string) => c.call('POST', `/v2.1/servers/${id}/action`, { token, version: V, body: { 'os-resetState': { state } } });
+    assert.equal((await reset(c.as.alice.token, 'error')).status, 403);
+    assert.equal((await reset(c.as.admin.token, 'sideways')).status, 400);
+    assert.equal((await reset(c.as.admin.token, 'error')).status, 202);
+    assert.equal((await c.call('GET', `/v2.1/servers/${id}`, { token: c.as.alice.token, version: V })).body.server.status, 'ERROR');
+    await reset(c.as.admin.token, 'active');
+    const usage = await c.call('GET', `/v2.1/os-simple-tenant-usage/${c.as.alice.projectId}`, { token: c.as.alice.token, version: V });
+    assert.equal(usage.status, 200);
+    const mine = usage.body.tenant_usage.server_usages.find((u: { instance_id: string }) => u.instance_id === id);
+    assert.equal(mine.state, 'active');
+    assert.equal(mine.vcpus, 1);
+    assert.ok(mine.hours > 0);
+    assert.equal((await c.call('GET', '/v2.1/os-simple-tenant-usage', { token: c.as.alice.token, version: V })).status, 403);
+    const all = await c.call('GET', '/v2.1/os-simple-tenant-usage?detailed=1', { token: c.as.admin.token, version: V });
+    assert.ok(all.body.tenant_usages.some((t: { tenant_id: string }) => t.tenant_id === c.as.alice.projectId));
+    await c.call('DELETE', `/v2.1/servers/${id}`, { token: c.as.alice.token, version: V });
+  });
 });

@@ -14,6 +14,7 @@ import { registerHosts } from './hosts.ts';
 import { registerServerGroups } from './server-groups.ts';
 import { registerServerMetadata } from './server-metadata.ts';
 import { registerAvailabilityZones } from './availability-zones.ts';
+import { registerUsage } from './usage.ts';
 
 export function registerComputeRoutes(app: FastifyInstance, deps: ComputeApiDeps): void {
   registerVersions(app);
@@ -29,4 +30,5 @@ export function registerComputeRoutes(app: FastifyInstance, deps: ComputeApiDeps
   registerServerGroups(app, deps);
   registerServerMetadata(app, deps);
   registerAvailabilityZones(app, deps);
+  registerUsage(app, deps);
 }

@@ -76,6 +76,17 @@ async function lock(deps: ComputeApiDeps, req: FastifyRequest, locking: boolean)
   });
 }
 
+/** os-resetState (admins): force vm_state active or error and clear the task state, for a server stuck by a fault. */
+async function resetState(deps: ComputeApiDeps, req: FastifyRequest, state: unknown) {
+  if (state !== 'active' && state !== 'error') throw new BadRequest("Invalid input for field/attribute state. Value: must be one of 'active', 'error'.");
+  const { caller, server } = await loadServer(deps, req, 'os_compute_api:os-admin-actions:reset_state');
+  await updateInstance(deps.db, server.uuid, { vmState: state === 'active' ? VmState.active : VmState.error, taskState: null });
+  await startAction(deps.db, {
+    instanceUuid: server.uuid, action: 'resetState', requestId: req.ctx.requestId, globalRequestId: req.ctx.globalRequestId,
+    userId: caller.credentials.userId, projectId: server.projectId,
+  });
+}
+
 async function consoleOutput(deps: ComputeApiDeps, req: FastifyRequest, length: unknown) {
   if (length !== undefined && length !== null && !(typeof length === 'number' && Number.isInteger(length) && length >= -1)
     && !(typeof length === 'string' && /^-?[0-9]+$/.test(length) && Number(length) >= -1)) {
@@ -101,6 +112,8 @@ export function registerServerActions(app: FastifyInstance, deps: ComputeApiDeps
         await reboot(deps, req, (args as { type?: unknown } | null)?.type);
       } else if (name === 'os-getConsoleOutput') {
         return reply.code(200).send(await consoleOutput(deps, req, (args as { length?: unknown } | null)?.length));
+      } else if (name === 'os-resetState') {
+        await resetState(deps, req, (args as { state?: unknown } | null)?.state);
       } else if (name === 'lock' || name === 'unlock') {
         await lock(deps, req, name === 'lock');
       } else {
