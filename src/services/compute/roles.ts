@@ -17,6 +17,8 @@ import { createImageClient } from '#services/image/contract/client.ts';
 import type { ImageClient } from '#services/image/contract/client.ts';
 import { createNetworkClient } from '#services/network/contract/client.ts';
 import type { NetworkClient } from '#services/network/contract/client.ts';
+import { createBlockStorageClient } from '#services/block-storage/contract/client.ts';
+import type { BlockStorageClient } from '#services/block-storage/contract/client.ts';
 import type { ComputeOptions } from './config.ts';
 import { computePolicy } from './policy.ts';
 import type { ComputeTables } from './db/tables.ts';
@@ -79,6 +81,14 @@ function novaSession(deps: ComputeRoleDeps): ServiceSession {
   return createServiceSession(createIdentityClient({ authUrl: deps.authUrl }), { userName: 'nova', password: deps.servicePassword, projectName: 'service' });
 }
 
+/**
+ * Block Storage from the catalog. The service session's catalog names the service project in the URL; the user's
+ * calls go to the project-less /v3 root, where Block Storage takes the project from the user's token.
+ */
+function volumesFrom(session: Pick<ServiceSession, 'endpoint'>): () => Promise<BlockStorageClient | undefined> {
+  return lazyEndpoint(session, 'volumev3', (url) => createBlockStorageClient({ endpoint: url.replace(/(\/v3)\/.*$/, '$1') }));
+}
+
 /** A Placement client that finds Placement in the catalog on first use. */
 function placementFrom(session: ServiceSession): PlacementClient {
   return createPlacementClient({ endpoint: () => session.endpoint('placement'), token: () => session.token() });
@@ -102,6 +112,7 @@ export async function createComputeApi(deps: ComputeRoleDeps & { databaseUrl: st
         conductor: conductorRpc.client(deps.bus), agents: agentRpc.client(deps.bus),
         image: lazyEndpoint<ImageClient>(session, 'image', (endpoint) => createImageClient({ endpoint })),
         network: lazyEndpoint<NetworkClient>(session, 'network', (endpoint) => createNetworkClient({ endpoint, token: () => session.serviceToken(), serviceToken: () => session.serviceToken() })),
+        volumes: volumesFrom({ endpoint: (type) => session.endpoint(type) }),
         serviceToken: () => session.serviceToken(),
       });
     },
@@ -162,6 +173,7 @@ export async function createComputeAgent(deps: ComputeRoleDeps & { host?: string
     host, driver, conductor: conductorRpc.client(deps.bus), placement: placementFrom(session),
     image: lazyEndpoint<ImageClient>(session, 'image', (endpoint) => createImageClient({ endpoint })),
     network: lazyEndpoint<NetworkClient>(session, 'network', (endpoint) => createNetworkClient({ endpoint, token: () => session.token(), serviceToken: () => session.token() })),
+    volumes: volumesFrom(session),
     serviceToken: () => session.token(), log: deps.log.child({ role: 'compute-agent', host }),
   }, deps.bus, {
     ratios: { cpu: options.cpu_allocation_ratio, ram: options.ram_allocation_ratio, disk: options.disk_allocation_ratio, reservedHostMemoryMb: options.reserved_host_memory_mb },

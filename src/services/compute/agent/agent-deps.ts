@@ -4,6 +4,7 @@ import type { Logger } from '#lib/log.ts';
 import type { PlacementClient } from '#services/placement/contract/client.ts';
 import type { ImageClient } from '#services/image/contract/client.ts';
 import type { NetworkClient } from '#services/network/contract/client.ts';
+import type { BlockStorageClient } from '#services/block-storage/contract/client.ts';
 import type { ConductorMethods } from '../rpc/conductor-rpc.ts';
 import type { HypervisorDriver } from './drivers/hypervisor-driver.ts';
 
@@ -16,6 +17,8 @@ export interface AgentDeps {
   image(): Promise<ImageClient | undefined>;
   /** The Networking service's client; undefined when the catalog has no network service. */
   network(): Promise<NetworkClient | undefined>;
+  /** Block Storage's client; undefined when the catalog has no volume service. */
+  volumes(): Promise<BlockStorageClient | undefined>;
   /** The agent's own token (the nova service user), sent beside the user's token. */
   serviceToken(): Promise<string>;
   log: Logger;

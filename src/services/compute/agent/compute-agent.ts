@@ -12,6 +12,7 @@ import { reportNode } from './resource-tracker.ts';
 import type { AllocationRatios } from './resource-tracker.ts';
 import { syncPowerStates } from './power-sync.ts';
 import { recoverInterrupted } from './recover.ts';
+import { attachVolume, detachVolume } from './volumes.ts';
 
 export interface ComputeAgentOptions {
   ratios: AllocationRatios;
@@ -49,6 +50,8 @@ export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: Compute
     unpause_instance: power('unpause'),
     suspend_instance: power('suspend'),
     resume_instance: power('resume'),
+    attach_volume: (ctx, a) => background(attachVolume(deps, ctx, a)),
+    detach_volume: (ctx, a) => background(detachVolume(deps, ctx, a)),
     get_console_output: async (_ctx, a) => {
       if (!deps.driver.consoleOutput) throw new BadRequest(`The ${deps.driver.type} driver keeps no console log.`);
       return deps.driver.consoleOutput({ uuid: a.uuid });

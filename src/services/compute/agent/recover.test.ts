@@ -22,14 +22,14 @@ describe('agent recovery after a restart', () => {
     const conductor = {
       call: async (method: string, args: Record<string, unknown>) => {
         calls.push({ method, args });
-        return method === 'host_instances' ? servers : null;
+        return method === 'host_instances' ? servers : method === 'volume_attachments' ? [] : null;
       },
     } as unknown as RpcClient<ConductorMethods>;
     const released: string[] = [];
     const placement = { deleteAllocations: async (uuid: string) => { released.push(uuid); return true; } } as unknown as PlacementClient;
     const driver = createFakeDriver({ nodeName: 'h1', vcpus: 1, memoryMb: 1, localGb: 1 });
     await driver.spawn({ guest: { uuid: 'rebooting' } as never });
-    const deps: AgentDeps = { host: 'h1', driver, conductor, placement, image: async () => undefined, network: async () => undefined, serviceToken: async () => 't', log: silentLogger() };
+    const deps: AgentDeps = { host: 'h1', driver, conductor, placement, image: async () => undefined, network: async () => undefined, volumes: async () => undefined, serviceToken: async () => 't', log: silentLogger() };
     const n = await recoverInterrupted(deps, { requestId: 'r', globalRequestId: 'g' });
     assert.equal(n, 3);
     const updates = calls.filter((c) => c.method === 'instance_update');

@@ -4,9 +4,14 @@ import type { BusContext } from '#lib/bus/index.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { withEvent } from './agent-deps.ts';
 import { deallocateNetworks } from './networking.ts';
+import { detachVolume } from './volumes.ts';
 
 export async function terminateInstance(deps: AgentDeps, ctx: BusContext, uuid: string): Promise<void> {
   await withEvent(deps, ctx, uuid, 'compute_terminate_instance', async () => {
+    // Volumes first: their attachments are released so the volumes are available again.
+    for (const v of await deps.conductor.call('volume_attachments', { uuid }, ctx)) {
+      await detachVolume(deps, ctx, { uuid, volumeId: v.volumeId, attachmentId: v.attachmentId }, { event: false });
+    }
     await deps.driver.destroy({ uuid });
     const instance = await deps.conductor.call('instance_get', { uuid, includeDeleted: true }, ctx);
     if (instance?.networkInfo.length) await deallocateNetworks(await deps.network(), ctx, instance.networkInfo);

@@ -7,6 +7,7 @@ import type { PolicyEnforcer } from '#lib/policy/index.ts';
 import type { RpcClient } from '#lib/bus/index.ts';
 import type { ImageClient } from '#services/image/contract/client.ts';
 import type { NetworkClient } from '#services/network/contract/client.ts';
+import type { BlockStorageClient } from '#services/block-storage/contract/client.ts';
 import type { ComputeDb } from '../db/tables.ts';
 import type { ConductorMethods } from '../rpc/conductor-rpc.ts';
 import type { AgentMethods } from '../rpc/agent-rpc.ts';
@@ -27,6 +28,8 @@ export interface ComputeApiDeps {
   image(): Promise<ImageClient | undefined>;
   /** The Networking service's client (from the catalog); undefined when the cloud has none. */
   network(): Promise<NetworkClient | undefined>;
+  /** Block Storage's client (from the catalog); undefined when the cloud has none. */
+  volumes(): Promise<BlockStorageClient | undefined>;
   /** Compute's own token, sent beside the user's to other services. */
   serviceToken(): Promise<string>;
 }

@@ -15,6 +15,7 @@ import { registerServerGroups } from './server-groups.ts';
 import { registerServerMetadata } from './server-metadata.ts';
 import { registerAvailabilityZones } from './availability-zones.ts';
 import { registerUsage } from './usage.ts';
+import { registerVolumeAttachments } from './volume-attachments.ts';
 
 export function registerComputeRoutes(app: FastifyInstance, deps: ComputeApiDeps): void {
   registerVersions(app);
@@ -31,4 +32,5 @@ export function registerComputeRoutes(app: FastifyInstance, deps: ComputeApiDeps
   registerServerMetadata(app, deps);
   registerAvailabilityZones(app, deps);
   registerUsage(app, deps);
+  registerVolumeAttachments(app, deps);
 }

@@ -35,6 +35,8 @@ export function addressesOf(i: Instance): Record<string, unknown[]> {
 export interface ViewOptions {
   /** The caller may see OS-EXT-SRV-ATTR (host, hypervisor, instance name). */
   showHostAttributes: boolean;
+  /** The ids of the volumes attached to the server. */
+  volumes: string[];
 }
 
 export function serverDetail(req: FastifyRequest, i: Instance, opts: ViewOptions): Record<string, unknown> {
@@ -52,7 +54,7 @@ export function serverDetail(req: FastifyRequest, i: Instance, opts: ViewOptions
     key_name: i.keyName, 'OS-SRV-USG:launched_at': i.launchedAt?.replace(/Z$/, '') ?? null,
     'OS-SRV-USG:terminated_at': i.terminatedAt?.replace(/Z$/, '') ?? null,
     'OS-EXT-STS:task_state': i.taskState, 'OS-EXT-STS:vm_state': i.vmState, 'OS-EXT-STS:power_state': i.powerState,
-    'os-extended-volumes:volumes_attached': [],
+    'os-extended-volumes:volumes_attached': opts.volumes.map((id) => ({ id, ...(atLeast(req, 3) ? { delete_on_termination: false } : {}) })),
     security_groups: i.securityGroups.map((name) => ({ name })),
   };
   if (['ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE', 'MIGRATING'].includes(status)) body.progress = status === 'ACTIVE' ? 100 : 0;

@@ -20,6 +20,8 @@ import { callerOf } from './deps.ts';
 import type { Caller, ComputeApiDeps } from './deps.ts';
 import { atLeast } from './microversion.ts';
 import { serverDetail, serverLinks, serverSummary } from './server-views.ts';
+import type { ViewOptions } from './server-views.ts';
+import { listBdms } from '../db/bdm-repo.ts';
 import { createServerBody, listServersQuery, updateServerBody } from './schemas/servers.ts';
 
 export const serverIdParam = (req: FastifyRequest): string => (req.params as { server_id: string }).server_id;
@@ -39,9 +41,14 @@ export function assertUnlocked(caller: Caller, server: Instance): void {
   if (server.locked && !caller.isAdmin) throw instanceLocked(server.uuid);
 }
 
-const viewOptions = (deps: ComputeApiDeps, caller: Caller, projectId: string) => ({
-  showHostAttributes: deps.policy.allowed('os_compute_api:os-extended-server-attributes', caller.credentials, { project_id: projectId }),
-});
+/** How a server is shown to this caller, with its attached volumes (looked up for all the servers of a page at once). */
+async function viewsFor(deps: ComputeApiDeps, caller: Caller, servers: Instance[]): Promise<(s: Instance) => ViewOptions> {
+  const bdms = await listBdms(deps.db, servers.map((s) => s.uuid));
+  return (s) => ({
+    showHostAttributes: deps.policy.allowed('os_compute_api:os-extended-server-attributes', caller.credentials, { project_id: s.projectId }),
+    volumes: bdms.filter((b) => b.instance_uuid === s.uuid).map((b) => b.volume_id),
+  });
+}
 
 interface CreateBody {
   server: {
@@ -209,7 +216,10 @@ async function list(deps: ComputeApiDeps, req: FastifyRequest, detailed: boolean
     changesSince: q['changes-since'], includeDeleted: q['changes-since'] !== undefined, onlyDeleted: deleted, afterUuid: q.marker, limit,
   });
   const body: Record<string, unknown> = {
-    servers: servers.map((s) => (detailed ? serverDetail(req, s, viewOptions(deps, caller, s.projectId)) : serverSummary(req, s))),
+    servers: await (async () => {
+      const opts = detailed ? await viewsFor(deps, caller, servers) : undefined;
+      return servers.map((s) => (opts ? serverDetail(req, s, opts(s)) : serverSummary(req, s)));
+    })(),
   };
   if (q.limit !== undefined && servers.length === limit && limit > 0) {
     const next = new URLSearchParams({ ...(req.query as Record<string, string>), limit: String(limit), marker: servers.at(-1)!.uuid });
@@ -225,7 +235,7 @@ export function registerServers(app: FastifyInstance, deps: ComputeApiDeps): voi
 
   app.get('/v2.1/servers/:server_id', async (req) => {
     const { caller, server } = await loadServer(deps, req, 'os_compute_api:servers:show');
-    return { server: serverDetail(req, server, viewOptions(deps, caller, server.projectId)) };
+    return { server: serverDetail(req, server, (await viewsFor(deps, caller, [server]))(server)) };
   });
 
   app.put('/v2.1/servers/:server_id', { schema: { body: updateServerBody } }, async (req) => {
@@ -234,7 +244,7 @@ export function registerServers(app: FastifyInstance, deps: ComputeApiDeps): voi
     if (u.description !== undefined && !atLeast(req, 19)) throw new BadRequest("Invalid input for field/attribute server. Additional properties are not allowed ('description' was unexpected)");
     const updated = await updateInstance(deps.db, server.uuid, { name: u.name, description: u.description, accessIpV4: u.accessIPv4, accessIpV6: u.accessIPv6 });
     if (!updated) throw instanceNotFound(server.uuid);
-    return { server: serverDetail(req, updated, viewOptions(deps, caller, server.projectId)) };
+    return { server: serverDetail(req, updated, (await viewsFor(deps, caller, [updated]))(updated)) };
   });
 
   app.delete('/v2.1/servers/:server_id', async (req, reply) => {

@@ -12,6 +12,7 @@ import { sharedMemoryBus } from '#lib/bus/index.ts';
 import { createPlacementApi, placementOptions } from '#services/placement/roles.ts';
 import { createImageApi, imageOptions } from '#services/image/roles.ts';
 import { createNetworkApi, networkOptions } from '#services/network/roles.ts';
+import { blockStorageOptions, startBlockStorage } from '#services/block-storage/roles.ts';
 import { computeOptions, createComputeAgent, createComputeApi, createConductor, createFakeDriver, createScheduler } from '../roles.ts';
 import type { ComputeApi, HypervisorDriver } from '../roles.ts';
 
@@ -49,6 +50,8 @@ export interface TestCompute {
   imageId?: string;
   /** With boot: the Networking API's root URL. */
   networkUrl?: string;
+  /** With boot: Block Storage's /v3 root (fake volume driver). */
+  volumeUrl?: string;
   /** With boot: the fake drivers of the agents, by host. */
   drivers: Record<string, HypervisorDriver>;
   /** Polls a server until `done` holds (or its status is ERROR when not expected); returns its last view. */
@@ -63,7 +66,7 @@ export interface TestCompute {
 export async function startCompute(options: Record<string, unknown> = {}, boot?: BootOptions): Promise<TestCompute> {
   const dir = mkdtempSync(join(tmpdir(), 'compute-api-'));
   const log = silentLogger();
-  const identity = await startTestIdentity(dir, ['nova', 'placement', 'glance', 'neutron']);
+  const identity = await startTestIdentity(dir, ['nova', 'placement', 'glance', 'neutron', 'cinder']);
   const { authUrl, servicePasswords, as } = identity;
   const busName = `compute-test-${randomUUID()}`;
   const stops: (() => Promise<unknown>)[] = [];
@@ -73,6 +76,7 @@ export async function startCompute(options: Record<string, unknown> = {}, boot?:
   const drivers: Record<string, HypervisorDriver> = {};
   let imageId: string | undefined;
   let networkUrl: string | undefined;
+  let volumeUrl: string | undefined;
   if (boot) {
     const placement = await createPlacementApi({
       options: resolveOptions('placement', placementOptions, {}, {}), databaseUrl: `sqlite://${dir}/placement.sqlite`, authUrl,
@@ -95,6 +99,13 @@ export async function startCompute(options: Record<string, unknown> = {}, boot?:
     stops.push(() => network.close());
     networkUrl = await network.listen('127.0.0.1', 0);
     await identity.registerEndpoint('network', 'neutron', networkUrl);
+    const volumes = await startBlockStorage({
+      options: resolveOptions('block_storage', blockStorageOptions, { volume_driver: 'fake', bus_url: `memory://${busName}` }, {}),
+      databaseUrl: `sqlite://${dir}/block_storage.sqlite`, dataDir: dir, authUrl, servicePassword: servicePasswords.cinder, log,
+    });
+    stops.push(() => volumes.close());
+    volumeUrl = `${await volumes.api.listen('127.0.0.1', 0)}/v3`;
+    await identity.registerEndpoint('volumev3', 'cinderv3', `${volumeUrl}/%(project_id)s`);
   }
   const api = await createComputeApi({ ...roleDeps(), databaseUrl });
   const url = await api.listen('127.0.0.1', 0);
@@ -135,7 +146,7 @@ export async function startCompute(options: Record<string, unknown> = {}, boot?:
   }
 
   return {
-    api, url, as, call, imageId, networkUrl, drivers, waitForServer,
+    api, url, as, call, imageId, networkUrl, volumeUrl, drivers, waitForServer,
     async close() {
       for (const stop of stops) await stop();
       await api.close();

@@ -3,6 +3,7 @@ import type { Bus, BusContext, Subscription } from '#lib/bus/index.ts';
 import { finishAction, finishEvent, startEvent } from '../db/actions-repo.ts';
 import { getInstance, listInstances, markDeleted, updateInstance } from '../db/instances-repo.ts';
 import { listServices, reportNode, reportService } from '../db/hosts-repo.ts';
+import { deleteBdm, listBdms } from '../db/bdm-repo.ts';
 import { conductorRpc } from '../rpc/conductor-rpc.ts';
 import type { ConductorDeps } from './conductor-deps.ts';
 import { buildFailed, scheduleAndBuild } from './build-instances.ts';
@@ -37,6 +38,8 @@ export async function startConductor(deps: ConductorDeps, bus: Bus, serverName: 
       return { disabled: Boolean(service?.disabled) };
     },
     host_instances: async (_ctx, a) => listInstances(deps.db, { host: a.host, limit: 100_000 }),
+    volume_attachments: async (_ctx, a) => (await listBdms(deps.db, [a.uuid])).map((b) => ({ volumeId: b.volume_id, attachmentId: b.attachment_id, device: b.device_name })),
+    volume_detached: async (_ctx, a) => { await deleteBdm(deps.db, a.uuid, a.volumeId); },
   });
   await reportService(deps.db, serverName, 'nova-conductor');
   const recover = () => background(recoverLostWork(deps, opts.staleMs).then((picked) => {

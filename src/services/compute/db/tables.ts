@@ -145,6 +145,16 @@ export interface ServerGroupRow {
 
 export interface ServerGroupMemberRow { group_uuid: string; instance_uuid: string }
 
+export interface BlockDeviceMappingRow {
+  id: string;
+  instance_uuid: string;
+  volume_id: string;
+  attachment_id: string;
+  device_name: string;
+  delete_on_termination: boolean | number;
+  created_at: string;
+}
+
 export interface ComputeTables {
   flavors: FlavorRow;
   flavor_extra_specs: FlavorExtraSpecRow;
@@ -159,6 +169,7 @@ export interface ComputeTables {
   quotas: QuotaRow;
   server_groups: ServerGroupRow;
   server_group_members: ServerGroupMemberRow;
+  block_device_mappings: BlockDeviceMappingRow;
 }
 
 export type ComputeDb = Kysely<ComputeTables>;

@@ -13,6 +13,8 @@ export type AgentMethods = {
   unpause_instance: Cast<{ uuid: string }>;
   suspend_instance: Cast<{ uuid: string }>;
   resume_instance: Cast<{ uuid: string }>;
+  attach_volume: Cast<{ uuid: string; volumeId: string; attachmentId: string; device: string }>;
+  detach_volume: Cast<{ uuid: string; volumeId: string; attachmentId: string }>;
   /** The guest's console log (a call: the API answers with it). */
   get_console_output: { kind: 'call'; args: { uuid: string }; result: string };
 };

@@ -32,6 +32,10 @@ export type ConductorMethods = {
   build_failed: { kind: 'call'; args: { uuid: string; host: string; error: string; reschedule: boolean }; result: void };
   /** An agent's heartbeat and its node's capacity. */
   service_report: { kind: 'call'; args: NodeReportArgs; result: { disabled: boolean } };
+  /** The volumes attached to a server. */
+  volume_attachments: { kind: 'call'; args: { uuid: string }; result: { volumeId: string; attachmentId: string; device: string }[] };
+  /** Forgets a volume attachment once the agent detached it. */
+  volume_detached: { kind: 'call'; args: { uuid: string; volumeId: string }; result: void };
   /** Live servers the database places on a host, for the agent's start-up sync. */
   host_instances: { kind: 'call'; args: { host: string }; result: Instance[] };
 };

@@ -46,6 +46,10 @@ export interface HypervisorDriver {
   unpause?(opts: { uuid: string }): Promise<void>;
   suspend?(opts: { uuid: string }): Promise<void>;
   resume?(opts: { uuid: string }): Promise<void>;
+  /** Hot-plugs a volume (Block Storage's connection info) at `device`; optional feature. */
+  attachVolume?(opts: { uuid: string; volumeId: string; device: string; connectionInfo: Record<string, unknown> }): Promise<void>;
+  /** Unplugs a volume; no error when it is not attached. */
+  detachVolume?(opts: { uuid: string; volumeId: string }): Promise<void>;
   /** The guest's serial console log so far. */
   consoleOutput?(opts: { uuid: string }): Promise<string>;
   /** The power state of a guest; undefined when the hypervisor does not know it. */

@@ -3,5 +3,6 @@ import type { Migration } from '#lib/db/index.ts';
 import { defaultFlavors, initial } from './001-initial.ts';
 import { serversMigrations } from './002-servers.ts';
 import { eventIndex } from './003-event-index.ts';
+import { blockDeviceMappings } from './004-block-device-mappings.ts';
 
-export const computeMigrations: Migration[] = [initial, defaultFlavors, ...serversMigrations, eventIndex];
+export const computeMigrations: Migration[] = [initial, defaultFlavors, ...serversMigrations, eventIndex, blockDeviceMappings];

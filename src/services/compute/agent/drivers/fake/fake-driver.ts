@@ -15,10 +15,12 @@ export interface FakeDriverOptions {
 export interface FakeDriver extends HypervisorDriver {
   /** The spec a guest was spawned with (tests read what the agent asked for). */
   guest(uuid: string): GuestSpec | undefined;
+  /** The volumes plugged into a guest, by volume id. */
+  volumes(uuid: string): Map<string, { device: string; connectionInfo: Record<string, unknown> }>;
 }
 
 export function createFakeDriver(opts: FakeDriverOptions): FakeDriver {
-  const guests = new Map<string, { spec: GuestSpec; power: GuestPower; console: string[] }>();
+  const guests = new Map<string, { spec: GuestSpec; power: GuestPower; console: string[]; volumes: Map<string, { device: string; connectionInfo: Record<string, unknown> }> }>();
   const get = (uuid: string) => {
     const g = guests.get(uuid);
     if (!g) throw new Error(`Instance ${uuid} could not be found on the fake hypervisor.`);
@@ -42,7 +44,7 @@ export function createFakeDriver(opts: FakeDriverOptions): FakeDriver {
       if (opts.spawnDelayMs) await new Promise((r) => setTimeout(r, opts.spawnDelayMs));
       signal?.throwIfAborted();
       guests.set(guest.uuid, {
-        spec: guest, power: 'running',
+        spec: guest, power: 'running', volumes: new Map(),
         console: [`${new Date().toISOString()} fake hypervisor: started ${guest.name} with ${guest.vcpus} vCPUs and ${guest.memoryMb} MB${guest.image ? ` from image ${guest.image.id}` : ''}`],
       });
     },
@@ -54,6 +56,16 @@ export function createFakeDriver(opts: FakeDriverOptions): FakeDriver {
     async unpause({ uuid }) { set(uuid, 'running', 'unpaused'); },
     async suspend({ uuid }) { set(uuid, 'suspended', 'suspended'); },
     async resume({ uuid }) { set(uuid, 'running', 'resumed'); },
+    async attachVolume({ uuid, volumeId, device, connectionInfo }) {
+      const g = get(uuid);
+      g.volumes.set(volumeId, { device, connectionInfo });
+      g.console.push(`${new Date().toISOString()} fake hypervisor: volume ${volumeId} attached at ${device}`);
+    },
+    async detachVolume({ uuid, volumeId }) {
+      const g = guests.get(uuid);
+      if (g?.volumes.delete(volumeId)) g.console.push(`${new Date().toISOString()} fake hypervisor: volume ${volumeId} detached`);
+    },
+    volumes: (uuid) => new Map(guests.get(uuid)?.volumes ?? []),
     async consoleOutput({ uuid }) { return `${get(uuid).console.join('\n')}\n`; },
     async powerState({ uuid }) { return guests.get(uuid)?.power; },
     async listGuests() { return [...guests.keys()]; },
