@@ -1,6 +1,6 @@
 // `npm run bench -- compute`: boots BENCH_SERVERS (default 1000) servers at concurrency BENCH_CONCURRENCY (default 20)
 // through `stratus up --fake-hosts BENCH_HOSTS` (default 100) with the fake driver, then deletes them all. Reports
-// boots/s, POST→ACTIVE p50/p99 as the client sees it (polling every 25 ms) and as the server recorded it (the create
+// boots/s, POST→ACTIVE p50/p99 as the client sees it (polling every BENCH_POLL_MS, default 25 ms) and as the server recorded it (the create
 // action's start to its build event's finish), the process's peak RSS, and checks every allocation was released.
 // BENCH_PROFILE=1 also CPU-profiles the boot phase and prints where the time went.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -15,10 +15,18 @@ const env = (name: string, fallback: number): number => {
   return v;
 };
 
+/** STRATUS_* options given to the bench (e.g. STRATUS_COMPUTE_MAX_PLACEMENT_RESULTS) pass through to the cloud. */
+function extraEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('STRATUS_') && e[1] !== undefined));
+}
+
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : 0;
 }
+
+/** How often each client worker polls its server's status (BENCH_POLL_MS): the polling itself loads the cloud. */
+const POLL_MS = Number(process.env.BENCH_POLL_MS ?? 25);
 
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
@@ -39,7 +47,7 @@ export async function main(args: string[]): Promise<void> {
   const concurrency = env('BENCH_CONCURRENCY', 20);
   const profile = process.env.BENCH_PROFILE === '1';
   const profDir = profile ? mkdtempSync(join(tmpdir(), 'stratus-bench-prof-')) : '';
-  const stratus = await startStratus({ env: { STRATUS_COMPUTE_FAKE_HOSTS: String(hosts) }, nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [] });
+  const stratus = await startStratus({ env: { STRATUS_COMPUTE_FAKE_HOSTS: String(hosts), ...extraEnv() }, nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [] });
   let window: { fromUs: number; toUs: number } | undefined;
   let peakRss = 0;
   const sampler = setInterval(() => { peakRss = Math.max(peakRss, rssMiB(stratus.pid)); }, 100);
@@ -82,7 +90,7 @@ export async function main(args: string[]): Promise<void> {
           const status = s.body?.server?.status;
           if (status === 'ACTIVE') { clientMs.push(performance.now() - t0); break; }
           if (status === 'ERROR') { errors += 1; break; }
-          await new Promise((r) => setTimeout(r, 25));
+          await new Promise((r) => setTimeout(r, POLL_MS));
         }
       }
     }));
