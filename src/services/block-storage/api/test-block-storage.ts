@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { silentLogger } from '#lib/log.ts';
+import { callJson } from '#lib/test-http.ts';
+import type { CallOptions as BaseCallOptions, Reply } from '#lib/test-http.ts';
 import { resolveOptions } from '#lib/config/options.ts';
 import { startTestIdentity } from '#services/identity/test-identity-personas.ts';
 import type { Persona, PersonaName } from '#services/identity/test-identity-personas.ts';
@@ -15,20 +17,11 @@ import { createImageApi, imageOptions } from '#services/image/roles.ts';
 import type { ImageApi } from '#services/image/roles.ts';
 import type { BlockStorageApi, VolumeService } from '../roles.ts';
 
-export interface Reply {
-  status: number;
-  headers: Headers;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary Cinder documents
-  body: any;
-}
+export type { Reply } from '#lib/test-http.ts';
 
-export interface CallOptions {
-  token?: string;
-  body?: unknown;
-  raw?: string;
+export interface CallOptions extends BaseCallOptions {
   /** The volume microversion, sent as OpenStack-API-Version. */
   version?: string;
-  headers?: Record<string, string>;
 }
 
 export type { Persona, PersonaName };
@@ -79,18 +72,8 @@ export async function startBlockStorageForTest(overrides: Record<string, unknown
   const url = await bs.api.listen('127.0.0.1', 0);
   let volume = bs.volume;
 
-  async function call(method: string, path: string, opts: CallOptions = {}): Promise<Reply> {
-    const headers: Record<string, string> = {
-      ...(opts.token ? { 'x-auth-token': opts.token } : {}), ...(opts.version ? { 'openstack-api-version': `volume ${opts.version}` } : {}), ...opts.headers,
-    };
-    const body = opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined);
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${url}${path}`, { method, headers, body });
-    const text = await res.text();
-    let parsed: unknown;
-    try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = text; }
-    return { status: res.status, headers: res.headers, body: parsed };
-  }
+  const call = (method: string, path: string, opts: CallOptions = {}): Promise<Reply> =>
+    callJson(url, method, path, { ...opts, headers: { ...(opts.version ? { 'openstack-api-version': `volume ${opts.version}` } : {}), ...opts.headers } });
   const p = (who: Persona, path: string) => `/v3/${who.projectId}${path}`;
 
   async function waitFor(who: Persona, path: string, statuses: string[], pick = (b: Record<string, { status: string }>) => Object.values(b)[0].status) {

@@ -4,25 +4,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '#lib/log.ts';
+import { callJson } from '#lib/test-http.ts';
+import type { CallOptions, Reply } from '#lib/test-http.ts';
 import { resolveOptions } from '#lib/config/options.ts';
 import { createIdentityService, identityOptions } from '../roles.ts';
 import type { IdentityService } from '../roles.ts';
 
-/** A parsed response; `body` is the JSON document, or undefined when there is none. */
-export interface Reply {
-  status: number;
-  headers: Headers;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary Keystone documents
-  body: any;
-}
-
-export interface CallOptions {
-  token?: string;
-  body?: unknown;
-  /** Sent verbatim instead of JSON.stringify(body). */
-  raw?: string;
-  headers?: Record<string, string>;
-}
+export type { CallOptions, Reply } from '#lib/test-http.ts';
 
 export type UserRef = { id: string } | { name: string; domain: { id?: string; name?: string } };
 export type ScopeRef = Record<string, unknown> | 'unscoped';
@@ -64,17 +52,7 @@ export async function startIdentity(options: Record<string, unknown> = {}): Prom
   // The port is known only now: WWW-Authenticate reads publicUrl on each 401.
   deps.publicUrl = url;
 
-  async function call(method: string, path: string, opts: CallOptions = {}): Promise<Reply> {
-    const headers: Record<string, string> = { ...(opts.token ? { 'x-auth-token': opts.token } : {}), ...opts.headers };
-    let body: string | undefined = opts.raw;
-    if (body === undefined && opts.body !== undefined) body = JSON.stringify(opts.body);
-    if (body !== undefined) headers['content-type'] ??= 'application/json';
-    const res = await fetch(`${url}${path}`, { method, headers, body });
-    const text = await res.text();
-    let parsed: unknown;
-    try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = text; }
-    return { status: res.status, headers: res.headers, body: parsed };
-  }
+  const call = (method: string, path: string, opts: CallOptions = {}): Promise<Reply> => callJson(url, method, path, opts);
   async function auth(user: UserRef, password: string, scope?: ScopeRef) {
     const r = await call('POST', '/v3/auth/tokens', {
       body: { auth: { identity: { methods: ['password'], password: { user: { ...user, password } } }, ...(scope ? { scope } : {}) } },

@@ -13,22 +13,14 @@ import { createIdentityService, identityOptions } from '#services/identity/roles
 import type { IdentityService } from '#services/identity/roles.ts';
 import { createPlacementApi, placementOptions } from '../roles.ts';
 import type { PlacementApi } from '../roles.ts';
+import { callJson } from '#lib/test-http.ts';
+import type { CallOptions as BaseCallOptions, Reply } from '#lib/test-http.ts';
 
-export interface Reply {
-  status: number;
-  headers: Headers;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary Placement documents
-  body: any;
-}
+export type { Reply } from '#lib/test-http.ts';
 
-export interface CallOptions {
-  token?: string;
-  body?: unknown;
-  /** Sent verbatim instead of JSON.stringify(body). */
-  raw?: string;
+export interface CallOptions extends BaseCallOptions {
   /** The placement microversion to ask for; default 'latest'. null sends no version header. */
   version?: string | null;
-  headers?: Record<string, string>;
 }
 
 /**
@@ -129,19 +121,10 @@ export async function startPlacement(opts: { options?: Record<string, unknown>; 
   });
   const url = await api.listen('127.0.0.1', 0);
 
-  async function call(method: string, path: string, o: CallOptions = {}): Promise<Reply> {
-    const headers: Record<string, string> = { ...(o.token ? { 'x-auth-token': o.token } : {}), ...o.headers };
+  const call = (method: string, path: string, o: CallOptions = {}): Promise<Reply> => {
     const version = o.version === undefined ? 'latest' : o.version;
-    if (version !== null) headers['openstack-api-version'] = `placement ${version}`;
-    let body: string | undefined = o.raw;
-    if (body === undefined && o.body !== undefined) body = JSON.stringify(o.body);
-    if (body !== undefined) headers['content-type'] ??= 'application/json';
-    const res = await fetch(`${url}${path}`, { method, headers, body });
-    const text = await res.text();
-    let parsed: unknown;
-    try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = text; }
-    return { status: res.status, headers: res.headers, body: parsed };
-  }
+    return callJson(url, method, path, { ...o, headers: { ...(version !== null ? { 'openstack-api-version': `placement ${version}` } : {}), ...o.headers } });
+  };
 
   const fixture: TestPlacement = {
     api, url, as, projects, call,
