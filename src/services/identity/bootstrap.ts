@@ -19,13 +19,18 @@ export interface BootstrapSpec {
   region: string;
   /** Service users, one per service name, with the service role in the service project. */
   serviceUsers: string[];
+  /**
+   * Service users whose passwords the caller holds (stored in the data directory). An existing service user not in
+   * this list gets a new password — a first start cut off before it stored them must not leave the cloud unusable.
+   */
+  knownServicePasswords?: string[];
   catalog: CatalogServiceSpec[];
 }
 
 export interface BootstrapResult {
   /** Set only when the admin user was created or its password reset on this start. */
   adminPassword?: string;
-  /** Passwords of service users created on this start. */
+  /** Passwords of service users created (or given a new password) on this start. */
   servicePasswords: Record<string, string>;
 }
 
@@ -86,6 +91,10 @@ export async function bootstrapIdentity(db: IdentityDb, spec: BootstrapSpec, cos
     const password = randomBytes(24).toString('base64url');
     const u = await user(name, password, serviceProject);
     if (u.created) result.servicePasswords[name] = password;
+    else if (spec.knownServicePasswords && !spec.knownServicePasswords.includes(name)) {
+      await db.updateTable('users').set({ password_hash: await hashSecret(password, cost) }).where('id', '=', u.id).execute();
+      result.servicePasswords[name] = password;
+    }
     await grant('UserProject', u.id, serviceProject, service);
   }
 
