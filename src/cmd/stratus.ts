@@ -6,6 +6,7 @@ import { readConfigFile } from '#lib/config/file.ts';
 import { resolveOptions } from '#lib/config/options.ts';
 import { identityOptions, rotateIdentityKeys, defaultKeysDir } from '#services/identity/roles.ts';
 import { cloudOptions } from '#lib/config/cloud.ts';
+import { objectRingReport, objectStorageOptions } from '#services/object-storage/roles.ts';
 import { dataDir } from './data-dir.ts';
 import { traceServer } from './trace.ts';
 import { ROLES, startRoles } from './runner.ts';
@@ -73,6 +74,13 @@ program.command('rotate-keys').description('Rotate the identity token keys, as k
     const options = resolveOptions('identity', identityOptions, readConfigFile(data.configFile).identity);
     rotateIdentityKeys(defaultKeysDir(data.root), options.max_active_keys);
     process.stdout.write(`rotated the token keys in ${defaultKeysDir(data.root)}\n`);
+  });
+
+program.command('ring').description('Show the object ring (building or rebalancing it first when object_storage.devices or replicas changed).')
+  .action(async () => {
+    const data = dataDir();
+    const options = resolveOptions('object_storage', objectStorageOptions, readConfigFile(data.configFile).object_storage);
+    process.stdout.write(await objectRingReport(data.root, options));
   });
 
 program.command('trace').argument('<server>', 'server id or name')

@@ -1,6 +1,6 @@
 // Object Storage's roles in one process: the proxy (the Swift v1 API) over the storage node's object server on local
 // devices, placed by the ring; account and container state in the service's database.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '#lib/log.ts';
@@ -11,6 +11,8 @@ import { objectStoragePolicy } from './policy.ts';
 import type { ObjectStorageTables } from './db/tables.ts';
 import { objectStorageMigrations } from './db/migrations/001-initial.ts';
 import { loadRing } from './agent/ring-file.ts';
+import { describeRing } from './agent/ring-report.ts';
+import { movedReplicas } from './domain/ring/ring-builder.ts';
 import { createDiskObjectServer } from './agent/object-server.ts';
 import { createReplicas } from './api/replicas.ts';
 import { swiftErrorRenderer } from './api/render-error.ts';
@@ -65,4 +67,17 @@ export async function createObjectStorage(deps: ObjectStorageDeps): Promise<Obje
     },
   });
   return { app: api.app, ring, objectsDir, listen: api.listen, close: api.close };
+}
+
+/**
+ * `stratus ring`: loads the object ring from the data directory — building or rebalancing it first when the configured
+ * devices or replicas changed (what a restart would do) — and describes it.
+ */
+export async function objectRingReport(dataDir: string, options: ObjectStorageOptions): Promise<string> {
+  const objectsDir = options.objects_dir || join(dataDir, 'objects');
+  const path = join(objectsDir, 'object.ring.json');
+  const before = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) as Ring : undefined;
+  const ring = await loadRing(objectsDir, { devices: options.devices, replicas: options.replicas, partPower: options.part_power });
+  const moved = before && JSON.stringify(before) !== JSON.stringify(ring) ? movedReplicas(before, ring) : undefined;
+  return `${path}\n${describeRing(ring, { moved })}`;
 }
