@@ -14,6 +14,14 @@ const AREAS: Record<string, { help: string; load: () => Promise<{ main(args: str
     help: 'boot BENCH_SERVERS (1000) servers at BENCH_CONCURRENCY (20) on BENCH_HOSTS (100) fake hosts, then delete them',
     load: () => import('./compute.ts'),
   },
+  object: {
+    help: '4 KiB PUT/GET objects/s and 1 MiB PUT/GET MB/s at concurrency 16 with 3 replicas, and listing a 10,000-object container',
+    load: () => import('./object.ts'),
+  },
+  volume: {
+    help: '1 GiB volume create/delete rate, snapshot create latency, and create-from-image MB/s (BENCH_IMAGE_MB, default 1024)',
+    load: () => import('./volume.ts'),
+  },
 };
 
 function usage(): string {

@@ -1,0 +1,86 @@
+// `npm run bench -- object`: Object Storage through `stratus up` (3 replicas, fsync on): 4 KiB PUT and GET objects/s at
+// concurrency 16 (BENCH_OBJECTS, default 2000, each), 1 MiB PUT and GET MB/s (BENCH_LARGE_OBJECTS, default 100), and
+// the time to list a container of BENCH_LIST_OBJECTS (default 10,000) objects in pages of 10,000, as Swift's limit.
+import { cpus, loadavg } from 'node:os';
+import { issueToken, startStratus } from './stratus-process.ts';
+
+const env = (name: string, fallback: number): number => {
+  const v = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`${name} must be a positive integer`);
+  return v;
+};
+
+/** Runs `count` operations over `concurrency` workers; returns the seconds taken. */
+async function pool(count: number, concurrency: number, op: (i: number) => Promise<void>): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < count) await op(next++);
+  }));
+  return (performance.now() - started) / 1000;
+}
+
+async function expect(res: Response, ok: number[], what: string): Promise<Buffer> {
+  const body = Buffer.from(await res.arrayBuffer());
+  if (!ok.includes(res.status)) throw new Error(`${what}: ${res.status} ${body.toString('utf8').slice(0, 200)}`);
+  return body;
+}
+
+export async function main(args: string[]): Promise<void> {
+  if (args.length) throw new Error(`bench object takes no options (got ${args.join(' ')}); use BENCH_OBJECTS, BENCH_LARGE_OBJECTS, BENCH_LIST_OBJECTS`);
+  const small = env('BENCH_OBJECTS', 2000);
+  const large = env('BENCH_LARGE_OBJECTS', 100);
+  const listed = env('BENCH_LIST_OBJECTS', 10_000);
+  const concurrency = 16;
+  const stratus = await startStratus();
+  try {
+    const token = await issueToken(stratus.url, stratus.admin);
+    const tokenDoc = await (await fetch(`${stratus.url}/v3/auth/tokens`, { headers: { 'x-auth-token': token, 'x-subject-token': token } })).json() as {
+      token: { catalog: { type: string; endpoints: { interface: string; url: string }[] }[] };
+    };
+    const account = tokenDoc.token.catalog.find((s) => s.type === 'object-store')!.endpoints.find((e) => e.interface === 'public')!.url;
+    const h = { 'x-auth-token': token };
+    for (const c of ['small', 'large', 'listing']) await expect(await fetch(`${account}/${c}`, { method: 'PUT', headers: h }), [201, 202], `PUT container ${c}`);
+
+    const kib4 = Buffer.alloc(4096, 7);
+    const putSmall = await pool(small, concurrency, async (i) => {
+      await expect(await fetch(`${account}/small/o${i}`, { method: 'PUT', headers: { ...h, 'content-type': 'application/octet-stream' }, body: kib4 }), [201], 'PUT 4 KiB');
+    });
+    const getSmall = await pool(small, concurrency, async (i) => {
+      const body = await expect(await fetch(`${account}/small/o${i}`, { headers: h }), [200], 'GET 4 KiB');
+      if (body.length !== 4096) throw new Error('short read');
+    });
+    const mib = Buffer.alloc(1024 * 1024, 9);
+    const putLarge = await pool(large, concurrency, async (i) => {
+      await expect(await fetch(`${account}/large/o${i}`, { method: 'PUT', headers: { ...h, 'content-type': 'application/octet-stream' }, body: mib }), [201], 'PUT 1 MiB');
+    });
+    const getLarge = await pool(large, concurrency, async (i) => {
+      const body = await expect(await fetch(`${account}/large/o${i}`, { headers: h }), [200], 'GET 1 MiB');
+      if (body.length !== mib.length) throw new Error('short read');
+    });
+    // The listing container is filled with empty objects (not measured), then listed whole.
+    await pool(listed, concurrency, async (i) => {
+      await expect(await fetch(`${account}/listing/${String(i).padStart(6, '0')}`, { method: 'PUT', headers: h, body: '' }), [201], 'PUT listing object');
+    });
+    const listStart = performance.now();
+    let names = 0;
+    let marker = '';
+    for (;;) {
+      const page = JSON.parse((await expect(await fetch(`${account}/listing?format=json&limit=10000${marker ? `&marker=${marker}` : ''}`, { headers: h }), [200], 'GET listing')).toString()) as { name: string }[];
+      names += page.length;
+      if (page.length < 10_000) break;
+      marker = page.at(-1)!.name;
+    }
+    const listMs = performance.now() - listStart;
+    if (names !== listed) throw new Error(`listed ${names} of ${listed} objects`);
+
+    const report = {
+      replicas: 3, concurrency, put4kPerSecond: Math.round(small / putSmall), get4kPerSecond: Math.round(small / getSmall),
+      put1MiBMBps: Number((large / putLarge).toFixed(1)), get1MiBMBps: Number((large / getLarge).toFixed(1)),
+      list10kMs: Math.round(listMs), listedObjects: names, cpus: cpus().length, load: loadavg().map((l) => l.toFixed(2)).join(' '),
+    };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } finally {
+    await stratus.stop();
+  }
+}
