@@ -7,6 +7,7 @@ import { computeAgentRole, computeConductorRole, computeRole, computeSchedulerRo
 import { blockStorageRole } from './block-storage.ts';
 import { objectStorageRole } from './object-storage.ts';
 import { networkRole } from './network.ts';
+import { networkAgentRole } from './network-agent.ts';
 
 export const ROLE_SPECS = {
   identity: identityRole,
@@ -19,6 +20,7 @@ export const ROLE_SPECS = {
   'block-storage': blockStorageRole,
   'object-storage': objectStorageRole,
   network: networkRole,
+  'network-agent': networkAgentRole,
 } as const satisfies Record<string, RoleSpec>;
 
 export type RoleName = keyof typeof ROLE_SPECS;

@@ -1,6 +1,7 @@
 // Networking's roles. This slice has the server: createNetworkApi builds the Neutron v2.0 API on its database and
 // publishes changes on the bus for the per-host agents (the data plane) and notification listeners.
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '#lib/log.ts';
 import type { Bus } from '#lib/bus/index.ts';
@@ -15,6 +16,8 @@ import { registerNetworkRoutes } from './api/routes.ts';
 import { createNetworkEvents } from './api/events.ts';
 import { serveAgents } from './api/agent-rpc-server.ts';
 import { parseVniRange } from './domain/segments.ts';
+import { startNetworkAgent } from './agent/network-agent.ts';
+import { createDataPlaneDriver } from './agent/data-plane.ts';
 
 export { networkOptions } from './config.ts';
 export type { NetworkOptions } from './config.ts';
@@ -50,7 +53,9 @@ export async function createNetworkApi(deps: NetworkApiServiceDeps): Promise<Net
   const { bus } = deps;
   const host = deps.host ?? hostname();
   const events = createNetworkEvents(bus, { host, log: deps.log });
-  deps.log.info({ driver: options.data_plane_driver }, `networking data plane driver: ${options.data_plane_driver} (ports are bound and reported ACTIVE without wiring anything on hosts)`);
+  deps.log.info({ driver: options.data_plane_driver }, options.data_plane_driver === 'noop'
+    ? 'networking data plane driver: noop (ports are bound and reported ACTIVE without wiring anything on hosts)'
+    : `networking data plane driver: ${options.data_plane_driver} (bound ports turn ACTIVE when their host's network-agent has wired them)`);
   const service = await createApiService<NetworkTables>({
     name: 'network', log: deps.log, databaseUrl: deps.databaseUrl, migrations: networkMigrations, port: options.port,
     policy: { rules: networkPolicy, file: options.policy_file },
@@ -67,4 +72,26 @@ export async function createNetworkApi(deps: NetworkApiServiceDeps): Promise<Net
     },
   });
   return { app: service.app, bus, listen: service.listen, flushEvents: () => events.flush(), close: () => service.close() };
+}
+
+export interface NetworkAgentRoleDeps {
+  options: NetworkOptions;
+  bus: Bus;
+  log: Logger;
+  /** The data directory; the linuxbridge driver keeps DHCP files under <dataDir>/network unless state_path says. */
+  dataDir: string;
+}
+
+/** The network-agent role of this host: the configured data plane, wired as the server says (and DHCP if enabled). */
+export async function createNetworkAgent(deps: NetworkAgentRoleDeps): Promise<{ host: string; driver: string; close(): Promise<void> }> {
+  const { options } = deps;
+  const host = options.host || hostname();
+  const driver = createDataPlaneDriver(options, options.state_path || join(deps.dataDir, 'network'), deps.log);
+  // DHCP with the noop plane would only add network:dhcp ports that serve nothing: it comes with a real data plane.
+  const dhcp = options.dhcp_agent && driver.name !== 'noop';
+  deps.log.warn({ driver: driver.name, host }, driver.name === 'noop'
+    ? 'network-agent data plane: noop — nothing is wired on this host (set network.data_plane_driver: linuxbridge, as root, for bridges, VXLAN, taps and DHCP)'
+    : `network-agent data plane: ${driver.name} — wiring bridges, VXLAN, taps${dhcp ? ' and DHCP' : ''} on this host`);
+  const agent = await startNetworkAgent({ bus: deps.bus, host, driver, dhcp, log: deps.log });
+  return { host, driver: driver.name, async close() { await agent.stop(); await driver.close(); } };
 }

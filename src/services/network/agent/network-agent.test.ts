@@ -3,11 +3,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '#lib/log.ts';
+import { createMemoryBus } from '#lib/bus/index.ts';
 import { startNetwork } from '../api/test-network.ts';
 import type { TestNetwork } from '../api/test-network.ts';
 import { startNetworkAgent } from './network-agent.ts';
 import type { NetworkAgent } from './network-agent.ts';
 import { createNoopDriver } from './drivers/noop/noop-driver.ts';
+import { networkServerRpc } from '../rpc/agent-rpc.ts';
+import type { PortDetails } from '../rpc/agent-rpc.ts';
 import type { NoopDriver } from './drivers/noop/noop-driver.ts';
 
 async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
@@ -24,7 +27,7 @@ describe('network agent with the noop driver', () => {
   const agents: NetworkAgent[] = [];
   before(async () => {
     n = await startNetwork();
-    for (const host of Object.keys(drivers)) agents.push(await startNetworkAgent({ bus: n.bus, host, driver: drivers[host], log: silentLogger() }));
+    for (const host of Object.keys(drivers)) agents.push(await startNetworkAgent({ bus: n.bus, host, driver: drivers[host], dhcp: host === 'node1', log: silentLogger() }));
   });
   after(async () => {
     for (const a of agents) await a.stop();
@@ -52,4 +55,107 @@ describe('network agent with the noop driver', () => {
     await n.call('DELETE', `/v2.0/networks/${net.id}`, { token: n.as.admin.token });
     await until(() => !drivers.node1.state().networks.has(net.id) && !drivers.node2.state().networks.has(net.id), 'the network to go');
   });
+
+  it('serves DHCP from the DHCP host: its own network:dhcp port, every port\'s address, gone with the network', async () => {
+    const net = await n.create(n.as.admin, 'networks', 'network', { name: 'dhcp' });
+    const subnet = await n.create(n.as.admin, 'subnets', 'subnet', {
+      network_id: net.id, ip_version: 4, cidr: '10.51.0.0/24', dns_nameservers: ['10.51.0.53'], host_routes: [{ destination: '10.60.0.0/16', nexthop: '10.51.0.254' }],
+    });
+    const port = await n.create(n.as.admin, 'ports', 'port', { network_id: net.id });
+    const served = () => drivers.node1.state().dhcp.get(net.id);
+    await until(() => Boolean(served()?.hosts.some((h) => h.portId === port.id)), 'the DHCP server to serve the port');
+    const info = served()!;
+    assert.deepEqual(info.hosts, [{ portId: port.id, macAddress: port.mac_address, ipAddress: port.fixed_ips[0].ip_address, hostname: `host-${port.fixed_ips[0].ip_address.replaceAll('.', '-')}` }]);
+    assert.deepEqual(info.subnets.map((s) => [s.subnetId, s.gatewayIp, s.dnsNameservers, s.hostRoutes]), [[subnet.id, '10.51.0.1', ['10.51.0.53'], [{ destination: '10.60.0.0/16', nexthop: '10.51.0.254' }]]]);
+    assert.ok(!drivers.node2.state().dhcp.has(net.id), 'only the DHCP host serves');
+    const dhcpPorts = (await n.call('GET', `/v2.0/ports?network_id=${net.id}&device_owner=network:dhcp`, { token: n.as.admin.token })).body.ports;
+    assert.equal(dhcpPorts.length, 1);
+    assert.equal(dhcpPorts[0].id, info.dhcpPort?.portId);
+    assert.equal(dhcpPorts[0]['binding:host_id'], 'node1');
+    assert.equal(dhcpPorts[0].fixed_ips[0].subnet_id, subnet.id);
+    assert.ok(n.notifications.some((x) => x.eventType === 'port.create.end' && (x.payload as { port: { id: string } }).port.id === dhcpPorts[0].id), 'the DHCP port is notified');
+
+    // A second DHCP subnet gives the DHCP port an address on it; deleting the subnet takes that address back.
+    const second = await n.create(n.as.admin, 'subnets', 'subnet', { network_id: net.id, ip_version: 4, cidr: '10.51.1.0/24' });
+    await until(() => served()?.dhcpPort?.fixedIps.length === 2 && served()!.subnets.length === 2, 'the DHCP port to join the second subnet');
+    assert.equal((await n.call('DELETE', `/v2.0/subnets/${second.id}`, { token: n.as.admin.token })).status, 204, 'the DHCP port does not keep a subnet in use');
+    await until(() => served()?.subnets.length === 1 && served()!.dhcpPort?.fixedIps.length === 1, 'the DHCP server to drop the subnet');
+
+    await n.call('DELETE', `/v2.0/ports/${port.id}`, { token: n.as.admin.token });
+    await until(() => served()?.hosts.length === 0, 'the deleted port to leave the DHCP hosts');
+    // The DHCP port alone does not keep the network in use, and goes with it.
+    assert.equal((await n.call('DELETE', `/v2.0/networks/${net.id}`, { token: n.as.admin.token })).status, 204);
+    await until(() => !served(), 'the DHCP server to stop');
+    assert.equal((await n.call('GET', `/v2.0/ports/${dhcpPorts[0].id}`, { token: n.as.admin.token })).status, 404);
+  });
 });
+
+describe('network agent resync and a wiring data plane', () => {
+  it('keeps bound ports DOWN until the agent reports them up, and a restarted agent rewires and prunes', async () => {
+    const n = await startNetwork({ data_plane_driver: 'linuxbridge' });
+    const driver = createNoopDriver();
+    try {
+      const net = await n.create(n.as.admin, 'networks', 'network', { name: 'wait-for-agent' });
+      await n.create(n.as.admin, 'subnets', 'subnet', { network_id: net.id, ip_version: 4, cidr: '10.52.0.0/24', enable_dhcp: false });
+      const port = await n.create(n.as.admin, 'ports', 'port', { network_id: net.id, 'binding:host_id': 'node9' });
+      assert.equal(port.status, 'DOWN', 'no agent has wired it yet');
+      assert.equal(port['binding:vif_type'], 'bridge');
+      assert.equal(port['binding:vif_details'].bridge_name, `brq${net.id.slice(0, 11)}`);
+      assert.equal(port['binding:vif_details'].tap_name, `tap${port.id.slice(0, 11)}`);
+      // Something stale the driver holds from before the restart, which the server no longer knows.
+      await driver.plugPort({ ...(await driverPort(n, port.id)), portId: 'stale-port', networkId: 'stale-net' });
+      const agent = await startNetworkAgent({ bus: n.bus, host: 'node9', driver, dhcp: false, log: silentLogger() });
+      try {
+        await agent.resynced;
+        assert.ok(driver.state().ports.has(port.id), 'resync wired the bound port');
+        assert.ok(!driver.state().ports.has('stale-port') && !driver.state().networks.has('stale-net'), 'resync removed what nothing claims');
+        await until(async () => (await n.call('GET', `/v2.0/ports/${port.id}`, { token: n.as.admin.token })).body.port.status === 'ACTIVE', 'the port to turn ACTIVE');
+        await n.call('PUT', `/v2.0/ports/${port.id}`, { token: n.as.admin.token, body: { port: { name: 'renamed' } } });
+        assert.equal((await n.call('GET', `/v2.0/ports/${port.id}`, { token: n.as.admin.token })).body.port.status, 'ACTIVE', 'an update on the same host keeps it up');
+        await n.call('PUT', `/v2.0/ports/${port.id}`, { token: n.as.admin.token, body: { port: { admin_state_up: false } } });
+        await until(async () => (await n.call('GET', `/v2.0/ports/${port.id}`, { token: n.as.admin.token })).body.port.status === 'DOWN', 'an admin-down port to be reported DOWN');
+      } finally {
+        await agent.stop();
+      }
+    } finally {
+      await n.close();
+    }
+  });
+});
+
+describe('network agent start-up', () => {
+  it('retries the resync until the server answers, keeping what is wired meanwhile', async () => {
+    const bus = createMemoryBus({});
+    const driver = createNoopDriver();
+    await driver.plugPort({ ...samplePort, portId: 'kept' });
+    const agent = await startNetworkAgent({ bus, host: 'early', driver, dhcp: false, log: silentLogger(), resyncRetryMs: 20, resyncTimeoutMs: 50 });
+    let done = false;
+    void agent.resynced.then(() => { done = true; });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(done, false, 'no server yet');
+    assert.ok(driver.state().ports.has('kept'), 'nothing removed without the server\'s word');
+    const none = async () => { throw new Error('not in this test'); };
+    const server = await networkServerRpc.serve(bus, 'server', {
+      get_host_ports: () => [{ ...samplePort, portId: 'bound-here' }], list_dhcp_networks: () => [],
+      get_device_details: none, update_device_up: async () => {}, update_device_down: none, get_dhcp_network: none, ensure_dhcp_port: none,
+    });
+    try {
+      await agent.resynced;
+      assert.deepEqual([...driver.state().ports.keys()], ['bound-here']);
+    } finally {
+      await agent.stop();
+      await server.close();
+      await bus.close();
+    }
+  });
+});
+
+const samplePort: PortDetails = {
+  portId: 'p', networkId: 'n', macAddress: 'fa:16:3e:00:00:01', fixedIps: [], adminStateUp: true, deviceOwner: '', deviceId: '', hostId: 'early',
+  portSecurityEnabled: false, securityGroupIds: [], allowedAddressPairs: [], network: { networkType: 'local', physicalNetwork: null, segmentationId: null, mtu: 1500 },
+};
+
+async function driverPort(n: TestNetwork, portId: string) {
+  const id = 'req-test';
+  return (await networkServerRpc.client(n.bus).call('get_device_details', { portId, host: 'node9' }, { requestId: id, globalRequestId: id }))!;
+}

@@ -1,56 +1,149 @@
-// The per-host network agent (Neutron's L2 agent role): listens for the server's fanout on `network-agent`, wires
-// the ports bound to its host through the data-plane driver, and reports them up to the server. It never touches
-// the database: what it needs comes in the cast or from the server by RPC (get_device_details).
+// The per-host network agent (Neutron's L2 and DHCP agents in one): listens for the server's fanout on
+// `network-agent`, wires the ports bound to its host through the data-plane driver and reports them up, and (with
+// `dhcp`) runs a DHCP server per network with a DHCP-enabled subnet. It never touches the database: what it needs
+// comes in the cast or from the server by RPC. On start it resyncs: rewires what the server says is bound here,
+// and lets the driver remove what nothing claims.
 import type { Bus, BusContext, Subscription } from '#lib/bus/index.ts';
 import type { Logger } from '#lib/log.ts';
+import { newRequestId } from '#lib/context.ts';
 import { networkAgentRpc, networkServerRpc } from '../rpc/agent-rpc.ts';
+import type { PortDetails } from '../rpc/agent-rpc.ts';
 import type { DataPlaneDriver } from './drivers/data-plane-driver.ts';
+import { createKeyedQueue } from './keyed-queue.ts';
 
 export interface NetworkAgentDeps {
   bus: Bus;
   /** The host name ports are bound to (binding:host_id). */
   host: string;
   driver: DataPlaneDriver;
+  /** Serve DHCP for every network with a DHCP-enabled subnet (one such agent per cloud; Neutron schedules them). */
+  dhcp: boolean;
   log: Logger;
+  /** Pause between resync attempts while the server does not answer (default 5 s), and how long one waits (10 s). */
+  resyncRetryMs?: number;
+  resyncTimeoutMs?: number;
 }
 
 export interface NetworkAgent {
+  /** Resolves once the start-up resync with the server has run (or the agent stopped first). */
+  readonly resynced: Promise<void>;
   /** Stops listening; what is wired stays wired (a restart resyncs). */
   stop(): Promise<void>;
+  /** Waits for the resync and the work queued so far (tests). */
+  settled(): Promise<void>;
 }
 
 export async function startNetworkAgent(deps: NetworkAgentDeps): Promise<NetworkAgent> {
+  const { driver, host, log } = deps;
   const server = networkServerRpc.client(deps.bus);
-  const plugged = new Set(await deps.driver.pluggedPorts());
-  const report = async (ctx: BusContext, portId: string) => {
+  // One network's changes apply in order (a port plug never races its network's delete); networks run in parallel.
+  const queue = createKeyedQueue((err, key) => log.warn({ err: (err as Error).message, networkId: key }, 'network agent work failed'));
+  const plugged = new Set<string>();
+  const own = (): BusContext => { const id = newRequestId(); return { requestId: id, globalRequestId: id }; };
+  const report = async (ctx: BusContext, portId: string, up = true) => {
     try {
-      await server.call('update_device_up', { portId, host: deps.host }, ctx);
+      await server.call(up ? 'update_device_up' : 'update_device_down', { portId, host }, ctx);
     } catch (err) {
-      deps.log.warn({ err: (err as Error).message, portId }, 'cannot report a port up');
+      log.warn({ err: (err as Error).message, portId }, `cannot report a port ${up ? 'up' : 'down'}`);
     }
   };
-  const sub: Subscription = await networkAgentRpc.serve(deps.bus, deps.host, {
+  const plug = async (ctx: BusContext, port: PortDetails) => {
+    await driver.plugPort(port);
+    plugged.add(port.portId);
+    // An administratively down port is wired but its device is down, and so is its status (as in Neutron).
+    await report(ctx, port.portId, port.adminStateUp);
+  };
+  // Neutron's DHCP agent loop for one network: ask what to serve, make sure our DHCP port exists, apply.
+  const syncDhcp = async (ctx: BusContext, networkId: string) => {
+    let info = await server.call('get_dhcp_network', { networkId, host }, ctx);
+    if (info?.subnets.length && (!info.dhcpPort || info.dhcpPort.fixedIps.length < info.subnets.length)) {
+      await server.call('ensure_dhcp_port', { networkId, host }, ctx);
+      info = await server.call('get_dhcp_network', { networkId, host }, ctx);
+    }
+    if (!info || !info.subnets.length || !info.dhcpPort) {
+      await driver.deleteDhcp(networkId);
+      return;
+    }
+    await driver.syncDhcp(info);
+    if (!plugged.has(info.dhcpPort.portId)) {
+      plugged.add(info.dhcpPort.portId);
+      await report(ctx, info.dhcpPort.portId);
+    }
+  };
+  const dhcpChanged = (ctx: BusContext, networkId: string) => {
+    if (deps.dhcp) queue.push(networkId, () => syncDhcp(ctx, networkId));
+  };
+
+  const sub: Subscription = await networkAgentRpc.serve(deps.bus, host, {
     async port_update(ctx, { port }) {
-      if (port.hostId !== deps.host) {
-        // Bound elsewhere now (a migration): let go of it here.
-        if (plugged.delete(port.portId)) await deps.driver.unplugPort(port.portId);
-        return;
-      }
-      await deps.driver.plugPort(port);
-      plugged.add(port.portId);
-      await report(ctx, port.portId);
+      queue.push(port.networkId, async () => {
+        if (port.hostId !== host) {
+          // Bound elsewhere now (a migration): let go of it here.
+          if (plugged.delete(port.portId)) await driver.unplugPort(port.portId);
+          return;
+        }
+        await plug(ctx, port);
+      });
     },
-    async port_delete(_ctx, { portId, hostId }) {
+    async port_delete(_ctx, { portId, networkId, hostId }) {
       // Sent for a delete and for the old host of a rebound port: only that host lets go.
-      if (hostId === deps.host && plugged.delete(portId)) await deps.driver.unplugPort(portId);
+      if (hostId === host) queue.push(networkId, async () => { if (plugged.delete(portId)) await driver.unplugPort(portId); });
     },
     async network_update() { /* the next port_update carries the network's new details */ },
-    async network_delete(_ctx, { networkId }) { await deps.driver.deleteNetwork(networkId); },
-    async subnet_update() { /* DHCP is a later slice */ },
-    async security_groups_rule_updated(_ctx, { securityGroupIds }) { await deps.driver.refreshSecurityGroups?.(securityGroupIds); },
-    async security_groups_member_updated(_ctx, { securityGroupIds }) { await deps.driver.refreshSecurityGroups?.(securityGroupIds); },
+    async network_delete(_ctx, { networkId }) {
+      queue.push(networkId, async () => {
+        await driver.deleteDhcp(networkId);
+        await driver.deleteNetwork(networkId);
+      });
+    },
+    async subnet_update(ctx, { networkId }) { dhcpChanged(ctx, networkId); },
+    async network_ports_changed(ctx, { networkId }) { dhcpChanged(ctx, networkId); },
+    async security_groups_rule_updated(_ctx, { securityGroupIds }) { await driver.refreshSecurityGroups?.(securityGroupIds); },
+    async security_groups_member_updated(_ctx, { securityGroupIds }) { await driver.refreshSecurityGroups?.(securityGroupIds); },
     async routers_updated() { /* routers are the L3 agent's, a later slice */ },
   });
-  deps.log.info({ host: deps.host, driver: deps.driver.name }, 'network agent listening');
-  return { stop: () => sub.close() };
+  // The resync runs beside the casts (the server may start after its agents) and retries until the server answers.
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const resynced = new Promise<void>((resolve) => {
+    const attempt = () => {
+      void resync().then((done) => {
+        if (done || stopped) resolve();
+        else retry = setTimeout(attempt, deps.resyncRetryMs ?? 5_000);
+      });
+    };
+    attempt();
+  });
+  log.info({ host, driver: driver.name, dhcp: deps.dhcp }, 'network agent listening');
+  return {
+    resynced,
+    async stop() {
+      stopped = true;
+      clearTimeout(retry);
+      await sub.close();
+    },
+    settled: async () => { await resynced; await queue.idle(); },
+  };
+
+  /** Rewires what the server says is bound here and serves its DHCP networks, then removes what nothing claims. */
+  async function resync(): Promise<boolean> {
+    let ports: PortDetails[];
+    let dhcpNetworks: string[];
+    try {
+      const timeoutMs = deps.resyncTimeoutMs ?? 10_000;
+      ports = await server.call('get_host_ports', { host }, own(), { timeoutMs });
+      dhcpNetworks = deps.dhcp ? await server.call('list_dhcp_networks', { host }, own(), { timeoutMs }) : [];
+    } catch (err) {
+      // Without the server's word nothing may be removed: keep what is wired, casts bring changes meanwhile.
+      log.warn({ err: (err as Error).message }, 'network agent cannot resync with the server yet; keeping what is wired and retrying');
+      return false;
+    }
+    for (const port of ports) queue.push(port.networkId, () => plug(own(), port));
+    for (const networkId of dhcpNetworks) queue.push(networkId, () => syncDhcp(own(), networkId));
+    await queue.idle();
+    const networkIds = [...new Set([...ports.map((p) => p.networkId), ...dhcpNetworks])];
+    await driver.removeUnclaimed({ portIds: [...plugged], networkIds });
+    log.info({ ports: ports.length, dhcpNetworks: dhcpNetworks.length }, 'network agent resynced');
+    return true;
+  }
 }

@@ -8,6 +8,7 @@ import { networkServerRpc } from '../rpc/agent-rpc.ts';
 import { now } from './deps.ts';
 import type { NetworkApiDeps } from './deps.ts';
 import { portDetails } from './ports.ts';
+import { dhcpNetworkIds, dhcpNetworkInfo, ensureDhcpPort } from './dhcp-ports.ts';
 
 /** Serves agents' calls until the subscription closes. Several servers may serve one topic (competing consumers). */
 export function serveAgents(bus: Bus, host: string, deps: NetworkApiDeps): Promise<Subscription> {
@@ -26,5 +27,17 @@ export function serveAgents(bus: Bus, host: string, deps: NetworkApiDeps): Promi
     },
     update_device_up: (_ctx, { portId, host: agentHost }) => setStatus(portId, agentHost, 'ACTIVE'),
     update_device_down: (_ctx, { portId, host: agentHost }) => setStatus(portId, agentHost, 'DOWN'),
+    async get_host_ports(_ctx, { host: agentHost }) {
+      const ports = await deps.db.selectFrom('ports').selectAll().where('binding_host_id', '=', agentHost).orderBy('id').execute();
+      const out = [];
+      for (const port of ports) {
+        const network = await getNetwork(deps.db, port.network_id);
+        if (network) out.push(await portDetails(deps, port, network));
+      }
+      return out;
+    },
+    list_dhcp_networks: () => dhcpNetworkIds(deps),
+    get_dhcp_network: (_ctx, { networkId, host: agentHost }) => dhcpNetworkInfo(deps, networkId, agentHost),
+    ensure_dhcp_port: (ctx, { networkId, host: agentHost }) => ensureDhcpPort(deps, { requestId: ctx.requestId, globalRequestId: ctx.globalRequestId, log: deps.log }, networkId, agentHost),
   });
 }

@@ -10,6 +10,7 @@ import type { NetworkEvents } from './events.ts';
 
 /** The slice of config.ts's options the handlers read (passed down, never imported: api/ sits below config). */
 export interface NetworkApiSettings {
+  data_plane_driver: string;
   tenant_network_type: string;
   global_physnet_mtu: number;
   vni_ranges: string;
@@ -31,6 +32,9 @@ export interface NetworkApiDeps {
   events: NetworkEvents;
   log: Logger;
 }
+
+/** Whether bound ports wait for their host's agent to report them up (every data plane but noop). */
+export const agentWired = (deps: Pick<NetworkApiDeps, 'options'>): boolean => deps.options.data_plane_driver !== 'noop';
 
 export interface Caller {
   credentials: Credentials;

@@ -2,6 +2,7 @@
 // segment) claimed in the database for every network.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { deletePortRows } from '../db/ports-repo.ts';
 import { allocateSegment, countPortsOnNetwork, deleteNetworkRows, getNetwork, insertNetwork, listNetworks, subnetIdsByNetwork } from '../db/networks-repo.ts';
 import { tagsOf, touchRow } from '../db/standard-attrs.ts';
 import { checkQuota } from '../db/quotas-repo.ts';
@@ -160,11 +161,16 @@ export function registerNetworks(app: FastifyInstance, deps: NetworkApiDeps): vo
 
 async function deleteNetwork(deps: NetworkApiDeps, req: FastifyRequest, row: NetworkRow): Promise<void> {
   const expected = expectedRevision(req);
-  await deps.db.transaction().execute(async (tx) => {
+  const dhcpPorts = await deps.db.transaction().execute(async (tx) => {
     if (expected !== undefined) await touchRow(tx, 'networks', row.id, { expected, now: now() });
-    if (await countPortsOnNetwork(tx, row.id) > 0) throw networkInUse(row.id);
+    // DHCP ports are the service's own and go with the network, as in Neutron; any other port keeps it in use.
+    const dhcp = await tx.selectFrom('ports').select(['id', 'binding_host_id']).where('network_id', '=', row.id).where('device_owner', '=', 'network:dhcp').execute();
+    if (await countPortsOnNetwork(tx, row.id) > dhcp.length) throw networkInUse(row.id);
+    for (const p of dhcp) await deletePortRows(tx, p.id);
     await deleteNetworkRows(tx, row.id);
+    return dhcp;
   });
+  for (const p of dhcpPorts) deps.events.agents(req.ctx, 'port_delete', { portId: p.id, networkId: row.id, hostId: p.binding_host_id });
   deps.events.resourceChanged(req.ctx, 'network', 'delete', { network_id: row.id });
   deps.events.agents(req.ctx, 'network_delete', { networkId: row.id });
 }

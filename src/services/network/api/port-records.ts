@@ -18,6 +18,8 @@ const ATTEMPTS = 20;
 export type NewPort = Omit<PortRow, 'id' | 'mac_address' | 'revision_number' | 'created_at' | 'updated_at' | 'allowed_address_pairs'> & {
   /** The pairs' JSON, given the port's MAC (pairs without a MAC use it). */
   allowed_address_pairs: (mac: string) => string;
+  /** The port's id when the caller needs it beforehand (binding names devices after it); generated when absent. */
+  id?: string;
   /** A requested MAC; generated (and regenerated on a clash) when absent. */
   mac_address?: string;
   planned: PlannedIp[];
@@ -33,9 +35,9 @@ export type NewPort = Omit<PortRow, 'id' | 'mac_address' | 'revision_number' | '
  * transaction (and a lost race is the caller's to retry); without, it opens and retries its own.
  */
 export async function createPortRecords(db: NetworkDb, port: NewPort, tx?: Kysely<NetworkTables>): Promise<{ id: string; fixedIps: FixedIp[] }> {
-  const { planned, securityGroups, quota, now, mac_address, allowed_address_pairs, ...columns } = port;
+  const { planned, securityGroups, quota, now, mac_address, allowed_address_pairs, id: givenId, ...columns } = port;
   const attempt = async (t: Kysely<NetworkTables>) => {
-    const id = randomUUID();
+    const id = givenId ?? randomUUID();
     const mac = mac_address ?? generateMac();
     if (quota) await checkQuota(t, columns.project_id, 'port', quota);
     try {

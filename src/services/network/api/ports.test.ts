@@ -86,7 +86,7 @@ describe('network API: ports and IPAM', () => {
     assert.equal(bound.status, 200);
     assert.equal(bound.body.port.status, 'ACTIVE');
     assert.equal(bound.body.port['binding:vif_type'], 'bridge');
-    assert.deepEqual(bound.body.port['binding:vif_details'], { port_filter: true, connectivity: 'l2' });
+    assert.deepEqual(bound.body.port['binding:vif_details'], { port_filter: true, connectivity: 'l2', bridge_name: `brq${net.id.slice(0, 11)}`, tap_name: `tap${port.id.slice(0, 11)}` });
     assert.equal(bound.body.port['binding:host_id'], 'node1');
     const unbound = await n.call('PUT', `/v2.0/ports/${port.id}`, { token: n.as.admin.token, body: { port: { 'binding:host_id': '' } } });
     assert.equal(unbound.body.port.status, 'DOWN');

@@ -1,6 +1,7 @@
 // Ports: fixed IPs from IPAM, generated MACs unique per network, security groups (the project's default group when
 // none are named), allowed address pairs, and the binding Compute sets (host, profile, vNIC type). A port is DOWN
-// until bound; the noop data plane makes a bound port ACTIVE at once.
+// until bound; the noop data plane makes a bound port ACTIVE at once, a wiring one when the host's agent reports it up.
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { getNetwork } from '../db/networks-repo.ts';
 import { deletePortRows, fixedIpsOf, getPort, listPorts, releaseAllocation, securityGroupsOf, setSecurityGroups } from '../db/ports-repo.ts';
@@ -13,7 +14,7 @@ import { normalizeMac } from '../domain/mac-address.ts';
 import { normalizeIp } from '../domain/ip-address.ts';
 import { bindPort, VNIC_TYPES } from '../domain/port-binding.ts';
 import type { PortDetails } from '../rpc/agent-rpc.ts';
-import { callerOf, listScope, can, enforce, enforceAttributes, idParam, now, owningProject } from './deps.ts';
+import { agentWired, callerOf, listScope, can, enforce, enforceAttributes, idParam, now, owningProject } from './deps.ts';
 import type { Caller, NetworkApiDeps } from './deps.ts';
 import { listResponse, showFields } from './list-query.ts';
 import { bodyOf, expectedRevision } from './request-helpers.ts';
@@ -95,6 +96,7 @@ function enforcePortAttributes(deps: NetworkApiDeps, caller: Caller, action: 'cr
 async function publish(deps: NetworkApiDeps, req: FastifyRequest, action: 'create' | 'update', port: Record<string, unknown>, row: PortRow, network: NetworkRow) {
   deps.events.resourceChanged(req.ctx, 'port', action, { port });
   if (row.binding_host_id) deps.events.agents(req.ctx, 'port_update', { port: await portDetails(deps, row, network) });
+  deps.events.agents(req.ctx, 'network_ports_changed', { networkId: row.network_id });
 }
 
 export function registerPorts(app: FastifyInstance, deps: NetworkApiDeps): void {
@@ -134,11 +136,12 @@ export function registerPorts(app: FastifyInstance, deps: NetworkApiDeps): void 
     checkAddressPairs(b.allowed_address_pairs ?? [], mac ?? 'fa:16:3e:00:00:00');
     const vnicType = b['binding:vnic_type'] ?? 'normal';
     const hostId = b['binding:host_id'] ?? '';
-    const binding = bindPort({ hostId, vnicType, deviceOwner, portSecurityEnabled: portSecurity });
+    const newId = randomUUID();
+    const binding = bindPort({ hostId, vnicType, deviceOwner, portSecurityEnabled: portSecurity, agentWired: agentWired(deps), networkId: network.id, portId: newId });
     const planned = planFixedIps(network.id, await subnetsOfNetwork(deps.db, network.id), b.fixed_ips, { mayUseGateway: false });
     checkFixedIpCount(deps, planned.length);
     const { id } = await createPortRecords(deps.db, {
-      project_id: project, description: b.description ?? '', name: b.name ?? '', network_id: network.id,
+      id: newId, project_id: project, description: b.description ?? '', name: b.name ?? '', network_id: network.id,
       admin_state_up: b.admin_state_up ?? true, status: binding.status, mac_address: mac, device_id: b.device_id ?? '', device_owner: deviceOwner,
       binding_host_id: hostId, binding_vif_type: binding.vifType, binding_vif_details: JSON.stringify(binding.vifDetails),
       binding_profile: JSON.stringify(b['binding:profile'] ?? {}), binding_vnic_type: vnicType, port_security_enabled: portSecurity,
@@ -179,10 +182,15 @@ export function registerPorts(app: FastifyInstance, deps: NetworkApiDeps): void 
     changes.port_security_enabled = portSecurity;
     changes.allowed_address_pairs = JSON.stringify(pairs);
     const hostId = b['binding:host_id'] ?? row.binding_host_id;
-    const binding = bindPort({ hostId, vnicType: b['binding:vnic_type'] ?? row.binding_vnic_type, deviceOwner: (changes.device_owner as string | undefined) ?? row.device_owner, portSecurityEnabled: portSecurity });
+    const binding = bindPort({
+      hostId, vnicType: b['binding:vnic_type'] ?? row.binding_vnic_type, deviceOwner: (changes.device_owner as string | undefined) ?? row.device_owner,
+      portSecurityEnabled: portSecurity, agentWired: agentWired(deps), networkId: network.id, portId: row.id,
+    });
+    // A port its agent already reported up on the same host stays ACTIVE through an update (the agent rewires in place).
+    const staysUp = binding.status === 'DOWN' && binding.vifType === 'bridge' && hostId === row.binding_host_id && row.status === 'ACTIVE';
     Object.assign(changes, {
       binding_host_id: hostId, binding_vnic_type: b['binding:vnic_type'] ?? row.binding_vnic_type, binding_vif_type: binding.vifType,
-      binding_vif_details: JSON.stringify(binding.vifDetails), status: binding.status,
+      binding_vif_details: JSON.stringify(binding.vifDetails), status: staysUp ? 'ACTIVE' : binding.status,
       ...(b['binding:profile'] !== undefined ? { binding_profile: JSON.stringify(b['binding:profile'] ?? {}) } : {}),
     });
     const expected = expectedRevision(req);
@@ -242,4 +250,5 @@ export async function deletePort(deps: NetworkApiDeps, req: FastifyRequest, port
   });
   deps.events.resourceChanged(req.ctx, 'port', 'delete', { port_id: port.id });
   deps.events.agents(req.ctx, 'port_delete', { portId: port.id, networkId: port.network_id, hostId: port.binding_host_id });
+  deps.events.agents(req.ctx, 'network_ports_changed', { networkId: port.network_id });
 }

@@ -139,11 +139,15 @@ export function registerSubnets(app: FastifyInstance, deps: NetworkApiDeps): voi
     const expected = expectedRevision(req);
     await deps.db.transaction().execute(async (tx) => {
       if (expected !== undefined) await touchRow(tx, 'subnets', subnet.id, { expected, now: now() });
+      // DHCP ports give up their address on the subnet (Neutron's auto-delete); any other holder keeps it in use.
+      await tx.deleteFrom('ip_allocations').where('subnet_id', '=', subnet.id)
+        .where('port_id', 'in', tx.selectFrom('ports').select('id').where('network_id', '=', network.id).where('device_owner', '=', 'network:dhcp')).execute();
       if (await countAllocations(tx, subnet.id) > 0) throw subnetInUse(subnet.id);
       await deleteSubnetRow(tx, subnet.id);
       await touchRow(tx, 'networks', network.id, { now: now() });
     });
     deps.events.resourceChanged(req.ctx, 'subnet', 'delete', { subnet_id: subnet.id });
+    deps.events.agents(req.ctx, 'subnet_update', { networkId: network.id, subnetId: subnet.id });
     reply.code(204);
   });
 }

@@ -1,10 +1,13 @@
-// The contract between the network server and its per-host agents (the linuxbridge/DHCP/L3 agents of a later
-// slice), as in Neutron: the server fans out casts on `network-agent` whenever something an agent wires changes;
-// agents call the server on `network-server` for the full details of a device and to report it up or down.
+// The contract between the network server and its per-host agents (the network-agent's L2 and DHCP sides; the L3
+// agent is a later slice), as in Neutron: the server fans out casts on `network-agent` whenever something an agent wires changes;
+// agents call the server on `network-server` for the full details of a device, to report it up or down, to resync,
+// and for what their DHCP servers serve.
 import { defineRpc } from '#lib/bus/index.ts';
 import type { PortDetails } from '../domain/port-details.ts';
+import type { DhcpNetwork } from '../domain/dhcp-network.ts';
 
 export type { AgentFixedIp, PortDetails } from '../domain/port-details.ts';
+export type { DhcpNetwork } from '../domain/dhcp-network.ts';
 
 /** Server → every agent (fanout casts). Agents ignore what is not on their host. */
 export type NetworkAgentMethods = {
@@ -13,6 +16,8 @@ export type NetworkAgentMethods = {
   network_update: { kind: 'cast'; args: { networkId: string }; result: void };
   network_delete: { kind: 'cast'; args: { networkId: string }; result: void };
   subnet_update: { kind: 'cast'; args: { networkId: string; subnetId: string }; result: void };
+  /** Any port on the network was created, changed or deleted (bound or not): DHCP servers refresh their hosts. */
+  network_ports_changed: { kind: 'cast'; args: { networkId: string }; result: void };
   security_groups_rule_updated: { kind: 'cast'; args: { securityGroupIds: string[] }; result: void };
   security_groups_member_updated: { kind: 'cast'; args: { securityGroupIds: string[] }; result: void };
   routers_updated: { kind: 'cast'; args: { routerIds: string[] }; result: void };
@@ -23,6 +28,14 @@ export type NetworkServerMethods = {
   get_device_details: { kind: 'call'; args: { portId: string; host: string }; result: PortDetails | null };
   update_device_up: { kind: 'call'; args: { portId: string; host: string }; result: void };
   update_device_down: { kind: 'call'; args: { portId: string; host: string }; result: void };
+  /** Every port bound to the host (an agent's resync on start). */
+  get_host_ports: { kind: 'call'; args: { host: string }; result: PortDetails[] };
+  /** Networks with a DHCP-enabled subnet (a DHCP agent's resync on start). */
+  list_dhcp_networks: { kind: 'call'; args: { host: string }; result: string[] };
+  /** What the host's DHCP server for the network serves; null when the network is gone. */
+  get_dhcp_network: { kind: 'call'; args: { networkId: string; host: string }; result: DhcpNetwork | null };
+  /** Creates (or completes) the host's `network:dhcp` port with an address on each DHCP-enabled subnet. */
+  ensure_dhcp_port: { kind: 'call'; args: { networkId: string; host: string }; result: void };
 };
 
 export const networkAgentRpc = defineRpc<NetworkAgentMethods>('network-agent', '1.0');

@@ -1,7 +1,10 @@
 // The data-plane driver contract: what a network agent asks of the host to make the API's picture real. The noop
-// driver keeps the picture in memory; the linuxbridge driver (a later slice) wires bridges, VXLAN, taps, dnsmasq and
-// nftables. Every operation is idempotent (agents resync by replaying), and objects carry the Stratus prefix.
+// driver keeps the picture in memory; the linuxbridge driver wires bridges, VXLAN, taps and dnsmasq (nftables for
+// security groups and routers are a later slice). Every operation is idempotent (agents resync by replaying), and objects carry the Stratus prefix.
 import type { PortDetails } from '../../domain/port-details.ts';
+import type { DhcpNetwork } from '../../domain/dhcp-network.ts';
+
+export type { DhcpNetwork } from '../../domain/dhcp-network.ts';
 
 export interface NetworkSegment {
   networkId: string;
@@ -25,6 +28,12 @@ export interface DataPlaneDriver {
   refreshSecurityGroups?(securityGroupIds: string[]): Promise<void>;
   /** What is wired now (for resync after a restart). */
   pluggedPorts(): Promise<string[]>;
+  /** Makes the network's DHCP server serve exactly this (namespace, interface, dnsmasq, hosts). Idempotent. */
+  syncDhcp(network: DhcpNetwork): Promise<void>;
+  /** Stops the network's DHCP server and removes its namespace. Idempotent. */
+  deleteDhcp(networkId: string): Promise<void>;
+  /** Removes what this driver wired that nothing claims any more (after a restart, once the server said what is). */
+  removeUnclaimed(claimed: { portIds: string[]; networkIds: string[] }): Promise<void>;
   /** Releases what the driver holds in process (not what it wired). */
   close(): Promise<void>;
 }

@@ -1,21 +1,23 @@
 // The noop data plane: keeps the networks and ports an agent would wire in memory and touches nothing on the host,
 // for hosts without root or iproute2, tests, and scale runs.
-import type { DataPlaneDriver, NetworkSegment } from '../data-plane-driver.ts';
+import type { DataPlaneDriver, DhcpNetwork, NetworkSegment } from '../data-plane-driver.ts';
 import type { PortDetails } from '../../../domain/port-details.ts';
 
 export interface NoopDriver extends DataPlaneDriver {
   /** What it would have wired, for tests. */
-  state(): { networks: Map<string, NetworkSegment>; ports: Map<string, PortDetails> };
+  state(): { networks: Map<string, NetworkSegment>; ports: Map<string, PortDetails>; dhcp: Map<string, DhcpNetwork> };
 }
 
 export function createNoopDriver(): NoopDriver {
   const networks = new Map<string, NetworkSegment>();
   const ports = new Map<string, PortDetails>();
+  const dhcp = new Map<string, DhcpNetwork>();
   return {
     name: 'noop',
     async ensureNetwork(segment) { networks.set(segment.networkId, segment); },
     async deleteNetwork(networkId) {
       networks.delete(networkId);
+      dhcp.delete(networkId);
       for (const [id, p] of ports) if (p.networkId === networkId) ports.delete(id);
     },
     async plugPort(port) {
@@ -25,7 +27,14 @@ export function createNoopDriver(): NoopDriver {
     async unplugPort(portId) { ports.delete(portId); },
     async refreshSecurityGroups() { /* nothing is filtered, so nothing to refresh */ },
     async pluggedPorts() { return [...ports.keys()]; },
-    async close() { networks.clear(); ports.clear(); },
-    state: () => ({ networks, ports }),
+    async syncDhcp(network) { dhcp.set(network.networkId, network); },
+    async deleteDhcp(networkId) { dhcp.delete(networkId); },
+    async removeUnclaimed({ portIds, networkIds }) {
+      for (const id of ports.keys()) if (!portIds.includes(id)) ports.delete(id);
+      for (const id of networks.keys()) if (!networkIds.includes(id)) networks.delete(id);
+      for (const id of dhcp.keys()) if (!networkIds.includes(id)) dhcp.delete(id);
+    },
+    async close() { networks.clear(); ports.clear(); dhcp.clear(); },
+    state: () => ({ networks, ports, dhcp }),
   };
 }

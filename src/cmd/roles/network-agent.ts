@@ -1,0 +1,21 @@
+// Starts this host's network agent (Neutron's linuxbridge and DHCP agents): it wires what the Networking API binds to
+// this host through the configured data plane (`noop` unless network.data_plane_driver says `linuxbridge`).
+import { resolveOptions } from '#lib/config/options.ts';
+import { createBus } from '#lib/bus/index.ts';
+import { createNetworkAgent, networkOptions } from '#services/network/roles.ts';
+import type { RoleSpec } from './role-spec.ts';
+
+export const networkAgentRole: RoleSpec = {
+  catalog: () => [],
+  async start(ctx) {
+    const options = resolveOptions('network', networkOptions, ctx.config.network);
+    const bus = await createBus(ctx.cloud.bus_url, ctx.log);
+    try {
+      const agent = await createNetworkAgent({ options, bus, log: ctx.log, dataDir: ctx.data.root });
+      return { urls: {}, async stop() { await agent.close(); await bus.close(); } };
+    } catch (err) {
+      await bus.close();
+      throw err;
+    }
+  },
+};

@@ -1,0 +1,69 @@
+// One network's dnsmasq process: started inside the DHCP namespace, found again by its pid file (so an agent restart
+// adopts it), reloaded with SIGHUP when only its hosts or options changed, restarted when its command line did.
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HostRunner } from './host-runner.ts';
+import type { DnsmasqFiles } from './dnsmasq-config.ts';
+
+export interface DnsmasqConfig { args: string[]; hosts: string; opts: string }
+
+const read = (path: string): string | undefined => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+
+export function createDnsmasqProcesses(runner: HostRunner, stateDir: string) {
+  const dirOf = (networkId: string) => join(stateDir, 'dhcp', networkId);
+  const files = (networkId: string): DnsmasqFiles & { args: string } => {
+    const dir = dirOf(networkId);
+    return { pid: join(dir, 'pid'), hosts: join(dir, 'host'), opts: join(dir, 'opts'), args: join(dir, 'args') };
+  };
+  /** The pid of the network's dnsmasq if it runs (the pid file's process, still a dnsmasq using that pid file). */
+  const running = (networkId: string): number | undefined => {
+    const f = files(networkId);
+    const pid = Number(read(f.pid)?.trim());
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    const cmdline = read(`/proc/${pid}/cmdline`);
+    return cmdline?.includes(f.pid) ? pid : undefined;
+  };
+  const stop = async (networkId: string) => {
+    const pid = running(networkId);
+    if (pid === undefined) return;
+    await runner.run(['kill', '-TERM', String(pid)]);
+    for (let i = 0; i < 100 && running(networkId) !== undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    if (running(networkId) !== undefined) await runner.run(['kill', '-KILL', String(pid)]);
+  };
+  return {
+    files,
+    running,
+    /** Makes the network's dnsmasq run with this configuration, touching a running one only when it changed. */
+    async apply(networkId: string, namespace: string, config: DnsmasqConfig): Promise<void> {
+      const f = files(networkId);
+      mkdirSync(dirOf(networkId), { recursive: true });
+      const argsText = JSON.stringify(config.args);
+      const changedFiles = read(f.hosts) !== config.hosts || read(f.opts) !== config.opts;
+      if (changedFiles) {
+        writeFileSync(f.hosts, config.hosts);
+        writeFileSync(f.opts, config.opts);
+      }
+      const pid = running(networkId);
+      if (pid !== undefined && read(f.args) === argsText) {
+        if (changedFiles) await runner.run(['kill', '-HUP', String(pid)]);
+        return;
+      }
+      if (pid !== undefined) await stop(networkId);
+      writeFileSync(f.args, argsText);
+      // dnsmasq forks: the command returns once the daemon is up (or failed, with the reason on stderr).
+      await runner.run(['ip', 'netns', 'exec', namespace, ...config.args]);
+    },
+    /** Stops the network's dnsmasq and removes its files. */
+    async remove(networkId: string): Promise<void> {
+      await stop(networkId);
+      rmSync(dirOf(networkId), { recursive: true, force: true });
+    },
+    /** Networks that have DHCP state here (running or not). */
+    networks(): string[] {
+      const dir = join(stateDir, 'dhcp');
+      return existsSync(dir) ? readdirSync(dir) : [];
+    },
+  };
+}
+
+export type DnsmasqProcesses = ReturnType<typeof createDnsmasqProcesses>;

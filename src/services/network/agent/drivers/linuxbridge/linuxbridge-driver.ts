@@ -1,0 +1,210 @@
+// The linuxbridge data plane: a Linux bridge per network (`brq…`) with its segment's leg (a VXLAN device on the
+// tunnel address, or a flat/VLAN physical interface), a tap per port (`tap…`) for Compute to plug, and per network
+// with DHCP a `qdhcp-…` namespace holding the DHCP port's veth end and a dnsmasq. Every change compares what the host
+// has with what is wanted and repairs the difference; every device carries an alias naming its owner, so a resync
+// removes exactly the Stratus devices nothing claims.
+import type { Logger } from '#lib/log.ts';
+import type { DataPlaneDriver, DhcpNetwork, NetworkSegment } from '../data-plane-driver.ts';
+import { bridgeName, dhcpInterfaceName, dhcpNamespace, tapName, vxlanName } from '../../../domain/device-names.ts';
+import { createHostRunner } from './host-runner.ts';
+import type { HostRunner } from './host-runner.ts';
+import { createIpLinks } from './ip-links.ts';
+import type { LinkInfo } from './ip-links.ts';
+import { dhcpInterfaceAddresses, dnsmasqArgs, hostsFile, optsFile } from './dnsmasq-config.ts';
+import { createDnsmasqProcesses } from './dnsmasq-process.ts';
+
+export interface LinuxBridgeOptions {
+  /** This host's VXLAN tunnel address (`local`); empty lets the kernel pick. */
+  tunnelIp: string;
+  /** A multicast group VXLAN floods to; empty for none (unicast peers, or one host). */
+  vxlanGroup: string;
+  /** Other hosts' tunnel addresses, flooded to by all-zero FDB entries. */
+  vxlanPeers: string[];
+  /** Physical network name → host interface, for flat and VLAN networks. */
+  physicalInterfaces: Record<string, string>;
+  /** Where DHCP servers keep pid, hosts and options files. */
+  stateDir: string;
+  dhcpLeaseSeconds: number;
+  log: Logger;
+  /** The host command runner (tests pass one to see what ran). */
+  runner?: HostRunner;
+}
+
+export interface LinuxBridgeDriver extends DataPlaneDriver {
+  readonly runner: HostRunner;
+}
+
+const VXLAN_PORT = 4789;
+const portAlias = (portId: string) => `stratus:port:${portId}`;
+const networkAlias = (networkId: string) => `stratus:network:${networkId}`;
+const aliasId = (link: LinkInfo | undefined, kind: 'port' | 'network') => {
+  const prefix = `stratus:${kind}:`;
+  return link?.ifalias?.startsWith(prefix) ? link.ifalias.slice(prefix.length) : undefined;
+};
+
+export function createLinuxBridgeDriver(opts: LinuxBridgeOptions): LinuxBridgeDriver {
+  const runner = opts.runner ?? createHostRunner();
+  const ip = createIpLinks(runner);
+  const dnsmasq = createDnsmasqProcesses(runner, opts.stateDir);
+
+  async function ensureLink(name: string, create: string[], links?: Map<string, LinkInfo>): Promise<LinkInfo> {
+    const have = (links ?? await ip.list()).get(name);
+    if (have) return have;
+    await runner.run(create);
+    return (await ip.list()).get(name)!;
+  }
+
+  async function ensureSegmentLeg(segment: NetworkSegment, links: Map<string, LinkInfo>): Promise<void> {
+    const bridge = bridgeName(segment.networkId);
+    const alias = networkAlias(segment.networkId);
+    if (segment.networkType === 'vxlan' && segment.segmentationId !== null) {
+      const name = vxlanName(segment.segmentationId);
+      const have = links.get(name);
+      const data = have?.linkinfo?.info_data;
+      // A device with this name but other tunnel settings (a changed tunnel address) is rebuilt, not patched.
+      if (have && (have.linkinfo?.info_kind !== 'vxlan' || data?.id !== segment.segmentationId || (opts.tunnelIp && data?.local !== opts.tunnelIp))) {
+        await ip.delete(name);
+        links.delete(name);
+      }
+      const create = ['ip', 'link', 'add', name, 'type', 'vxlan', 'id', String(segment.segmentationId), 'dstport', String(VXLAN_PORT),
+        ...(opts.tunnelIp ? ['local', opts.tunnelIp] : []), ...(opts.vxlanGroup ? ['group', opts.vxlanGroup] : [])];
+      const link = await ensureLink(name, create, links);
+      await ip.converge(link, { master: bridge, mtu: segment.mtu, alias, up: true });
+      if (opts.vxlanPeers.length) {
+        const fdb = JSON.parse((await runner.run(['bridge', '-json', 'fdb', 'show', 'dev', name])).trim() || '[]') as { mac: string; dst?: string }[];
+        for (const peer of opts.vxlanPeers) {
+          if (!fdb.some((e) => e.mac === '00:00:00:00:00:00' && e.dst === peer)) await runner.run(['bridge', 'fdb', 'append', '00:00:00:00:00:00', 'dev', name, 'dst', peer]);
+        }
+      }
+      return;
+    }
+    if (segment.networkType === 'flat' || segment.networkType === 'vlan') {
+      const physical = segment.physicalNetwork ? opts.physicalInterfaces[segment.physicalNetwork] : undefined;
+      if (!physical) throw new Error(`no interface is mapped for physical network ${segment.physicalNetwork ?? '(none)'} (physical_interface_mappings)`);
+      if (segment.networkType === 'flat') {
+        const link = links.get(physical);
+        if (!link) throw new Error(`interface ${physical} of physical network ${segment.physicalNetwork} does not exist`);
+        await ip.converge(link, { master: bridge, up: true });
+        return;
+      }
+      const name = `${physical}.${segment.segmentationId}`;
+      if (name.length > 15) throw new Error(`VLAN interface name ${name} is longer than 15 characters`);
+      const link = await ensureLink(name, ['ip', 'link', 'add', 'link', physical, 'name', name, 'type', 'vlan', 'id', String(segment.segmentationId)], links);
+      await ip.converge(link, { master: bridge, alias, up: true });
+    }
+    // local: the bridge alone.
+  }
+
+  async function ensureNetwork(segment: NetworkSegment): Promise<void> {
+    const links = await ip.list();
+    const bridge = bridgeName(segment.networkId);
+    const link = await ensureLink(bridge, ['ip', 'link', 'add', 'name', bridge, 'type', 'bridge'], links);
+    await ip.converge(link, { alias: networkAlias(segment.networkId), up: true });
+    await ensureSegmentLeg(segment, await ip.list());
+  }
+
+  /** The DHCP port's veth pair: the `tap…` end on the bridge, the `ns-…` end in the namespace with the port's MAC. */
+  async function ensureDhcpInterface(networkId: string, port: { portId: string; macAddress: string }, mtu: number): Promise<string> {
+    const ns = dhcpNamespace(networkId);
+    await ip.ensureNamespace(ns);
+    const hostEnd = tapName(port.portId);
+    const nsEnd = dhcpInterfaceName(port.portId);
+    let host = (await ip.list()).get(hostEnd);
+    if (host && host.linkinfo?.info_kind !== 'veth') {
+      await ip.delete(hostEnd);
+      host = undefined;
+    }
+    if (!host) {
+      // A half left from an interrupted setup would block the new pair's name.
+      if ((await ip.list(ns)).has(nsEnd)) await ip.delete(nsEnd, ns);
+      await runner.run(['ip', 'link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', nsEnd, 'netns', ns]);
+      host = (await ip.list()).get(hostEnd)!;
+    }
+    await ip.converge(host, { master: bridgeName(networkId), mtu, alias: portAlias(port.portId), up: true });
+    const inside = (await ip.list(ns)).get(nsEnd);
+    if (!inside) throw new Error(`the DHCP interface ${nsEnd} is missing from ${ns}`);
+    await ip.converge(inside, { address: port.macAddress, mtu, up: true }, ns);
+    return nsEnd;
+  }
+
+  async function deleteDhcp(networkId: string): Promise<void> {
+    await dnsmasq.remove(networkId);
+    // The namespace takes the veth's inner end with it, and the pair's bridge end goes too.
+    await ip.deleteNamespace(dhcpNamespace(networkId));
+  }
+
+  async function deleteNetwork(networkId: string): Promise<void> {
+    await deleteDhcp(networkId);
+    const bridge = bridgeName(networkId);
+    const links = await ip.list();
+    for (const link of links.values()) {
+      const ours = aliasId(link, 'port') !== undefined || aliasId(link, 'network') === networkId;
+      if (link.master === bridge) {
+        // Our taps, VXLAN and VLAN devices go; a physical interface is only let go of.
+        if (ours) await ip.delete(link.ifname);
+        else await ip.converge(link, { master: null });
+      } else if (link.ifname !== bridge && aliasId(link, 'network') === networkId) {
+        await ip.delete(link.ifname);
+      }
+    }
+    if (links.has(bridge)) await ip.delete(bridge);
+  }
+
+  return {
+    name: 'linuxbridge',
+    runner,
+    ensureNetwork,
+    deleteNetwork,
+    async plugPort(port) {
+      await ensureNetwork({ networkId: port.networkId, ...port.network });
+      if (port.deviceOwner === 'network:dhcp') {
+        await ensureDhcpInterface(port.networkId, port, port.network.mtu);
+        return;
+      }
+      const name = tapName(port.portId);
+      const link = await ensureLink(name, ['ip', 'tuntap', 'add', 'dev', name, 'mode', 'tap']);
+      await ip.converge(link, { master: bridgeName(port.networkId), mtu: port.network.mtu, alias: portAlias(port.portId), up: port.adminStateUp });
+    },
+    async unplugPort(portId) {
+      if ((await ip.list()).has(tapName(portId))) await ip.delete(tapName(portId));
+    },
+    async pluggedPorts() {
+      return [...(await ip.list()).values()].flatMap((l) => aliasId(l, 'port') ?? []);
+    },
+    async syncDhcp(network: DhcpNetwork) {
+      if (!network.dhcpPort) {
+        await deleteDhcp(network.networkId);
+        return;
+      }
+      await ensureNetwork({ networkId: network.networkId, ...network.network });
+      const ns = dhcpNamespace(network.networkId);
+      const iface = await ensureDhcpInterface(network.networkId, network.dhcpPort, network.network.mtu);
+      await ip.setAddresses(iface, dhcpInterfaceAddresses(network), ns);
+      await dnsmasq.apply(network.networkId, ns, {
+        args: dnsmasqArgs(network, { interfaceName: iface, files: dnsmasq.files(network.networkId), leaseSeconds: opts.dhcpLeaseSeconds }),
+        hosts: hostsFile(network), opts: optsFile(network),
+      });
+    },
+    deleteDhcp,
+    async removeUnclaimed({ portIds, networkIds }) {
+      const ports = new Set(portIds);
+      const networks = new Set(networkIds);
+      for (const ns of await ip.namespaces()) {
+        if (ns.startsWith('qdhcp-') && !networks.has(ns.slice('qdhcp-'.length))) await deleteDhcp(ns.slice('qdhcp-'.length));
+      }
+      for (const id of dnsmasq.networks()) if (!networks.has(id)) await deleteDhcp(id);
+      for (const link of (await ip.list()).values()) {
+        const network = aliasId(link, 'network');
+        if (link.ifname.startsWith('brq') && network !== undefined && !networks.has(network)) await deleteNetwork(network);
+      }
+      for (const link of (await ip.list()).values()) {
+        const port = aliasId(link, 'port');
+        const network = aliasId(link, 'network');
+        if (link.ifname.startsWith('tap') && port !== undefined && !ports.has(port)) await ip.delete(link.ifname);
+        else if (link.ifname.startsWith('vxlan-') && network !== undefined && !networks.has(network)) await ip.delete(link.ifname);
+      }
+      opts.log.info({ ports: ports.size, networks: networks.size }, 'linuxbridge resync removed what nothing claims');
+    },
+    async close() { /* nothing held in process: what is wired stays wired */ },
+  };
+}
