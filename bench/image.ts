@@ -155,7 +155,12 @@ export async function main(args: string[]): Promise<void> {
     load.push(loadavg());
 
     const imagePort = await freePort();
-    const stratus = await startStratus({ env: { STRATUS_IMAGE_PORT: String(imagePort), STRATUS_IMAGE_IMAGE_SIZE_CAP: String(Math.max(bytes * 2, 1099511627776)) } });
+    // Every API on a free port, so a cloud already running on this machine (on the default ports) does not stop the run.
+    const otherPorts: Record<string, string> = {};
+    for (const section of ['PLACEMENT', 'COMPUTE', 'NETWORK', 'BLOCK_STORAGE', 'OBJECT_STORAGE']) otherPorts[`STRATUS_${section}_PORT`] = String(await freePort());
+    const stratus = await startStratus({ env: {
+      ...otherPorts, STRATUS_IMAGE_PORT: String(imagePort), STRATUS_IMAGE_IMAGE_SIZE_CAP: String(Math.max(bytes * 2, 1099511627776)),
+    } });
     let up: Transfer, down: Transfer, hashedDown: Transfer;
     let checksum: string;
     try {

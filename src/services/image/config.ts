@@ -4,6 +4,9 @@ import type { OptionSet, OptionValues } from '#lib/config/options.ts';
 export const imageOptions = {
   port: { type: 'number', default: 9292, min: 0, max: 65535, help: 'Port of the Image API.' },
   store_dir: { type: 'string', default: '', help: 'Directory of the file store; empty for <data>/images.' },
+  stores: { type: 'list', default: ['file'], help: 'The stores image data may live in (Glance\'s enabled_backends): file, object-store (Object Storage, found in the glance user\'s catalog).' },
+  default_store: { type: 'string', default: 'file', choices: ['file', 'object-store'], help: 'The store new image data goes to; must be one of `stores`.' },
+  object_store_container: { type: 'string', default: 'glance', help: 'Container of the object-store store in the image service\'s own Object Storage account; created on first use.' },
   image_count_total: { type: 'number', default: -1, min: -1, help: 'Most images a project may own (any status); -1 for no limit.' },
   image_size_total: { type: 'number', default: -1, min: -1, help: 'Most bytes of image data a project may store, uploads in flight included; -1 for no limit.' },
   image_size_cap: { type: 'number', default: 1099511627776, min: 1, help: 'Largest image, in bytes, an upload may store (Glance\'s image_size_cap, 1 TiB).' },

@@ -6,12 +6,18 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from '#lib/log.ts';
 import { createApiService } from '#lib/http/api-service.ts';
 import { installServiceAuth } from '#services/identity/contract/service-auth.ts';
+import type { ServiceAuth } from '#services/identity/contract/service-auth.ts';
 import type { ImageOptions } from './config.ts';
 import { imagePolicy } from './policy.ts';
 import type { ImageTables } from './db/tables.ts';
 import { imageMigrations } from './db/migrations/001-initial.ts';
 import { requeueInterruptedUploads, stagedLocations } from './db/images-repo.ts';
 import { createFileStore } from './stores/file/file-store.ts';
+import { createObjectStore } from './stores/object-store/object-store.ts';
+import { createSwiftClient } from './stores/object-store/swift-client.ts';
+import { createStoreSet } from './stores/store-set.ts';
+import type { StoreSet } from './stores/store-set.ts';
+import type { ImageStore } from './stores/store.ts';
 import { createInflightTracker } from './provider/quota.ts';
 import { glanceErrorRenderer } from './api/render-error.ts';
 import { registerImageRoutes } from './api/routes.ts';
@@ -43,15 +49,16 @@ export interface ImageApi {
  */
 export async function createImageApi(deps: ImageApiServiceDeps): Promise<ImageApi> {
   const { options } = deps;
+  let auth: ServiceAuth | undefined;
   return createApiService<ImageTables>({
     name: 'image', log: deps.log, databaseUrl: deps.databaseUrl, migrations: imageMigrations, port: options.port,
     policy: { rules: imagePolicy, file: options.policy_file },
     http: { renderError: glanceErrorRenderer(() => deps.authUrl.replace(/\/v3\/?$/, '')) },
-    authenticate: (app) => installServiceAuth(app, { authUrl: deps.authUrl, serviceUser: 'glance', servicePassword: deps.servicePassword, log: deps.log }),
+    authenticate: (app) => auth = installServiceAuth(app, { authUrl: deps.authUrl, serviceUser: 'glance', servicePassword: deps.servicePassword, log: deps.log }),
     async build({ app, database, policy }) {
       const requeued = await requeueInterruptedUploads(database.db, new Date().toISOString());
       if (requeued > 0) deps.log.warn({ images: requeued }, 'images left saving, staging or importing by a stopped process are queued (or staged) again');
-      const store = createFileStore({ dir: options.store_dir || join(deps.dataDir, 'images') });
+      const store = configuredStores(options, deps.dataDir, auth!);
       const stagingDir = resolve(deps.dataDir, 'image-staging');
       const staging = createFileStore({ dir: stagingDir });
       // Staged data no image holds (its stage was cut off between the rename and the database update) is removed.
@@ -69,4 +76,22 @@ export async function createImageApi(deps: ImageApiServiceDeps): Promise<ImageAp
       });
     },
   });
+}
+
+/**
+ * The stores `stores` names, behind one StoreSet whose default is `default_store`. The object-store store writes to the
+ * glance user's own account, found in its service session's catalog (Glance's single-tenant swift store).
+ */
+function configuredStores(options: ImageOptions, dataDir: string, auth: ServiceAuth): StoreSet {
+  const known = ['file', 'object-store'];
+  const unknown = options.stores.filter((id) => !known.includes(id));
+  if (unknown.length) throw new Error(`option image.stores: unknown store(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);
+  if (!options.stores.includes(options.default_store)) throw new Error(`option image.default_store ${options.default_store} is not one of image.stores (${options.stores.join(', ')})`);
+  const stores: ImageStore[] = [];
+  if (options.stores.includes('file')) stores.push(createFileStore({ dir: options.store_dir || join(dataDir, 'images') }));
+  if (options.stores.includes('object-store')) {
+    const swift = createSwiftClient({ endpoint: () => auth.endpoint('object-store'), token: () => auth.serviceToken() });
+    stores.push(createObjectStore({ swift, container: options.object_store_container }));
+  }
+  return createStoreSet(stores, options.default_store);
 }

@@ -7,6 +7,7 @@ const r = (name: string, check: string, description: string): PolicyRule => ({ n
 
 export const objectStoragePolicy: PolicyRule[] = [
   ...baseRules,
-  r('object_storage:account:read', 'role:admin or (role:reader and project_id:%(project_id)s)', 'Read an account, its containers and objects (HEAD, GET, listings).'),
-  r('object_storage:account:write', 'role:admin or (role:member and project_id:%(project_id)s)', 'Change an account, its containers and objects, and see and set ACLs.'),
+  r('object_storage:account:read', 'role:admin or ((role:reader or role:service) and project_id:%(project_id)s)', 'Read an account, its containers and objects (HEAD, GET, listings).'),
+  r('object_storage:account:write', 'role:admin or ((role:member or role:service) and project_id:%(project_id)s)',
+    'Change an account, its containers and objects, and see and set ACLs (members, and service users in their own project, as Image does).'),
 ];

@@ -13,11 +13,13 @@ import { canSee } from '../domain/visibility.ts';
 import type { Viewer } from '../domain/visibility.ts';
 import { imageNotFound, policyDenied } from '../domain/errors.ts';
 import type { ImageStore } from '../stores/store.ts';
+import type { StoreSet } from '../stores/store-set.ts';
 import type { InflightTracker, QuotaLimits } from '../provider/quota.ts';
 
 export interface ImageApiDeps {
   db: ImageDb;
-  store: ImageStore;
+  /** The configured stores: new data goes to the default one, reads and deletes to the one holding the data. */
+  store: StoreSet;
   /** Where `glance-direct` keeps staged data until its import (never served, never the image store). */
   staging: ImageStore;
   policy: PolicyEnforcer;

@@ -43,6 +43,7 @@ describe('image data', () => {
     assert.equal(shown.os_hash_algo, 'sha512');
     assert.equal(shown.os_hash_value, hash('sha512', data));
     assert.deepEqual(t.storeFiles(), [img.id], 'one file named after the image, nothing partial');
+    assert.equal('stores' in shown, false, 'no stores field with a single store, as Glance');
 
     const got = await t.call('GET', `/v2/images/${img.id}/file`, { token: t.as.alice.token });
     assert.equal(got.status, 200);

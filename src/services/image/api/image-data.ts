@@ -1,9 +1,9 @@
 // /v2/images/{id}/file: streaming upload into the store and streaming download, with Range and Content-MD5.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
-import { StratusError } from '#lib/errors.ts';
+import { BadRequest, StratusError } from '#lib/errors.ts';
 import { deactivatedDownload, rangeNotSatisfiable } from '../domain/errors.ts';
-import type { ByteRange } from '../stores/store.ts';
+import type { ByteRange, ImageStore } from '../stores/store.ts';
 import { uploadImageData } from '../provider/upload.ts';
 import type { ImageApiDeps } from './deps.ts';
 import { authorize, callerOf, idParam, loadVisible } from './deps.ts';
@@ -32,14 +32,34 @@ type DataWriter = (deps: ImageApiDeps, image: Parameters<typeof uploadImageData>
  * The two data PUTs (file and stage): octet-stream only, the caller may upload to the image, and the request stream
  * goes to `write` unbuffered.
  */
-export async function receiveImageData(deps: ImageApiDeps, req: FastifyRequest, write: DataWriter): Promise<void> {
+export async function receiveImageData(deps: ImageApiDeps, req: FastifyRequest, reply: FastifyReply, write: DataWriter): Promise<void> {
   const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (contentType !== OCTET_STREAM) throw new StratusError(415, 'UnsupportedMediaType', `Image data must be sent as ${OCTET_STREAM}, not ${contentType || '(no content type)'}.`);
   const caller = callerOf(deps, req);
   const { image, target } = await loadVisible(deps, caller, idParam(req));
   authorize(deps, caller, 'upload_image', target);
   const length = req.headers['content-length'];
-  await write(deps, image, (req.body as Readable | undefined) ?? req.raw, { contentLength: length === undefined ? undefined : Number(length) });
+  try {
+    await write(deps, image, (req.body as Readable | undefined) ?? req.raw, { contentLength: length === undefined ? undefined : Number(length) });
+  } catch (err) {
+    // The rest of the body was not read (or the request stream was destroyed): the connection cannot carry another
+    // request, so the error answer closes it rather than let the client reuse it and meet a reset.
+    if (!req.raw.complete) reply.raw.shouldKeepAlive = false;
+    throw err;
+  }
+}
+
+/** The store X-Image-Meta-Store names (Glance's multi-store upload), undefined for the default; 400 for an unknown one. */
+export function requestedStore(deps: ImageApiDeps, req: FastifyRequest): ImageStore | undefined {
+  const id = req.headers['x-image-meta-store'];
+  return id === undefined ? undefined : storeNamed(deps, id);
+}
+
+/** The configured store `id` names; 400 for anything else. */
+export function storeNamed(deps: ImageApiDeps, id: unknown): ImageStore {
+  const store = typeof id === 'string' ? deps.store.byId(id.trim()) : undefined;
+  if (!store) throw new BadRequest(`Store for identifier ${String(id)} not found: this cloud's stores are ${deps.store.stores.map((s) => s.id).join(', ')} (GET /v2/info/stores).`);
+  return store;
 }
 
 export function registerImageData(app: FastifyInstance, deps: ImageApiDeps): void {
@@ -47,7 +67,8 @@ export function registerImageData(app: FastifyInstance, deps: ImageApiDeps): voi
   app.addContentTypeParser(OCTET_STREAM, (_req, payload, done) => done(null, payload));
 
   app.put('/v2/images/:image_id/file', async (req: FastifyRequest, reply) => {
-    await receiveImageData(deps, req, uploadImageData);
+    const store = requestedStore(deps, req);
+    await receiveImageData(deps, req, reply, (d, image, data, opts) => uploadImageData(d, image, data, { ...opts, store }));
     return reply.code(204).send();
   });
 

@@ -30,6 +30,6 @@ export function registerImagePatch(app: FastifyInstance, deps: ImageApiDeps): vo
       next.updatedAt = new Date().toISOString();
       if (!(await saveImage(deps.db, next))) throw imageNotFound(image.id);
     }
-    return imageView((await getImage(deps.db, image.id)) ?? next);
+    return imageView((await getImage(deps.db, image.id)) ?? next, deps.store);
   });
 }

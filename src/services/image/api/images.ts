@@ -58,7 +58,7 @@ export function registerImages(app: FastifyInstance, deps: ImageApiDeps): void {
       }
     }
     return reply.code(201).header('location', `/v2/images/${image.id}`).header('openstack-image-import-methods', IMPORT_METHODS.join(','))
-      .send(imageView(image));
+      .send(imageView(image, deps.store));
   });
 
   app.get('/v2/images', async (req) => {
@@ -77,7 +77,7 @@ export function registerImages(app: FastifyInstance, deps: ImageApiDeps): void {
     params.delete('marker');
     const query = params.toString();
     const body: Record<string, unknown> = {
-      images: images.map(imageView), first: `/v2/images${query ? `?${query}` : ''}`, schema: '/v2/schemas/images',
+      images: images.map((i) => imageView(i, deps.store)), first: `/v2/images${query ? `?${query}` : ''}`, schema: '/v2/schemas/images',
     };
     if (images.length > 0 && images.length === limit) {
       params.set('marker', images[images.length - 1].id);
@@ -90,7 +90,7 @@ export function registerImages(app: FastifyInstance, deps: ImageApiDeps): void {
     const caller = callerOf(deps, req);
     const { image, target } = await loadVisible(deps, caller, idParam(req));
     authorize(deps, caller, 'get_image', target);
-    return imageView(image);
+    return imageView(image, deps.store);
   });
 
   app.delete('/v2/images/:image_id', async (req, reply) => {

@@ -13,7 +13,9 @@ export function registerSchemasAndInfo(app: FastifyInstance, deps: ImageApiDeps)
   app.get('/v2/schemas/members', async () => membersSchema);
 
   app.get('/v2/info/import', async () => ({ 'import-methods': { description: 'Import methods available.', type: 'array', value: [...IMPORT_METHODS] } }));
-  app.get('/v2/info/stores', async () => ({ stores: [{ id: deps.store.id, description: deps.store.description, default: true }] }));
+  app.get('/v2/info/stores', async () => ({
+    stores: deps.store.stores.map((s) => ({ id: s.id, description: s.description, ...(s.id === deps.store.id ? { default: true } : {}) })),
+  }));
   app.get('/v2/info/usage', async (req) => {
     const caller = callerOf(deps, req);
     const owner = caller.projectId ?? '';

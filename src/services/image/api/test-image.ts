@@ -1,5 +1,6 @@
 // Test fixture: the image API in process on 127.0.0.1:0 with a temp SQLite database and file store, authenticating
-// against a real Identity started in process, with an admin and three users in two projects to act as.
+// against a real Identity started in process, with an admin and three users in two projects to act as; on request with
+// a real Object Storage in process too (in the catalog as `object-store`), for the object-store store.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,8 @@ import { resolveOptions } from '#lib/config/options.ts';
 import { startTestIdentity } from '#services/identity/test-identity-personas.ts';
 import type { Persona, PersonaName } from '#services/identity/test-identity-personas.ts';
 import { createImageApi, imageOptions } from '../roles.ts';
+import { createObjectStorage, objectStorageOptions } from '#services/object-storage/roles.ts';
+import type { ObjectStorageService } from '#services/object-storage/roles.ts';
 import type { ImageApi } from '../roles.ts';
 
 export interface Reply {
@@ -42,12 +45,58 @@ export interface TestImage {
   upload(who: Persona, id: string, data: Buffer): Promise<Reply>;
   /** Files in the store, partial uploads included (as `.partial/<name>`). */
   storeFiles(): string[];
+  /** The Object Storage started with `{ objectStorage: {…} }`. */
+  objectStorage?: TestObjectStorage;
   close(): Promise<void>;
 }
 
-export async function startImage(options: Record<string, unknown> = {}): Promise<TestImage> {
+export interface TestObjectStorage {
+  service: ObjectStorageService;
+  /** The glance user's account URL, …/v1/AUTH_<service project>. */
+  account: string;
+  /** A token of the glance service user (as the image service uses), for reading its account directly. */
+  glanceToken(): Promise<string>;
+  /** Stops Object Storage (for tests of an outage); close() then leaves it alone. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Start Object Storage too (with these object_storage options) and register it in the catalog. */
+  objectStorage?: Record<string, unknown>;
+}
+
+async function issueToken(authUrl: string, name: string, password: string): Promise<{ token: string; projectId: string }> {
+  const res = await fetch(`${authUrl}/auth/tokens`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ auth: {
+      identity: { methods: ['password'], password: { user: { name, domain: { id: 'default' }, password } } },
+      scope: { project: { name: 'service', domain: { id: 'default' } } },
+    } }),
+  });
+  if (res.status !== 201) throw new Error(`token for ${name}: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { token: { project: { id: string } } };
+  return { token: res.headers.get('x-subject-token')!, projectId: body.token.project.id };
+}
+
+/** Grants `role` on project `project` to user `user` (all in the Default domain), as an admin. */
+export async function startImage(options: Record<string, unknown> = {}, start: StartOptions = {}): Promise<TestImage> {
   const dir = mkdtempSync(join(tmpdir(), 'image-api-'));
-  const { identity, authUrl, servicePasswords, as } = await startTestIdentity(dir, ['glance']);
+  const { identity, authUrl, servicePasswords, as, registerEndpoint } = await startTestIdentity(dir, start.objectStorage ? ['glance', 'swift'] : ['glance']);
+  let objectStorage: TestObjectStorage | undefined;
+  if (start.objectStorage) {
+    const service = await createObjectStorage({
+      options: resolveOptions('object_storage', objectStorageOptions, { fsync: false, part_power: 6, ...start.objectStorage }, {}),
+      databaseUrl: `sqlite://${dir}/object-storage.sqlite`, dataDir: dir, authUrl, servicePassword: servicePasswords.swift, log: silentLogger(),
+    });
+    const swiftUrl = await service.listen('127.0.0.1', 0);
+    await registerEndpoint('object-store', 'swift', `${swiftUrl}/v1/AUTH_%(project_id)s`);
+    const glance = await issueToken(authUrl, 'glance', servicePasswords.glance);
+    let stopped: Promise<void> | undefined;
+    objectStorage = {
+      service, account: `${swiftUrl}/v1/AUTH_${glance.projectId}`, stop: () => stopped ??= service.close(),
+      glanceToken: async () => (await issueToken(authUrl, 'glance', servicePasswords.glance)).token,
+    };
+  }
   const api = await createImageApi({
     options: resolveOptions('image', imageOptions, options, {}), databaseUrl: `sqlite://${dir}/image.sqlite`, dataDir: dir,
     authUrl, servicePassword: servicePasswords.glance, log: silentLogger(),
@@ -68,7 +117,7 @@ export async function startImage(options: Record<string, unknown> = {}): Promise
   }
 
   return {
-    api, url, storeDir, as, call,
+    api, url, storeDir, as, call, objectStorage,
     async create(who, image) {
       const r = await call('POST', '/v2/images', { token: who.token, body: image });
       if (r.status !== 201) throw new Error(`create failed: ${r.status} ${JSON.stringify(r.body)}`);
@@ -81,6 +130,7 @@ export async function startImage(options: Record<string, unknown> = {}): Promise
     },
     async close() {
       await api.close();
+      await objectStorage?.stop();
       await identity.close();
       rmSync(dir, { recursive: true, force: true });
     },

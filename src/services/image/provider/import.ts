@@ -41,23 +41,24 @@ export function importMethod(body: unknown): 'glance-direct' {
     throw new BadRequest('Import method \'web-download\' is not available at this site: this cloud has no outbound network access. Stage the data with PUT /v2/images/{image_id}/stage and import it with \'glance-direct\', or upload it with PUT /v2/images/{image_id}/file.');
   }
   if (name === 'copy-image') {
-    throw new BadRequest('Import method \'copy-image\' is not available at this site: it copies image data between stores, and this site has a single store.');
+    throw new BadRequest('Import method \'copy-image\' is not available at this site: it copies image data into further stores, and each image here lives in a single store (the default store when its data arrived).');
   }
   throw new BadRequest(`Unknown import method name '${name}'. Available import methods: ${IMPORT_METHODS.join(', ')}.`);
 }
 
 /**
- * Imports the staged data of an `uploading` image into the image store (re-inspected and re-hashed on the way) and
+ * Imports the staged data of an `uploading` image into `target` (the default store unless the request named one;
+ * re-inspected and re-hashed on the way) and
  * removes the staged copy; 409 when nothing complete is staged. The image ends `active`, or back in `uploading`.
  */
-export async function importStaged(deps: ImportDeps, image: Image): Promise<Image> {
+export async function importStaged(deps: ImportDeps, image: Image, target: ImageStore = deps.store): Promise<Image> {
   const staged = image.location;
   if (image.status !== 'uploading' || !staged) {
     throw new Conflict(image.status === 'uploading'
       ? `Image ${image.id} is still being staged; import it once PUT /v2/images/${image.id}/stage has completed.`
       : `Image needs to be staged before 'glance-direct' method can be used (image ${image.id} is ${image.status}).`);
   }
-  const store = deps.store.id;
+  const store = target.id;
   await setServiceProperties(deps.db, image.id, { os_glance_importing_to_stores: store, os_glance_failed_import: '' }, now());
   let source: Readable;
   try {
@@ -67,7 +68,7 @@ export async function importStaged(deps: ImportDeps, image: Image): Promise<Imag
   }
   try {
     const active = await receiveImageData(deps, image, source, {}, {
-      from: 'uploading', via: 'importing', back: 'uploading', store: deps.store,
+      from: 'uploading', via: 'importing', back: 'uploading', store: target,
       record: (data, at) => activate(deps.db, image.id, data, at, 'importing'),
     });
     await setServiceProperties(deps.db, image.id, { os_glance_importing_to_stores: '', os_glance_failed_import: '' }, now());

@@ -8,15 +8,16 @@ import { pipeline } from 'node:stream/promises';
 import { BadRequest, StratusError } from '#lib/errors.ts';
 import type { Logger } from '#lib/log.ts';
 import type { Image, ImageStatus } from '../domain/image-model.ts';
-import { badTransition } from '../domain/errors.ts';
+import { badTransition, overQuota } from '../domain/errors.ts';
 import { createFormatInspector, formatRefusal } from '../domain/format-inspector.ts';
 import type { Inspection } from '../domain/format-inspector.ts';
 import type { ImageDb } from '../db/tables.ts';
 import { activate, getImage, storedBytes, transition } from '../db/images-repo.ts';
 import type { StoredData } from '../db/images-repo.ts';
-import type { ImageStore } from '../stores/store.ts';
+import type { ImageStore, PendingWrite } from '../stores/store.ts';
 import type { InflightTracker, QuotaLimits } from './quota.ts';
 import { sizeCapExceeded, storageQuotaExceeded, usedBytes } from './quota.ts';
+import { createBufferReclaimer } from './buffer-reclaim.ts';
 
 /** After a refusal the rest of the body is read and dropped up to this much, so the client gets the error. */
 const DRAIN_LIMIT = 16 * 1024 * 1024;
@@ -36,11 +37,12 @@ const now = (): string => new Date().toISOString();
 /**
  * Uploads `source` as the data of `image` (which the caller found and authorized) and returns the active image.
  * 409 unless the image is queued, 400 without disk and container formats or when the data is refused, 413 over
- * quota or cap. Never leaves partial data behind; the image ends `active`, or back in `queued`.
+ * quota or cap. Never leaves partial data behind; the image ends `active`, or back in `queued`. The data goes to
+ * `opts.store` when given (X-Image-Meta-Store), else to the default store.
  */
-export async function uploadImageData(deps: UploadDeps, image: Image, source: Readable, opts: { contentLength?: number }): Promise<Image> {
+export async function uploadImageData(deps: UploadDeps, image: Image, source: Readable, opts: { contentLength?: number; store?: ImageStore }): Promise<Image> {
   return receiveImageData(deps, image, source, opts, {
-    from: 'queued', via: 'saving', back: 'queued', store: deps.store,
+    from: 'queued', via: 'saving', back: 'queued', store: opts.store ?? deps.store,
     record: (data, at) => activate(deps.db, image.id, data, at, 'saving'),
   });
 }
@@ -68,8 +70,9 @@ export async function receiveImageData(deps: UploadDeps, image: Image, source: R
   const owner = image.owner ?? '';
   const { limits } = deps;
   const committed = await usedBytes(deps.db, owner, deps.inflight);
+  const tooLarge = await sizeLimit(plan.store, limits.imageSizeCap);
   if (opts.contentLength !== undefined) {
-    if (opts.contentLength > limits.imageSizeCap) throw sizeCapExceeded(limits.imageSizeCap);
+    if (opts.contentLength > tooLarge.cap) throw tooLarge.error();
     if (limits.imageSizeTotal >= 0 && committed + opts.contentLength > limits.imageSizeTotal) throw storageQuotaExceeded(owner, limits.imageSizeTotal, committed);
   }
   if (!(await transition(deps.db, image.id, from, via, now()))) {
@@ -87,15 +90,17 @@ export async function receiveImageData(deps: UploadDeps, image: Image, source: R
   let stop: StratusError | undefined;
   let dropped = 0;
   let checkedHead = false;
+  const reclaimer = createBufferReclaimer();
 
   const meter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
+      reclaimer.add(chunk.length);
       if (stop) {
         dropped += chunk.length;
         return done(dropped > DRAIN_LIMIT ? stop : null);
       }
       upload.bytes += chunk.length;
-      if (upload.bytes > limits.imageSizeCap) stop = sizeCapExceeded(limits.imageSizeCap);
+      if (upload.bytes > tooLarge.cap) stop = tooLarge.error();
       else if (limits.imageSizeTotal >= 0 && stored + deps.inflight.bytes(owner) > limits.imageSizeTotal) {
         stop = storageQuotaExceeded(owner, limits.imageSizeTotal, stored + deps.inflight.bytes(owner) - upload.bytes);
       }
@@ -113,8 +118,10 @@ export async function receiveImageData(deps: UploadDeps, image: Image, source: R
     },
   });
 
-  const pending = await plan.store.begin(image.id);
+  // Opened inside the try: a store that cannot start a write (Object Storage unreachable) sends the image back too.
+  let pending: PendingWrite | undefined;
   try {
+    pending = await plan.store.begin(image.id);
     await pipeline(source, meter, pending.stream);
     const inspection: Inspection | undefined = inspect ? inspector.finish() : undefined;
     if (!stop && inspection) stop = refusal(image.diskFormat, inspection, false);
@@ -134,13 +141,26 @@ export async function receiveImageData(deps: UploadDeps, image: Image, source: R
     }
     return (await getImage(deps.db, image.id))!;
   } catch (err) {
-    await pending.abort().catch((e: unknown) => deps.log.error({ err: e, imageId: image.id }, 'cannot remove partial image data'));
+    await pending?.abort().catch((e: unknown) => deps.log.error({ err: e, imageId: image.id }, 'cannot remove partial image data'));
     await transition(deps.db, image.id, via, back, now());
     if (!(err instanceof StratusError)) deps.log.warn({ imageId: image.id, err: (err as Error).message }, `image data failed while ${via}; image back to ${back}`);
     throw err;
   } finally {
     upload.release();
   }
+}
+
+/**
+ * The largest image this upload may store and the 413 for a larger one: the service's image_size_cap, or the store's
+ * own limit when lower (an Object Storage object; segmented images are not supported).
+ */
+async function sizeLimit(store: ImageStore, imageSizeCap: number): Promise<{ cap: number; error(): StratusError }> {
+  const storeMax = store.maxImageSize ? await store.maxImageSize() : Infinity;
+  if (storeMax >= imageSizeCap) return { cap: imageSizeCap, error: () => sizeCapExceeded(imageSizeCap) };
+  return {
+    cap: storeMax,
+    error: () => overQuota(`The incoming image is too large for store ${store.id}: it holds images of at most ${storeMax} bytes (one object; segmented images are not supported).`),
+  };
 }
 
 /** The refusal for an inspection, if any; early (on the head alone) a raw verdict may still become a fixed VHD. */

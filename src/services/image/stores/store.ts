@@ -1,5 +1,5 @@
-// The store interface: where image data lives. The file store is the default; Object Storage will be another
-// implementation of the same interface. Data streams in and out; no store holds an image in memory.
+// The store interface: where image data lives. The file store is the default; the object-store store (Object Storage)
+// is another implementation of the same interface. Data streams in and out; no store holds an image in memory.
 import type { Readable, Writable } from 'node:stream';
 
 /** Data being written: nothing is visible under the image's location until commit() succeeds. */
@@ -23,6 +23,10 @@ export interface ImageStore {
   /** The store's identifier, as /v2/info/stores lists it. */
   readonly id: string;
   readonly description: string;
+  /** Whether `location` (as commit() returned it) is data of this store. */
+  owns(location: string): boolean;
+  /** The largest image the store can hold, when it has a limit of its own (below the service's image_size_cap). */
+  maxImageSize?(): Promise<number>;
   /** Starts writing the data of an image; the caller pipes into `stream`, then commits or aborts. */
   begin(imageId: string): Promise<PendingWrite>;
   /** Streams the data at `location`, or part of it. Rejects when the data is missing. */

@@ -34,6 +34,7 @@ export function createFileStore(opts: FileStoreOptions): ImageStore {
   return {
     id: 'file',
     description: 'Image data on this host\'s file system.',
+    owns: (location) => location.startsWith(pathToFileURL(dir).href + '/'),
     async begin(imageId) {
       if (!IMAGE_ID.test(imageId)) throw new Error(`not an image id: ${imageId}`);
       const partial = join(partialDir, `${imageId}.${randomBytes(6).toString('hex')}`);
