@@ -144,6 +144,32 @@ describe('compute through the openstack CLI', { skip: cliSkipReason() }, () => {
     await ok(['server', 'delete', '--wait', 'g-1', 'g-2']);
     await ok(['server', 'group', 'delete', 'spread']);
   });
+
+  it('zones a host through an aggregate, boots into the zone, resizes with a confirm, and rebuilds', async () => {
+    const hosts = (await json<Row[]>(['compute', 'service', 'list', '--service', 'nova-compute'])).map((r) => String(r.Host)).sort();
+    const agg = await json(['aggregate', 'create', '--zone', 'az1', 'agg1']);
+    assert.equal(agg.availability_zone, 'az1');
+    await ok(['aggregate', 'add', 'host', 'agg1', hosts[0]]);
+    const zones = await json<Row[]>(['availability', 'zone', 'list', '--compute']);
+    assert.deepEqual(zones.map((z) => [z['Zone Name'], z['Zone Status']]).sort(), [['az1', 'available'], ['internal', 'available'], ['nova', 'available']]);
+    const file = join(cloud.dataDir, 'az.img');
+    writeFileSync(file, Buffer.alloc(4096, 2));
+    await ok(['image', 'create', '--disk-format', 'raw', '--container-format', 'bare', '--file', file, '--public', 'az-img']);
+    const server = await json(['server', 'create', '--image', 'az-img', '--flavor', 'm1.tiny', '--availability-zone', 'az1', '--wait', 'az-vm']);
+    assert.equal(server['OS-EXT-AZ:availability_zone'], 'az1');
+    assert.equal(server['OS-EXT-SRV-ATTR:host'], hosts[0]);
+    // The zone has one host: the resize stays on it (allow_resize_to_same_host).
+    await ok(['server', 'resize', '--flavor', 'm1.small', '--wait', 'az-vm']);
+    assert.equal((await json(['server', 'show', 'az-vm'])).status, 'VERIFY_RESIZE');
+    await ok(['server', 'resize', 'confirm', 'az-vm']);
+    let confirmed: Row = {};
+    await waitFor(async () => (confirmed = await json(['server', 'show', 'az-vm'])).status === 'ACTIVE');
+    assert.match(JSON.stringify(confirmed.flavor), /m1\.small/);
+    await ok(['server', 'rebuild', '--image', 'az-img', '--wait', 'az-vm']);
+    const events = await json<Row[]>(['server', 'event', 'list', 'az-vm']);
+    assert.deepEqual(events.map((e) => e.Action), ['rebuild', 'confirmResize', 'resize', 'create']);
+    await ok(['server', 'delete', '--wait', 'az-vm']);
+  });
 });
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {

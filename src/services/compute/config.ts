@@ -18,6 +18,7 @@ export const computeOptions = {
   max_attempts: { type: 'number', default: 3, min: 1, max: 100, help: 'Hosts a build is tried on before the server goes to ERROR.' },
   max_placement_results: { type: 'number', default: 1000, min: 1, max: 100000, help: 'Allocation candidates the scheduler asks Placement for.' },
   service_down_time: { type: 'number', default: 60, min: 1, max: 86400, help: 'Seconds without a heartbeat after which a compute service is down.' },
+  allow_resize_to_same_host: { type: 'boolean', default: true, help: 'Whether a resize may stay on its host (Nova\'s option; devstack sets it true).' },
   report_interval: { type: 'number', default: 10, min: 1, max: 3600, help: 'Seconds between a compute agent\'s heartbeats.' },
 } as const satisfies OptionSet;
 

@@ -88,4 +88,13 @@ export const computePolicy: PolicyRule[] = [
   r('os_compute_api:os-quota-sets:update', ADMIN, 'Update a project\'s quotas.'),
   r('os_compute_api:os-quota-sets:delete', ADMIN, 'Revert a project\'s quotas to the defaults.'),
   r('os_compute_api:os-quota-sets:detail', READER, 'Show a project\'s quotas with usage.'),
+  r('os_compute_api:servers:create:forced_host', ADMIN, 'Create a server on a named host (availability_zone "az:host[:node]").'),
+  r('os_compute_api:servers:rebuild', MEMBER, 'Rebuild a server from an image.'),
+  r('os_compute_api:servers:resize', MEMBER, 'Resize a server to another flavor.'),
+  r('os_compute_api:servers:confirm_resize', MEMBER, 'Confirm a resize.'),
+  r('os_compute_api:servers:revert_resize', MEMBER, 'Revert a resize.'),
+  r('os_compute_api:os-migrations:index', ADMIN, 'List migrations.'),
+  r('os_compute_api:servers:migrations:index', ADMIN, 'List a server\'s in-progress migrations.'),
+  ...['index', 'show', 'create', 'update', 'delete', 'add_host', 'remove_host', 'set_metadata']
+    .map((a) => r(`os_compute_api:os-aggregates:${a}`, ADMIN, `Host aggregates: ${a.replace('_', ' ')}.`)),
 ];

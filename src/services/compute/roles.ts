@@ -33,6 +33,7 @@ import { startConductor } from './conductor/conductor.ts';
 import { startScheduler } from './scheduler/scheduler.ts';
 import { computeFilter } from './scheduler/filters/compute-filter.ts';
 import { retryFilter } from './scheduler/filters/retry-filter.ts';
+import { availabilityZoneFilter } from './scheduler/filters/availability-zone-filter.ts';
 import { ramWeigher } from './scheduler/weighers/ram-weigher.ts';
 import { cpuWeigher } from './scheduler/weighers/cpu-weigher.ts';
 import { serverGroupSoftWeigher } from './scheduler/weighers/server-group-soft-weigher.ts';
@@ -114,6 +115,8 @@ export async function createComputeApi(deps: ComputeRoleDeps & { databaseUrl: st
         network: lazyEndpoint<NetworkClient>(session, 'network', (endpoint) => createNetworkClient({ endpoint, token: () => session.serviceToken(), serviceToken: () => session.serviceToken() })),
         volumes: volumesFrom({ endpoint: (type) => session.endpoint(type) }),
         serviceToken: () => session.serviceToken(),
+        placement: createPlacementClient({ endpoint: () => session.endpoint('placement'), token: () => session.serviceToken() }),
+        allowResizeToSameHost: options.allow_resize_to_same_host,
       });
     },
   });
@@ -145,12 +148,12 @@ export async function createConductor(deps: ComputeRoleDeps & { databaseUrl: str
   }
 }
 
-/** The scheduler: serves compute-scheduler with Nova's compute, retry and server group filters and its RAM, CPU and soft-affinity weighers. */
+/** The scheduler: serves compute-scheduler with Nova's availability zone, compute, retry and server group filters and its RAM, CPU and soft-affinity weighers. */
 export async function createScheduler(deps: ComputeRoleDeps & { databaseUrl: string; serverName?: string }): Promise<RunningRole> {
   const database = await openComputeDb(deps);
   try {
     const running = await startScheduler({
-      db: database.db, placement: placementFrom(novaSession(deps)), filters: [computeFilter, retryFilter, serverGroupAntiAffinityFilter, serverGroupAffinityFilter],
+      db: database.db, placement: placementFrom(novaSession(deps)), filters: [availabilityZoneFilter, computeFilter, retryFilter, serverGroupAntiAffinityFilter, serverGroupAffinityFilter],
       weighers: [ramWeigher(1), cpuWeigher(1), serverGroupSoftWeigher(1)], serviceDownTimeMs: deps.options.service_down_time * 1000,
       maxCandidates: deps.options.max_placement_results, log: deps.log.child({ role: 'compute-scheduler' }),
     }, deps.bus, deps.serverName ?? (deps.options.host || hostname()), { heartbeatMs: deps.options.report_interval * 1000 });
@@ -170,7 +173,7 @@ export async function createComputeAgent(deps: ComputeRoleDeps & { host?: string
   const driver = deps.driver ?? make({ host, fakeVcpus: options.fake_vcpus, fakeMemoryMb: options.fake_memory_mb, fakeLocalGb: options.fake_local_gb });
   const session = novaSession(deps);
   const agent = await startComputeAgent({
-    host, driver, conductor: conductorRpc.client(deps.bus), placement: placementFrom(session),
+    host, driver, conductor: conductorRpc.client(deps.bus), agents: agentRpc.client(deps.bus), placement: placementFrom(session),
     image: lazyEndpoint<ImageClient>(session, 'image', (endpoint) => createImageClient({ endpoint })),
     network: lazyEndpoint<NetworkClient>(session, 'network', (endpoint) => createNetworkClient({ endpoint, token: () => session.token(), serviceToken: () => session.token() })),
     volumes: volumesFrom(session),

@@ -6,12 +6,15 @@ import type { ImageClient } from '#services/image/contract/client.ts';
 import type { NetworkClient } from '#services/network/contract/client.ts';
 import type { BlockStorageClient } from '#services/block-storage/contract/client.ts';
 import type { ConductorMethods } from '../rpc/conductor-rpc.ts';
+import type { AgentMethods } from '../rpc/agent-rpc.ts';
 import type { HypervisorDriver } from './drivers/hypervisor-driver.ts';
 
 export interface AgentDeps {
   host: string;
   driver: HypervisorDriver;
   conductor: RpcClient<ConductorMethods>;
+  /** The other hosts' agents: a resize's source hands over to its destination and back. */
+  agents: RpcClient<AgentMethods>;
   placement: PlacementClient;
   /** The Image service's client; undefined when the catalog has no image service. */
   image(): Promise<ImageClient | undefined>;

@@ -13,13 +13,13 @@ import type { Allocation } from './networking.ts';
 import type { GuestSpec } from './drivers/hypervisor-driver.ts';
 
 /** A failure that another host would not fix (a missing image): no reschedule. */
-class BuildAbort extends BadRequest {}
+export class BuildAbort extends BadRequest {}
 
 const CORE_IMAGE_FIELDS = new Set(['id', 'name', 'status', 'visibility', 'disk_format', 'container_format', 'size', 'virtual_size',
   'checksum', 'os_hash_algo', 'os_hash_value', 'min_ram', 'min_disk', 'owner', 'protected', 'tags', 'created_at', 'updated_at',
   'self', 'file', 'schema', 'os_hidden', 'direct_url', 'locations']);
 
-async function fetchImage(deps: AgentDeps, ctx: BusContext, instance: Instance): Promise<ImageRecord | null> {
+export async function fetchImage(deps: AgentDeps, ctx: BusContext, instance: Instance): Promise<ImageRecord | null> {
   if (!instance.imageRef) return null;
   const client = await deps.image();
   if (!client) throw new BuildAbort('The Image service is not in the catalog.');
@@ -30,7 +30,7 @@ async function fetchImage(deps: AgentDeps, ctx: BusContext, instance: Instance):
   return image;
 }
 
-function guestSpec(instance: Instance, image: ImageRecord | null, nics: GuestSpec['nics']): GuestSpec {
+export function guestSpec(instance: Instance, image: ImageRecord | null, nics: GuestSpec['nics']): GuestSpec {
   const f = instance.flavor;
   return {
     uuid: instance.uuid, name: instance.name, vcpus: f.vcpus, memoryMb: f.ram, rootGb: f.disk, ephemeralGb: f.ephemeral, swapMb: f.swap,

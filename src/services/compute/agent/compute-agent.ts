@@ -13,6 +13,8 @@ import type { AllocationRatios } from './resource-tracker.ts';
 import { syncPowerStates } from './power-sync.ts';
 import { recoverInterrupted } from './recover.ts';
 import { attachVolume, detachVolume } from './volumes.ts';
+import { rebuildInstance } from './rebuild.ts';
+import { confirmResize, finishResize, finishRevertResize, resizeInstance, revertResize } from './resize.ts';
 
 export interface ComputeAgentOptions {
   ratios: AllocationRatios;
@@ -50,6 +52,12 @@ export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: Compute
     unpause_instance: power('unpause'),
     suspend_instance: power('suspend'),
     resume_instance: power('resume'),
+    rebuild_instance: (ctx, a) => background(rebuildInstance(deps, ctx, a.uuid)),
+    resize_instance: (ctx, a) => background(resizeInstance(deps, ctx, a)),
+    finish_resize: (ctx, a) => background(finishResize(deps, ctx, a)),
+    confirm_resize: (ctx, a) => background(confirmResize(deps, ctx, a)),
+    revert_resize: (ctx, a) => background(revertResize(deps, ctx, a)),
+    finish_revert_resize: (ctx, a) => background(finishRevertResize(deps, ctx, a)),
     attach_volume: (ctx, a) => background(attachVolume(deps, ctx, a)),
     detach_volume: (ctx, a) => background(detachVolume(deps, ctx, a)),
     get_console_output: async (_ctx, a) => {

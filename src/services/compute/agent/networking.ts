@@ -65,3 +65,15 @@ export async function deallocateNetworks(network: NetworkClient | undefined, ctx
     else await network.updatePort(p.portId, { 'binding:host_id': '', device_id: '', device_owner: '' }, service).catch(() => undefined);
   }
 }
+
+/** Binds a server's ports to `host` (a rebuild re-reads them, a move takes them along), with what the guest plugs. */
+export async function bindPorts(network: NetworkClient | undefined, ctx: BusContext, ports: BoundPort[], host: string): Promise<GuestSpec['nics']> {
+  if (!ports.length) return [];
+  if (!network) throw new BadRequest('The Networking service is not in the catalog.');
+  const nics: GuestSpec['nics'] = [];
+  for (const p of ports) {
+    const port = await network.updatePort(p.portId, { 'binding:host_id': host }, { globalRequestId: ctx.globalRequestId });
+    nics.push({ portId: port.id, macAddress: port.mac_address, vifType: port['binding:vif_type'] ?? 'unbound', vifDetails: port['binding:vif_details'] ?? {} });
+  }
+  return nics;
+}

@@ -18,7 +18,7 @@ describe('agent recovery after a restart', () => {
   it('errors interrupted builds, finishes deletes and clears other task states', async () => {
     const calls: { method: string; args: Record<string, unknown> }[] = [];
     const servers = [instance('building', 'building', 'spawning'), instance('deleting', 'active', 'deleting'),
-      instance('rebooting', 'active', 'rebooting'), instance('idle', 'active', null)];
+      instance('rebooting', 'active', 'rebooting'), instance('idle', 'active', null), instance('rebuilding', 'active', 'rebuilding')];
     const conductor = {
       call: async (method: string, args: Record<string, unknown>) => {
         calls.push({ method, args });
@@ -29,9 +29,9 @@ describe('agent recovery after a restart', () => {
     const placement = { deleteAllocations: async (uuid: string) => { released.push(uuid); return true; } } as unknown as PlacementClient;
     const driver = createFakeDriver({ nodeName: 'h1', vcpus: 1, memoryMb: 1, localGb: 1 });
     await driver.spawn({ guest: { uuid: 'rebooting' } as never });
-    const deps: AgentDeps = { host: 'h1', driver, conductor, placement, image: async () => undefined, network: async () => undefined, volumes: async () => undefined, serviceToken: async () => 't', log: silentLogger() };
+    const deps: AgentDeps = { host: 'h1', driver, conductor, agents: {} as AgentDeps['agents'], placement, image: async () => undefined, network: async () => undefined, volumes: async () => undefined, serviceToken: async () => 't', log: silentLogger() };
     const n = await recoverInterrupted(deps, { requestId: 'r', globalRequestId: 'g' });
-    assert.equal(n, 3);
+    assert.equal(n, 4);
     const updates = calls.filter((c) => c.method === 'instance_update');
     const built = updates.find((u) => u.args.uuid === 'building')!.args.patch as Record<string, unknown>;
     assert.equal(built.vmState, 'error');
@@ -41,5 +41,8 @@ describe('agent recovery after a restart', () => {
     const rebooted = updates.find((u) => u.args.uuid === 'rebooting')!.args.patch as Record<string, unknown>;
     assert.deepEqual(rebooted, { taskState: null, powerState: 1 });
     assert.ok(!updates.some((u) => u.args.uuid === 'idle'));
+    const rebuilt = updates.find((u) => u.args.uuid === 'rebuilding')!.args.patch as Record<string, unknown>;
+    assert.equal(rebuilt.vmState, 'error');
+    assert.match(String((rebuilt.fault as { message: string }).message), /rebuild was interrupted/);
   });
 });

@@ -1,11 +1,14 @@
 // What a restarted agent does with work its predecessor left half-done (Nova's init_host): a build cut off cannot be
-// resumed (the user's token went with it), so the server goes to ERROR with a fault saying why; a delete is finished;
-// any other interrupted action is cleared so the server is usable again. Nothing stays stuck in a task state.
+// resumed (the user's token went with it), so the server goes to ERROR with a fault saying why, and so does a rebuild
+// or resize cut off (its guest may be half gone, a resize's allocations split; Nova errors them too); a delete is
+// finished; any other interrupted action is cleared so the server is usable again. Nothing stays stuck in a task state.
 import type { BusContext } from '#lib/bus/index.ts';
 import { TaskState, VmState } from '../domain/vm-states.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { terminateInstance } from './terminate.ts';
 import { powerNumber } from './power.ts';
+
+const UNRESUMABLE: string[] = [TaskState.rebuilding, TaskState.resizeMigrating, TaskState.resizeMigrated, TaskState.resizeFinish, TaskState.resizeReverting];
 
 export async function recoverInterrupted(deps: AgentDeps, ctx: BusContext): Promise<number> {
   const instances = await deps.conductor.call('host_instances', { host: deps.host }, ctx);
@@ -15,11 +18,13 @@ export async function recoverInterrupted(deps: AgentDeps, ctx: BusContext): Prom
     recovered += 1;
     if (i.taskState === TaskState.deleting) {
       await terminateInstance(deps, ctx, i.uuid);
-    } else if (i.vmState === VmState.building) {
-      await deps.driver.destroy({ uuid: i.uuid }).catch(() => undefined);
+    } else if (i.vmState === VmState.building || UNRESUMABLE.includes(i.taskState)) {
+      const building = i.vmState === VmState.building;
+      if (building) await deps.driver.destroy({ uuid: i.uuid }).catch(() => undefined);
+      const what = building ? 'build' : i.taskState === TaskState.rebuilding ? 'rebuild' : 'resize';
       await deps.conductor.call('instance_update', {
         uuid: i.uuid, expectedTaskState: [i.taskState],
-        patch: { vmState: VmState.error, taskState: null, fault: { code: 500, message: 'The build was interrupted by a restart of its compute agent.', created: new Date().toISOString() } },
+        patch: { vmState: VmState.error, taskState: null, fault: { code: 500, message: `The ${what} was interrupted by a restart of its compute agent.`, created: new Date().toISOString() } },
       }, ctx);
     } else {
       const power = await deps.driver.powerState({ uuid: i.uuid });

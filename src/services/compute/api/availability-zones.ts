@@ -1,33 +1,51 @@
-// os-availability-zone: the zones servers can be asked into ("nova", where every compute host is until host
-// aggregates say otherwise) and, for admins, the hosts and services in each (with "internal" for the control roles).
+// os-availability-zone: the zones servers can be asked into (a host's zone is its aggregate's availability_zone,
+// "nova" for the others) and, for admins, the hosts and services in each (with "internal" for the control roles).
 import type { FastifyInstance } from 'fastify';
+import { BadRequest } from '#lib/errors.ts';
 import { listServices } from '../db/hosts-repo.ts';
+import { hostZones } from '../db/aggregates-repo.ts';
 import type { ComputeServiceRow } from '../db/tables.ts';
+import { AGENT_BINARY, INTERNAL_ZONE, zoneOf } from '../domain/zones.ts';
 import { callerOf } from './deps.ts';
 import type { ComputeApiDeps } from './deps.ts';
 
-export const DEFAULT_ZONE = 'nova';
+/** The zones servers may be created in: those of the compute hosts, with whether an enabled host in each is up. */
+export async function computeZones(deps: ComputeApiDeps): Promise<Map<string, boolean>> {
+  const zones = await hostZones(deps.db);
+  const out = new Map<string, boolean>();
+  for (const s of await listServices(deps.db, { binary: AGENT_BINARY })) {
+    const zone = zoneOf(s.host, zones);
+    out.set(zone, (out.get(zone) ?? false) || (isUp(s, deps.serviceDownTimeMs) && !s.disabled));
+  }
+  return out;
+}
+
+const isUp = (s: ComputeServiceRow, downMs: number) => !s.forced_down && s.last_seen_up !== null && Date.now() - Date.parse(s.last_seen_up) <= downMs;
+
+/** 400 for a zone no compute host is in (Nova's "The requested availability zone is not available"). */
+export async function assertZoneExists(deps: ComputeApiDeps, zone: string): Promise<void> {
+  if (!(await computeZones(deps)).has(zone)) throw new BadRequest('The requested availability zone is not available');
+}
 
 export function registerAvailabilityZones(app: FastifyInstance, deps: ComputeApiDeps): void {
-  const up = (s: ComputeServiceRow) => !s.forced_down && s.last_seen_up !== null && Date.now() - Date.parse(s.last_seen_up) <= deps.serviceDownTimeMs;
-
   app.get('/v2.1/os-availability-zone', async (req) => {
     const caller = callerOf(deps, req);
     deps.policy.enforce('os_compute_api:os-availability-zone:list', caller.credentials, { project_id: caller.projectId });
-    const computes = await listServices(deps.db, { binary: 'nova-compute' });
-    if (computes.length === 0) return { availabilityZoneInfo: [] };
-    return { availabilityZoneInfo: [{ zoneName: DEFAULT_ZONE, zoneState: { available: computes.some((s) => up(s) && !s.disabled) }, hosts: null }] };
+    return {
+      availabilityZoneInfo: [...await computeZones(deps)].sort(([a], [b]) => a.localeCompare(b))
+        .map(([zoneName, available]) => ({ zoneName, zoneState: { available }, hosts: null })),
+    };
   });
 
   app.get('/v2.1/os-availability-zone/detail', async (req) => {
     const caller = callerOf(deps, req);
     deps.policy.enforce('os_compute_api:os-availability-zone:detail', caller.credentials, { project_id: caller.projectId });
-    const services = await listServices(deps.db);
+    const hostZone = await hostZones(deps.db);
     const zones = new Map<string, Record<string, Record<string, unknown>>>();
-    for (const s of services) {
-      const zone = s.binary === 'nova-compute' ? DEFAULT_ZONE : 'internal';
+    for (const s of await listServices(deps.db)) {
+      const zone = s.binary === AGENT_BINARY ? zoneOf(s.host, hostZone) : INTERNAL_ZONE;
       const hosts = zones.get(zone) ?? {};
-      hosts[s.host] = { ...(hosts[s.host] ?? {}), [s.binary]: { available: up(s), active: !s.disabled, updated_at: s.updated_at.replace(/Z$/, '') } };
+      hosts[s.host] = { ...(hosts[s.host] ?? {}), [s.binary]: { available: isUp(s, deps.serviceDownTimeMs), active: !s.disabled, updated_at: s.updated_at.replace(/Z$/, '') } };
       zones.set(zone, hosts);
     }
     return {

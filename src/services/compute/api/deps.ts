@@ -8,6 +8,7 @@ import type { RpcClient } from '#lib/bus/index.ts';
 import type { ImageClient } from '#services/image/contract/client.ts';
 import type { NetworkClient } from '#services/network/contract/client.ts';
 import type { BlockStorageClient } from '#services/block-storage/contract/client.ts';
+import type { PlacementClient } from '#services/placement/contract/client.ts';
 import type { ComputeDb } from '../db/tables.ts';
 import type { ConductorMethods } from '../rpc/conductor-rpc.ts';
 import type { AgentMethods } from '../rpc/agent-rpc.ts';
@@ -32,6 +33,10 @@ export interface ComputeApiDeps {
   volumes(): Promise<BlockStorageClient | undefined>;
   /** Compute's own token, sent beside the user's to other services. */
   serviceToken(): Promise<string>;
+  /** Placement, with compute's service token: host aggregates are mirrored there. */
+  placement: PlacementClient;
+  /** Whether a resize may pick the server's own host (Nova's allow_resize_to_same_host). */
+  allowResizeToSameHost: boolean;
 }
 
 export interface Caller {

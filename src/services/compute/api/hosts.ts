@@ -5,6 +5,8 @@ import { BadRequest } from '#lib/errors.ts';
 import { hypervisorNotFound, serviceNotFound } from '../domain/errors.ts';
 import { deleteService, getNode, getService, listNodes, listServices, nodeUsage, updateService } from '../db/hosts-repo.ts';
 import type { ComputeNodeRow, ComputeServiceRow } from '../db/tables.ts';
+import { hostZones } from '../db/aggregates-repo.ts';
+import { AGENT_BINARY, INTERNAL_ZONE, zoneOf } from '../domain/zones.ts';
 import { callerOf } from './deps.ts';
 import type { ComputeApiDeps } from './deps.ts';
 import { atLeast } from './microversion.ts';
@@ -15,9 +17,9 @@ function isUp(s: ComputeServiceRow, downMs: number): boolean {
   return !s.forced_down && s.last_seen_up !== null && Date.now() - Date.parse(s.last_seen_up) <= downMs;
 }
 
-function serviceView(req: FastifyRequest, s: ComputeServiceRow, downMs: number): Record<string, unknown> {
+function serviceView(req: FastifyRequest, s: ComputeServiceRow, downMs: number, zones: Map<string, string>): Record<string, unknown> {
   return {
-    id: s.id, binary: s.binary, host: s.host, zone: s.binary === 'nova-compute' ? 'nova' : 'internal',
+    id: s.id, binary: s.binary, host: s.host, zone: s.binary === AGENT_BINARY ? zoneOf(s.host, zones) : INTERNAL_ZONE,
     status: s.disabled ? 'disabled' : 'enabled', state: isUp(s, downMs) ? 'up' : 'down', updated_at: time(s.updated_at),
     disabled_reason: s.disabled_reason, ...(atLeast(req, 11) ? { forced_down: Boolean(s.forced_down) } : {}),
   };
@@ -34,7 +36,8 @@ export function registerHosts(app: FastifyInstance, deps: ComputeApiDeps): void 
   app.get('/v2.1/os-services', async (req) => {
     admin(deps, req, 'os_compute_api:os-services:list');
     const q = req.query as { host?: string; binary?: string };
-    return { services: (await listServices(deps.db, { host: q.host, binary: q.binary })).map((s) => serviceView(req, s, down)) };
+    const zones = await hostZones(deps.db);
+    return { services: (await listServices(deps.db, { host: q.host, binary: q.binary })).map((s) => serviceView(req, s, down, zones)) };
   });
 
   app.put('/v2.1/os-services/:id', { schema: { body: { type: 'object', additionalProperties: false, properties: {
@@ -53,7 +56,7 @@ export function registerHosts(app: FastifyInstance, deps: ComputeApiDeps): void 
       ...(b.status ? { disabled: b.status === 'disabled', disabled_reason: b.status === 'disabled' ? (b.disabled_reason ?? null) : null } : {}),
       ...(b.forced_down !== undefined ? { forced_down: b.forced_down } : {}),
     });
-    return { service: serviceView(req, (await getService(deps.db, id))!, down) };
+    return { service: serviceView(req, (await getService(deps.db, id))!, down, await hostZones(deps.db)) };
   });
 
   app.delete('/v2.1/os-services/:id', async (req, reply) => {

@@ -16,6 +16,8 @@ import { registerServerMetadata } from './server-metadata.ts';
 import { registerAvailabilityZones } from './availability-zones.ts';
 import { registerUsage } from './usage.ts';
 import { registerVolumeAttachments } from './volume-attachments.ts';
+import { registerAggregates } from './aggregates.ts';
+import { registerMigrations } from './migrations.ts';
 
 export function registerComputeRoutes(app: FastifyInstance, deps: ComputeApiDeps): void {
   registerVersions(app);
@@ -33,4 +35,6 @@ export function registerComputeRoutes(app: FastifyInstance, deps: ComputeApiDeps
   registerAvailabilityZones(app, deps);
   registerUsage(app, deps);
   registerVolumeAttachments(app, deps);
+  registerAggregates(app, deps);
+  registerMigrations(app, deps);
 }

@@ -1,5 +1,6 @@
 // POST /servers/{id}/action: the power actions (os-start, os-stop, reboot, pause, unpause, suspend, resume), each a
-// compare-and-swap of task_state from an allowed vm_state then a cast to the server's agent; lock and unlock.
+// compare-and-swap of task_state from an allowed vm_state then a cast to the server's agent; lock and unlock; the
+// rebuild and resize actions (server-move-actions.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { toBusContext } from '#lib/bus/index.ts';
 import { BadRequest } from '#lib/errors.ts';
@@ -11,6 +12,8 @@ import { updateInstance } from '../db/instances-repo.ts';
 import type { AgentMethods } from '../rpc/agent-rpc.ts';
 import { assertUnlocked, loadServer } from './servers.ts';
 import type { ComputeApiDeps } from './deps.ts';
+import { confirmResize, rebuild, resize, revertResize } from './server-move-actions.ts';
+import { nullAction, rebuildAction, resizeAction } from './schemas/servers.ts';
 
 interface PowerRoute {
   rule: string;
@@ -102,7 +105,10 @@ async function consoleOutput(deps: ComputeApiDeps, req: FastifyRequest, length: 
 }
 
 export function registerServerActions(app: FastifyInstance, deps: ComputeApiDeps): void {
-  app.post('/v2.1/servers/:server_id/action', { schema: { body: { type: 'object', minProperties: 1, maxProperties: 1 } } },
+  app.post('/v2.1/servers/:server_id/action', { schema: { body: {
+    type: 'object', minProperties: 1, maxProperties: 1,
+    properties: { rebuild: rebuildAction, resize: resizeAction, confirmResize: nullAction, revertResize: nullAction },
+  } } },
     async (req: FastifyRequest, reply: FastifyReply) => {
       const [name, args] = Object.entries(req.body as Record<string, unknown>)[0];
       if (POWER[name]) {
@@ -114,6 +120,15 @@ export function registerServerActions(app: FastifyInstance, deps: ComputeApiDeps
         return reply.code(200).send(await consoleOutput(deps, req, (args as { length?: unknown } | null)?.length));
       } else if (name === 'os-resetState') {
         await resetState(deps, req, (args as { state?: unknown } | null)?.state);
+      } else if (name === 'rebuild') {
+        return reply.code(202).send(await rebuild(deps, req, args as Parameters<typeof rebuild>[2]));
+      } else if (name === 'resize') {
+        await resize(deps, req, args as { flavorRef: string | number });
+      } else if (name === 'confirmResize') {
+        await confirmResize(deps, req);
+        return reply.code(204).send();
+      } else if (name === 'revertResize') {
+        await revertResize(deps, req);
       } else if (name === 'lock' || name === 'unlock') {
         await lock(deps, req, name === 'lock');
       } else {

@@ -5,9 +5,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { toBusContext } from '#lib/bus/index.ts';
 import { BadRequest } from '#lib/errors.ts';
 import type { Instance, RequestedNetworks } from '../domain/instance.ts';
+import type { Flavor } from '../domain/flavor.ts';
 import { TaskState, VmState, PowerState, vmStatesOf } from '../domain/vm-states.ts';
 import { checkQuota } from '../domain/quotas.ts';
-import { imageNotFound, instanceLocked, instanceNotFound, invalidFlavorRef, keypairNotFound, markerNotFound } from '../domain/errors.ts';
+import { imageNotFound, instanceInvalidState, instanceLocked, instanceNotFound, invalidFlavorRef, keypairNotFound, markerNotFound } from '../domain/errors.ts';
 import { getInstance, insertInstance, listInstances, projectUsage, updateInstance } from '../db/instances-repo.ts';
 import { getFlavor, listExtraSpecs } from '../db/flavors-repo.ts';
 import { getKeyPair } from '../db/keypairs-repo.ts';
@@ -22,6 +23,10 @@ import { atLeast } from './microversion.ts';
 import { serverDetail, serverLinks, serverSummary } from './server-views.ts';
 import type { ViewOptions } from './server-views.ts';
 import { listBdms } from '../db/bdm-repo.ts';
+import { listServices } from '../db/hosts-repo.ts';
+import { AGENT_BINARY, parseZoneRequest } from '../domain/zones.ts';
+import { assertZoneExists } from './availability-zones.ts';
+import { dropFinishedResize } from './server-move-actions.ts';
 import { createServerBody, listServersQuery, updateServerBody } from './schemas/servers.ts';
 
 export const serverIdParam = (req: FastifyRequest): string => (req.params as { server_id: string }).server_id;
@@ -42,7 +47,7 @@ export function assertUnlocked(caller: Caller, server: Instance): void {
 }
 
 /** How a server is shown to this caller, with its attached volumes (looked up for all the servers of a page at once). */
-async function viewsFor(deps: ComputeApiDeps, caller: Caller, servers: Instance[]): Promise<(s: Instance) => ViewOptions> {
+export async function viewsFor(deps: ComputeApiDeps, caller: Caller, servers: Instance[]): Promise<(s: Instance) => ViewOptions> {
   const bdms = await listBdms(deps.db, servers.map((s) => s.uuid));
   return (s) => ({
     showHostAttributes: deps.policy.allowed('os_compute_api:os-extended-server-attributes', caller.credentials, { project_id: s.projectId }),
@@ -80,6 +85,33 @@ function hostnameOf(name: string, index: number, count: number): string {
   return count > 1 ? `${base}-${index + 1}` : base;
 }
 
+/** The image must exist for the caller, be active, and fit the flavor (create and rebuild check it alike). */
+export async function checkImage(deps: ComputeApiDeps, req: FastifyRequest, imageRef: string, flavor: Flavor): Promise<void> {
+  const images = await deps.image();
+  if (!images) throw new BadRequest('The Image service is not available in this cloud.');
+  const image = await images.getImage(imageRef, { token: req.ctx.authToken ?? '', serviceToken: await deps.serviceToken(), globalRequestId: req.ctx.globalRequestId });
+  if (!image) throw imageNotFound(imageRef);
+  if (image.status !== 'active') throw new BadRequest(`Image ${imageRef} is not active.`);
+  if (flavor.ram < (image.min_ram ?? 0)) throw new BadRequest('Flavor\'s memory is too small for requested image.');
+  if (flavor.disk > 0 && flavor.disk < (image.min_disk ?? 0)) throw new BadRequest('Flavor\'s disk is too small for requested image.');
+  if (flavor.disk > 0 && image.size && image.size > flavor.disk * 1024 ** 3) throw new BadRequest('Flavor\'s disk is too small for requested image.');
+}
+
+/**
+ * The zone asked for, which must be a compute host's, and an admin's forced host (`az:host[:node]`, Nova's
+ * forced_host policy), whose host must be a compute host.
+ */
+async function requestedZone(deps: ComputeApiDeps, caller: Caller, value: string | undefined): Promise<{ zone: string | null; host?: string; node?: string }> {
+  if (value === undefined || value === '') return { zone: null };
+  const asked = parseZoneRequest(value);
+  if (asked.host || asked.node) {
+    deps.policy.enforce('os_compute_api:servers:create:forced_host', caller.credentials, { project_id: caller.projectId });
+    if (asked.host && !(await listServices(deps.db, { host: asked.host, binary: AGENT_BINARY })).length) throw new BadRequest(`Compute host ${asked.host} could not be found.`);
+  }
+  if (asked.zone !== null) await assertZoneExists(deps, asked.zone);
+  return asked;
+}
+
 async function create(deps: ComputeApiDeps, req: FastifyRequest) {
   const caller = callerOf(deps, req);
   const body = req.body as CreateBody;
@@ -97,14 +129,7 @@ async function create(deps: ComputeApiDeps, req: FastifyRequest) {
 
   const imageRef = s.imageRef ?? '';
   if (!imageRef) throw new BadRequest('Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.');
-  const images = await deps.image();
-  if (!images) throw new BadRequest('The Image service is not available in this cloud.');
-  const image = await images.getImage(imageRef, { token: req.ctx.authToken ?? '', serviceToken: await deps.serviceToken(), globalRequestId: req.ctx.globalRequestId });
-  if (!image) throw imageNotFound(imageRef);
-  if (image.status !== 'active') throw new BadRequest(`Image ${imageRef} is not active.`);
-  if (flavor.ram < (image.min_ram ?? 0)) throw new BadRequest('Flavor\'s memory is too small for requested image.');
-  if (flavor.disk > 0 && flavor.disk < (image.min_disk ?? 0)) throw new BadRequest('Flavor\'s disk is too small for requested image.');
-  if (flavor.disk > 0 && image.size && image.size > flavor.disk * 1024 ** 3) throw new BadRequest('Flavor\'s disk is too small for requested image.');
+  await checkImage(deps, req, imageRef, flavor);
 
   const networks = await resolveRequestedNetworks(await deps.network(), asked, {
     token: req.ctx.authToken ?? '', globalRequestId: req.ctx.globalRequestId, projectId: caller.projectId,
@@ -143,6 +168,7 @@ async function create(deps: ComputeApiDeps, req: FastifyRequest) {
     try { checkQuota(limits, usage, want(count)); break; } catch { count -= 1; }
   }
 
+  const zone = await requestedZone(deps, caller, s.availability_zone);
   const extraSpecs = await listExtraSpecs(deps.db, flavor.id);
   const now = new Date().toISOString();
   const reservationId = `r-${randomUUID().slice(0, 8)}`;
@@ -152,12 +178,13 @@ async function create(deps: ComputeApiDeps, req: FastifyRequest) {
     const instance: Instance = {
       uuid: randomUUID(), name: count > 1 ? `${s.name}-${index + 1}` : s.name, description: s.description ?? null,
       projectId: caller.projectId, userId: caller.credentials.userId, imageRef, flavor: { ...flavor, extraSpecs },
-      keyName: s.key_name ?? null, keyData, userData: s.user_data ?? null, availabilityZone: s.availability_zone ?? null,
+      keyName: s.key_name ?? null, keyData, userData: s.user_data ?? null, availabilityZone: zone.zone,
       hostname: hostnameOf(s.name, index, count), host: null, node: null, vmState: VmState.building, taskState: TaskState.scheduling,
       powerState: PowerState.nostate, configDrive: truthy(s.config_drive), accessIpV4: s.accessIPv4 ?? null, accessIpV6: s.accessIPv6 ?? null,
       locked: false, lockedBy: null, reservationId, launchIndex: index, requestedNetworks: networks,
       securityGroups: (s.security_groups ?? [{ name: 'default' }]).map((g) => g.name), networkInfo: [],
-      requestSpec: { triedHosts: [], attempts: 0, hints: body['os:scheduler_hints'] ?? {} }, fault: null, metadata: s.metadata ?? {},
+      requestSpec: { triedHosts: [], attempts: 0, hints: body['os:scheduler_hints'] ?? {}, availabilityZone: zone.zone, ...(zone.host ? { forcedHost: zone.host } : {}),
+        ...(zone.node ? { forcedNode: zone.node } : {}) }, fault: null, metadata: s.metadata ?? {},
       launchedAt: null, terminatedAt: null, createdAt: now, updatedAt: now, deletedAt: null, deleted: false,
     };
     await insertInstance(deps.db, instance);
@@ -255,17 +282,23 @@ export function registerServers(app: FastifyInstance, deps: ComputeApiDeps): voi
   });
 }
 
+const BUSY: string[] = [TaskState.rebuilding, TaskState.resizePrep, TaskState.resizeMigrating, TaskState.resizeMigrated, TaskState.resizeFinish, TaskState.resizeReverting];
+
 /**
  * Marks the server deleting and hands it to its agent; a server no agent holds (never scheduled, or failed) is
  * deleted here at once, with its Placement claim if any.
  */
 async function deleteServer(deps: ComputeApiDeps, req: FastifyRequest, server: Instance): Promise<void> {
   const caller = callerOf(deps, req);
+  // A rebuild or a resize on its way between hosts is not interrupted: the agent would spawn again after the delete's
+  // destroy, and a resize's allocations are split between the server and its migration.
+  if (BUSY.includes(server.taskState ?? '')) throw instanceInvalidState('task_state', server.taskState!, server.uuid, 'delete');
   const marked = await updateInstance(deps.db, server.uuid, { taskState: TaskState.deleting }, {
     taskState: [null, TaskState.scheduling, TaskState.spawning, TaskState.networking, TaskState.blockDeviceMapping, TaskState.poweringOff,
       TaskState.poweringOn, TaskState.rebooting, TaskState.rebootingHard, TaskState.pausing, TaskState.unpausing, TaskState.suspending, TaskState.resuming],
   });
   if (!marked) return; // already being deleted
+  await dropFinishedResize(deps, req, server);
   await startAction(deps.db, {
     instanceUuid: server.uuid, action: 'delete', requestId: req.ctx.requestId, globalRequestId: req.ctx.globalRequestId,
     userId: caller.credentials.userId, projectId: server.projectId,

@@ -48,6 +48,10 @@ export interface TestCompute {
   call(method: string, path: string, opts?: CallOptions): Promise<Reply>;
   /** With boot: an active public image of a few bytes, uploaded as the admin. */
   imageId?: string;
+  /** With boot: Placement's root URL. */
+  placementUrl?: string;
+  /** With boot: uploads another active public image (as the admin); its id. */
+  uploadImage(): Promise<string>;
   /** With boot: the Networking API's root URL. */
   networkUrl?: string;
   /** With boot: Block Storage's /v3 root (fake volume driver). */
@@ -75,6 +79,8 @@ export async function startCompute(options: Record<string, unknown> = {}, boot?:
   const databaseUrl = `sqlite://${dir}/compute.sqlite`;
   const drivers: Record<string, HypervisorDriver> = {};
   let imageId: string | undefined;
+  let imageUrl: string | undefined;
+  let placementUrl: string | undefined;
   let networkUrl: string | undefined;
   let volumeUrl: string | undefined;
   if (boot) {
@@ -83,13 +89,14 @@ export async function startCompute(options: Record<string, unknown> = {}, boot?:
       servicePassword: servicePasswords.placement, log,
     });
     stops.push(() => placement.close());
-    await identity.registerEndpoint('placement', 'placement', await placement.listen('127.0.0.1', 0));
+    placementUrl = await placement.listen('127.0.0.1', 0);
+    await identity.registerEndpoint('placement', 'placement', placementUrl);
     const image = await createImageApi({
       options: resolveOptions('image', imageOptions, {}, {}), databaseUrl: `sqlite://${dir}/image.sqlite`, dataDir: dir, authUrl,
       servicePassword: servicePasswords.glance, log,
     });
     stops.push(() => image.close());
-    const imageUrl = await image.listen('127.0.0.1', 0);
+    imageUrl = await image.listen('127.0.0.1', 0);
     await identity.registerEndpoint('image', 'glance', imageUrl);
     imageId = await uploadTestImage(imageUrl, as.admin.token);
     const network = await createNetworkApi({
@@ -146,7 +153,11 @@ export async function startCompute(options: Record<string, unknown> = {}, boot?:
   }
 
   return {
-    api, url, as, call, imageId, networkUrl, volumeUrl, drivers, waitForServer,
+    api, url, as, call, imageId, networkUrl, volumeUrl, drivers, waitForServer, placementUrl,
+    async uploadImage() {
+      if (!imageUrl) throw new Error('uploadImage needs the boot flow');
+      return uploadTestImage(imageUrl, as.admin.token);
+    },
     async close() {
       for (const stop of stops) await stop();
       await api.close();

@@ -10,9 +10,15 @@ import { resourcesOf } from '../domain/instance.ts';
 import type { Instance } from '../domain/instance.ts';
 import { TaskState, VmState } from '../domain/vm-states.ts';
 import { NO_VALID_HOST } from '../rpc/scheduler-rpc.ts';
+import { hostZones } from '../db/aggregates-repo.ts';
+import { zoneOf } from '../domain/zones.ts';
 import type { ConductorDeps } from './conductor-deps.ts';
 
 const EVENT = 'conductor_schedule_and_build_instances';
+
+/** The zone the user asked for (servers created before the request spec kept it have it in their own field). */
+export const requestedZone = (i: Instance): string | null =>
+  i.requestSpec.availabilityZone !== undefined ? i.requestSpec.availabilityZone : i.availabilityZone;
 
 async function fail(deps: ConductorDeps, ctx: BusContext, instance: Instance, code: number, message: string): Promise<void> {
   await deps.placement.deleteAllocations(instance.uuid, { globalRequestId: ctx.globalRequestId }).catch(() => undefined);
@@ -31,7 +37,8 @@ export async function scheduleAndBuild(deps: ConductorDeps, ctx: BusContext, uui
   try {
     dest = await deps.scheduler.call('select_destinations', {
       instanceUuid: uuid, projectId: instance.projectId, userId: instance.userId, resources: resourcesOf(instance.flavor),
-      ignoreHosts: instance.requestSpec.triedHosts, availabilityZone: instance.availabilityZone, extraSpecs: instance.flavor.extraSpecs,
+      ignoreHosts: instance.requestSpec.triedHosts, availabilityZone: requestedZone(instance), extraSpecs: instance.flavor.extraSpecs,
+      forcedHost: instance.requestSpec.forcedHost, forcedNode: instance.requestSpec.forcedNode,
       ...(group ? { group: { policy: group.policy, memberHosts: (await liveMembers(deps.db, group.uuid)).filter((m) => m.uuid !== uuid && m.host).map((m) => m.host!) } } : {}),
     }, ctx);
   } catch (err) {
@@ -44,6 +51,9 @@ export async function scheduleAndBuild(deps: ConductorDeps, ctx: BusContext, uui
   }
   // A hard group policy is re-checked as the host is written (Nova's late check): a member scheduled at the same
   // moment as another may have been given a host that breaks it; it gives the claim back and is scheduled again.
+  // The server is in its host's zone from now on (Nova records it at this step too).
+  const zone = zoneOf(dest.host, await hostZones(deps.db));
+  if (instance.availabilityZone !== zone) await updateInstance(deps.db, uuid, { availabilityZone: zone }, { taskState: [TaskState.scheduling] });
   const hard = group && (group.policy === 'affinity' || group.policy === 'anti-affinity');
   const outcome = hard
     ? await placeGroupMember(deps.db, deps.dialect, group.uuid, uuid, dest.host, dest.node, group.policy)

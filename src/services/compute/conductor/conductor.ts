@@ -8,8 +8,10 @@ import { conductorRpc } from '../rpc/conductor-rpc.ts';
 import type { ConductorDeps } from './conductor-deps.ts';
 import { buildFailed, scheduleAndBuild } from './build-instances.ts';
 import { recoverLostWork } from './recover.ts';
+import { AGENT_BINARY } from '../domain/zones.ts';
+import { getMigration, updateMigration } from '../db/migrations-repo.ts';
+import { migrateServer } from './migrate-server.ts';
 
-export const AGENT_BINARY = 'nova-compute';
 
 export async function startConductor(deps: ConductorDeps, bus: Bus, serverName: string, opts: { staleMs: number; heartbeatMs: number }): Promise<{ stop(): Promise<void> }> {
   const inFlight = new Set<Promise<void>>();
@@ -19,6 +21,9 @@ export async function startConductor(deps: ConductorDeps, bus: Bus, serverName: 
   };
   const sub: Subscription = await conductorRpc.serve(bus, serverName, {
     build_instances: (ctx: BusContext, a) => { for (const uuid of a.uuids) background(scheduleAndBuild(deps, ctx, uuid)); },
+    migrate_server: (ctx: BusContext, a) => { background(migrateServer(deps, ctx, a)); },
+    migration_get: async (_ctx, a) => (await getMigration(deps.db, a.uuid)) ?? null,
+    migration_update: async (_ctx, a) => (await updateMigration(deps.db, a.uuid, a.patch, a.expectedStatus)) ?? null,
     instance_get: async (_ctx, a) => (await getInstance(deps.db, a.uuid, { includeDeleted: a.includeDeleted })) ?? null,
     instance_update: async (_ctx, a) => (await updateInstance(deps.db, a.uuid, a.patch, a.expectedTaskState ? { taskState: a.expectedTaskState } : {})) ?? null,
     instance_destroy: async (_ctx, a) => { await markDeleted(deps.db, a.uuid); },

@@ -20,7 +20,8 @@ function toInstance(row: InstanceRow, metadata: Record<string, string>): Instanc
 /** The fields a state change may set. */
 export type InstancePatch = Partial<Pick<Instance,
   'name' | 'description' | 'host' | 'node' | 'vmState' | 'taskState' | 'powerState' | 'networkInfo' | 'fault' | 'launchedAt' |
-  'terminatedAt' | 'deleted' | 'deletedAt' | 'locked' | 'lockedBy' | 'requestSpec' | 'accessIpV4' | 'accessIpV6'>>;
+  'terminatedAt' | 'deleted' | 'deletedAt' | 'locked' | 'lockedBy' | 'requestSpec' | 'accessIpV4' | 'accessIpV6' | 'imageRef' | 'flavor' |
+  'availabilityZone'>>;
 
 function toColumns(p: InstancePatch): Partial<InstanceRow> {
   const c: Partial<InstanceRow> = {};
@@ -42,6 +43,12 @@ function toColumns(p: InstancePatch): Partial<InstanceRow> {
   if (p.requestSpec !== undefined) c.request_spec = JSON.stringify(p.requestSpec);
   if (p.accessIpV4 !== undefined) c.access_ip_v4 = p.accessIpV4;
   if (p.accessIpV6 !== undefined) c.access_ip_v6 = p.accessIpV6;
+  if (p.imageRef !== undefined) c.image_ref = p.imageRef;
+  if (p.availabilityZone !== undefined) c.availability_zone = p.availabilityZone;
+  if (p.flavor !== undefined) {
+    // The copied columns follow the flavor (quota usage and the hypervisors API count them).
+    Object.assign(c, { flavor: JSON.stringify(p.flavor), vcpus: p.flavor.vcpus, memory_mb: p.flavor.ram, root_gb: p.flavor.disk });
+  }
   return c;
 }
 

@@ -1,5 +1,5 @@
 // Compute's tables as Kysely types: flavors keyed by their public id (Nova's flavorid), instances by uuid, ISO timestamps.
-import type { Kysely } from 'kysely';
+import type { Generated, Kysely } from 'kysely';
 
 export interface FlavorRow {
   flavorid: string;
@@ -155,6 +155,37 @@ export interface BlockDeviceMappingRow {
   created_at: string;
 }
 
+export interface AggregateRow {
+  id: Generated<number>;
+  uuid: string;
+  name: string;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface AggregateHostRow { aggregate_id: number; host: string }
+export interface AggregateMetadataRow { aggregate_id: number; key: string; value: string }
+
+export interface MigrationRow {
+  id: Generated<number>;
+  uuid: string;
+  instance_uuid: string;
+  project_id: string;
+  user_id: string;
+  migration_type: string;
+  status: string;
+  source_compute: string | null;
+  source_node: string | null;
+  dest_compute: string | null;
+  dest_node: string | null;
+  /** JSON: FlavorSnapshot before the resize. */
+  old_flavor: string;
+  /** JSON: FlavorSnapshot asked for. */
+  new_flavor: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface ComputeTables {
   flavors: FlavorRow;
   flavor_extra_specs: FlavorExtraSpecRow;
@@ -170,6 +201,10 @@ export interface ComputeTables {
   server_groups: ServerGroupRow;
   server_group_members: ServerGroupMemberRow;
   block_device_mappings: BlockDeviceMappingRow;
+  aggregates: AggregateRow;
+  aggregate_hosts: AggregateHostRow;
+  aggregate_metadata: AggregateMetadataRow;
+  migrations: MigrationRow;
 }
 
 export type ComputeDb = Kysely<ComputeTables>;

@@ -27,6 +27,11 @@ export interface RequestSpec {
   triedHosts: string[];
   attempts: number;
   hints: Record<string, unknown>;
+  /** The zone the user asked for (the server's own field becomes its host's zone once placed); null for any. */
+  availabilityZone?: string | null;
+  /** An admin's `az:host[:node]` placement. */
+  forcedHost?: string;
+  forcedNode?: string;
 }
 
 export interface FlavorSnapshot extends Flavor {

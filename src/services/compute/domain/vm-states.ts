@@ -14,6 +14,8 @@ export const TaskState = {
   rebootingHard: 'rebooting_hard', rebootPending: 'reboot_pending', rebootStarted: 'reboot_started',
   rebootPendingHard: 'reboot_pending_hard', rebootStartedHard: 'reboot_started_hard',
   pausing: 'pausing', unpausing: 'unpausing', suspending: 'suspending', resuming: 'resuming',
+  rebuilding: 'rebuilding', resizePrep: 'resize_prep', resizeMigrating: 'resize_migrating', resizeMigrated: 'resize_migrated',
+  resizeFinish: 'resize_finish', resizeReverting: 'resize_reverting', resizeConfirming: 'resize_confirming',
 } as const;
 export type TaskState = (typeof TaskState)[keyof typeof TaskState];
 
@@ -27,17 +29,25 @@ const BY_VM_STATE: Record<string, string> = {
   rescued: 'RESCUE', resized: 'VERIFY_RESIZE',
 };
 
-// Task states that change what an active (or stopped) server shows.
-const ACTIVE_BY_TASK: Record<string, string> = {
-  rebooting: 'REBOOT', reboot_pending: 'REBOOT', reboot_started: 'REBOOT',
-  rebooting_hard: 'HARD_REBOOT', reboot_pending_hard: 'HARD_REBOOT', reboot_started_hard: 'HARD_REBOOT',
+const RESIZING: Record<string, string> = { resize_prep: 'RESIZE', resize_migrating: 'RESIZE', resize_migrated: 'RESIZE', resize_finish: 'RESIZE' };
+
+// Task states that change what a server in a vm_state shows.
+const BY_TASK: Record<string, Record<string, string>> = {
+  active: {
+    rebooting: 'REBOOT', reboot_pending: 'REBOOT', reboot_started: 'REBOOT',
+    rebooting_hard: 'HARD_REBOOT', reboot_pending_hard: 'HARD_REBOOT', reboot_started_hard: 'HARD_REBOOT',
+    rebuilding: 'REBUILD', ...RESIZING,
+  },
+  stopped: { rebuilding: 'REBUILD', ...RESIZING },
+  error: { rebuilding: 'REBUILD' },
+  resized: { resize_reverting: 'REVERT_RESIZE' },
 };
 
 /** The API status of a server (Nova's status_from_state). */
 export function statusOf(vmState: string, taskState: string | null): string {
   if (taskState === TaskState.deleting && vmState !== VmState.error) return 'DELETED';
-  if (vmState === VmState.active && taskState && ACTIVE_BY_TASK[taskState]) return ACTIVE_BY_TASK[taskState];
-  return BY_VM_STATE[vmState] ?? 'UNKNOWN';
+  const byTask = taskState ? BY_TASK[vmState]?.[taskState] : undefined;
+  return byTask ?? BY_VM_STATE[vmState] ?? 'UNKNOWN';
 }
 
 /** The vm_states a status filter (`?status=ACTIVE`) selects. */

@@ -15,6 +15,18 @@ export type AgentMethods = {
   resume_instance: Cast<{ uuid: string }>;
   attach_volume: Cast<{ uuid: string; volumeId: string; attachmentId: string; device: string }>;
   detach_volume: Cast<{ uuid: string; volumeId: string; attachmentId: string }>;
+  /** Destroys the guest and spawns it again from the server's (new) image. */
+  rebuild_instance: Cast<{ uuid: string }>;
+  /** Resize, on the source host: takes the guest down, then has the destination finish. */
+  resize_instance: Cast<{ uuid: string; migrationUuid: string }>;
+  /** Resize, on the destination host: spawns the guest with the new flavor; the server waits in VERIFY_RESIZE. */
+  finish_resize: Cast<{ uuid: string; migrationUuid: string }>;
+  /** Confirm, on the source host: cleans what the resize left there and drops the migration's allocation. */
+  confirm_resize: Cast<{ uuid: string; migrationUuid: string }>;
+  /** Revert, on the destination host: removes the resized guest, then has the source finish. */
+  revert_resize: Cast<{ uuid: string; migrationUuid: string }>;
+  /** Revert, on the source host: the guest back with the old flavor, and its allocation back from the migration. */
+  finish_revert_resize: Cast<{ uuid: string; migrationUuid: string }>;
   /** The guest's console log (a call: the API answers with it). */
   get_console_output: { kind: 'call'; args: { uuid: string }; result: string };
 };

@@ -3,6 +3,7 @@
 import { defineRpc } from '#lib/bus/index.ts';
 import type { Instance } from '../domain/instance.ts';
 import type { InstancePatchArgs } from './instance-patch.ts';
+import type { Migration, MigrationPatch } from '../domain/migration.ts';
 
 export interface NodeReportArgs {
   host: string;
@@ -20,6 +21,11 @@ export interface NodeReportArgs {
 export type ConductorMethods = {
   /** compute-api, after writing the instance: schedule it and start the build on the chosen host. */
   build_instances: { kind: 'cast'; args: { uuids: string[] }; result: void };
+  /** compute-api, after recording a resize: find a host for the new flavor, claim it, and start the move. */
+  migrate_server: { kind: 'cast'; args: { uuid: string; migrationUuid: string; allowSameHost: boolean }; result: void };
+  migration_get: { kind: 'call'; args: { uuid: string }; result: Migration | null };
+  /** Applies a patch when the status is one of expectedStatus (if given); null when the race was lost. */
+  migration_update: { kind: 'call'; args: { uuid: string; patch: MigrationPatch; expectedStatus?: string[] }; result: Migration | null };
   instance_get: { kind: 'call'; args: { uuid: string; includeDeleted?: boolean }; result: Instance | null };
   /** Applies a patch when task_state is one of expectedTaskState (if given); null when the race was lost. */
   instance_update: { kind: 'call'; args: { uuid: string; patch: InstancePatchArgs; expectedTaskState?: (string | null)[] }; result: Instance | null };

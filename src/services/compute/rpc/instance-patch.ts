@@ -2,4 +2,5 @@
 import type { Instance } from '../domain/instance.ts';
 
 export type InstancePatchArgs = Partial<Pick<Instance,
-  'host' | 'node' | 'vmState' | 'taskState' | 'powerState' | 'networkInfo' | 'fault' | 'launchedAt' | 'terminatedAt' | 'requestSpec'>>;
+  'host' | 'node' | 'vmState' | 'taskState' | 'powerState' | 'networkInfo' | 'fault' | 'launchedAt' | 'terminatedAt' | 'requestSpec' | 'flavor' |
+  'availabilityZone'>>;

@@ -14,6 +14,14 @@ export interface SelectDestinationsArgs {
   extraSpecs: Record<string, string>;
   /** The server group the server joins: its policy and the hosts its other live members run on. */
   group?: { policy: string; memberHosts: string[] };
+  /** An admin's `az:host[:node]`: only that host (and node), the filters skipped; Placement still claims. */
+  forcedHost?: string;
+  forcedNode?: string;
+  /**
+   * A move (resize): the server already holds `sourceAllocations` at consumer generation `consumerGeneration`. The
+   * claim moves them to the migration's consumer and gives the server the new ones, in one Placement request.
+   */
+  move?: { migrationUuid: string; sourceAllocations: Record<string, { resources: Record<string, number> }>; consumerGeneration: number | null };
 }
 
 export interface Destination {

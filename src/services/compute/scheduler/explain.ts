@@ -15,6 +15,9 @@ export interface ExplainInput {
   requiredTraits: string[];
   ignoreHosts: string[];
   group?: { policy: string; memberHosts: string[] };
+  /** The zone asked for (null: any) and each host's zone. */
+  availabilityZone: string | null;
+  zoneOf(host: string): string;
   now: number;
   serviceDownTimeMs: number;
 }
@@ -53,6 +56,10 @@ export async function explainNoHost(placement: PlacementClient, input: ExplainIn
     else if (service.forced_down) reasons.push('ComputeFilter: the compute service is forced down');
     else if (!service.last_seen_up || input.now - Date.parse(service.last_seen_up) > input.serviceDownTimeMs) {
       reasons.push(`ComputeFilter: the compute service is down (last heartbeat ${service.last_seen_up ?? 'never'})`);
+    }
+    const zone = input.zoneOf(node.host);
+    if (input.availabilityZone !== null && zone !== input.availabilityZone) {
+      reasons.push(`AvailabilityZoneFilter: the host is in zone ${zone}, not ${input.availabilityZone}`);
     }
     if (input.ignoreHosts.includes(node.host)) reasons.push('RetryFilter: a build of this server already failed here');
     const g = input.group;

@@ -9,6 +9,8 @@ export interface HostState {
   /** When the host's agent last reported; null when it never did. */
   lastSeenUp: string | null;
   summary: ProviderSummary;
+  /** The host's availability zone (its aggregate's, else the default). */
+  zone: string;
 }
 
 /** Free amount of a resource class as Placement sees it (capacity already includes the allocation ratio). */
@@ -20,6 +22,8 @@ export function free(h: HostState, rc: string): number {
 export interface FilterRequest {
   ignoreHosts: string[];
   group?: { policy: string; memberHosts: string[] };
+  /** The zone the server was asked into; null for any. */
+  availabilityZone: string | null;
   now: number;
   serviceDownTimeMs: number;
 }

@@ -6,6 +6,8 @@ import type { PlacementClient } from '#services/placement/contract/client.ts';
 import { isConcurrentUpdate } from '#services/placement/contract/client.ts';
 import type { ComputeDb } from '../db/tables.ts';
 import { listNodes, listServices } from '../db/hosts-repo.ts';
+import { hostZones } from '../db/aggregates-repo.ts';
+import { AGENT_BINARY, zoneOf } from '../domain/zones.ts';
 import { noValidHostMessage } from '../domain/errors.ts';
 import type { Destination, SelectDestinationsArgs } from '../rpc/scheduler-rpc.ts';
 import { NO_VALID_HOST } from '../rpc/scheduler-rpc.ts';
@@ -47,10 +49,12 @@ export async function selectDestinations(deps: SchedulerDeps, args: SelectDestin
   const candidates = await deps.placement.getAllocationCandidates({ resources: args.resources, required, limit: deps.maxCandidates }, ctx);
   const nodeRows = await listNodes(deps.db);
   const nodes = new Map(nodeRows.map((n) => [n.uuid, n]));
-  const services = new Map((await listServices(deps.db, { binary: 'nova-compute' })).map((s) => [s.host, s]));
+  const services = new Map((await listServices(deps.db, { binary: AGENT_BINARY })).map((s) => [s.host, s]));
+  const zones = await hostZones(deps.db);
   const noHost = async (summary: string): Promise<never> => {
     const why = await explainNoHost(deps.placement, {
       nodes: nodeRows, services, resources: args.resources, requiredTraits: required, ignoreHosts: args.ignoreHosts, group: args.group, now: Date.now(),
+      availabilityZone: args.availabilityZone, zoneOf: (host) => zoneOf(host, zones),
       serviceDownTimeMs: deps.serviceDownTimeMs,
     }, globalRequestId, deps.log);
     throw new NoValidHost(`${summary}\n${why}`);
@@ -67,12 +71,20 @@ export async function selectDestinations(deps: SchedulerDeps, args: SelectDestin
     const service = services.get(node.host);
     byHost.set({
       host: node.host, node: node.hypervisor_hostname, nodeUuid: node.uuid, serviceDisabled: Boolean(service?.disabled) || Boolean(service?.forced_down),
-      lastSeenUp: service?.last_seen_up ?? null, summary: candidates.provider_summaries[root],
+      lastSeenUp: service?.last_seen_up ?? null, summary: candidates.provider_summaries[root], zone: zoneOf(node.host, zones),
     }, request);
   }
-  const filterReq = { ignoreHosts: args.ignoreHosts, group: args.group, now: Date.now(), serviceDownTimeMs: deps.serviceDownTimeMs };
+  const filterReq = {
+    ignoreHosts: args.ignoreHosts, group: args.group, availabilityZone: args.availabilityZone, now: Date.now(), serviceDownTimeMs: deps.serviceDownTimeMs,
+  };
   let hosts = [...byHost.keys()];
-  for (const f of deps.filters) {
+  const forced = Boolean(args.forcedHost || args.forcedNode);
+  if (forced) {
+    // Nova's forced host: the filters do not run, but the host must still have room (Placement's candidates).
+    hosts = hosts.filter((h) => (!args.forcedHost || h.host === args.forcedHost) && (!args.forcedNode || h.node === args.forcedNode));
+    if (hosts.length === 0) return noHost(`The forced host ${[args.forcedHost, args.forcedNode].filter(Boolean).join(' / node ')} cannot hold the server.`);
+  }
+  for (const f of forced ? [] : deps.filters) {
     const before = hosts.length;
     hosts = hosts.filter((h) => f.passes(h, filterReq));
     deps.log.debug({ filter: f.name, before, after: hosts.length, instance: args.instanceUuid }, 'scheduler filter');
@@ -82,9 +94,17 @@ export async function selectDestinations(deps: SchedulerDeps, args: SelectDestin
   for (const host of orderByWeight(hosts, deps.weighers, filterReq)) {
     const request = byHost.get(host)!;
     try {
-      await deps.placement.putAllocations(args.instanceUuid, {
-        allocations: request.allocations, project_id: args.projectId, user_id: args.userId, consumer_generation: null, consumer_type: 'INSTANCE',
-      }, ctx);
+      const claim = { allocations: request.allocations, project_id: args.projectId, user_id: args.userId, consumer_type: 'INSTANCE' };
+      if (args.move) {
+        await deps.placement.postAllocations({
+          [args.move.migrationUuid]: {
+            allocations: args.move.sourceAllocations, project_id: args.projectId, user_id: args.userId, consumer_generation: null, consumer_type: 'MIGRATION',
+          },
+          [args.instanceUuid]: { ...claim, consumer_generation: args.move.consumerGeneration },
+        }, ctx);
+      } else {
+        await deps.placement.putAllocations(args.instanceUuid, { ...claim, consumer_generation: null }, ctx);
+      }
       return { host: host.host, node: host.node, nodeUuid: host.nodeUuid };
     } catch (err) {
       // Another claim took the room (or this consumer already claimed): try the next host.

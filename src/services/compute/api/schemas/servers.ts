@@ -83,3 +83,22 @@ export const metaItemBody = {
   type: 'object', required: ['meta'], additionalProperties: false,
   properties: { meta: { ...metadata, minProperties: 1, maxProperties: 1 } },
 } as const;
+
+/** The `rebuild` action's argument (key_name, user_data and hostname come with microversions above ours). */
+export const rebuildAction = {
+  type: 'object', required: ['imageRef'], additionalProperties: false,
+  properties: {
+    imageRef: { type: 'string', minLength: 1, maxLength: 255 }, name, description, adminPass: { type: 'string' }, metadata,
+    preserve_ephemeral: { type: 'boolean' }, accessIPv4: ipv4, accessIPv6: { type: 'string' },
+    'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] },
+  },
+};
+
+/** The `resize` action's argument. */
+export const resizeAction = {
+  type: 'object', required: ['flavorRef'], additionalProperties: false,
+  properties: { flavorRef: { type: ['string', 'integer'], minLength: 1 }, 'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] } },
+};
+
+/** confirmResize and revertResize take null. */
+export const nullAction = { type: 'null' };

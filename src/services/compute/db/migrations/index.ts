@@ -4,5 +4,6 @@ import { defaultFlavors, initial } from './001-initial.ts';
 import { serversMigrations } from './002-servers.ts';
 import { eventIndex } from './003-event-index.ts';
 import { blockDeviceMappings } from './004-block-device-mappings.ts';
+import { aggregatesMigrations } from './005-aggregates-migrations.ts';
 
-export const computeMigrations: Migration[] = [initial, defaultFlavors, ...serversMigrations, eventIndex, blockDeviceMappings];
+export const computeMigrations: Migration[] = [initial, defaultFlavors, ...serversMigrations, eventIndex, blockDeviceMappings, ...aggregatesMigrations];

@@ -1,0 +1,36 @@
+// rebuild_instance: the guest destroyed and spawned again from the server's image (the API already recorded the new
+// one), on the same host with the same ports; a stopped server stays stopped, a failure leaves it in ERROR.
+import type { BusContext } from '#lib/bus/index.ts';
+import { PowerState, TaskState, VmState } from '../domain/vm-states.ts';
+import type { AgentDeps } from './agent-deps.ts';
+import { withEvent } from './agent-deps.ts';
+import { fetchImage, guestSpec } from './build.ts';
+import { bindPorts } from './networking.ts';
+
+export async function rebuildInstance(deps: AgentDeps, ctx: BusContext, uuid: string): Promise<void> {
+  try {
+    await withEvent(deps, ctx, uuid, 'compute_rebuild_instance', async () => {
+      const instance = await deps.conductor.call('instance_get', { uuid }, ctx);
+      if (!instance || instance.taskState !== TaskState.rebuilding) throw new Error(`Instance ${uuid} is no longer being rebuilt.`);
+      const image = await fetchImage(deps, ctx, instance);
+      const nics = await bindPorts(await deps.network(), ctx, instance.networkInfo, deps.host);
+      await deps.driver.destroy({ uuid });
+      await deps.driver.spawn({ guest: guestSpec(instance, image, nics) });
+      const stopped = instance.vmState === VmState.stopped;
+      if (stopped) await deps.driver.powerOff({ uuid });
+      await deps.conductor.call('instance_update', {
+        uuid, expectedTaskState: [TaskState.rebuilding],
+        patch: { vmState: stopped ? VmState.stopped : VmState.active, powerState: stopped ? PowerState.shutdown : PowerState.running, taskState: null,
+          launchedAt: new Date().toISOString(), fault: null },
+      }, ctx);
+    });
+  } catch (err) {
+    const message = (err as Error).message;
+    deps.log.warn({ instance: uuid, err: message }, 'rebuild failed');
+    await deps.conductor.call('instance_update', {
+      uuid, expectedTaskState: [TaskState.rebuilding],
+      patch: { vmState: VmState.error, taskState: null, fault: { code: 500, message: `Rebuild failed: ${message}`, created: new Date().toISOString() } },
+    }, ctx).catch(() => undefined);
+  }
+  await deps.conductor.call('action_finish', { uuid, requestId: ctx.requestId }, ctx).catch(() => undefined);
+}
