@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '#lib/log.ts';
+import { callJson } from '#lib/test-http.ts';
+import type { CallOptions as BaseCallOptions, Reply } from '#lib/test-http.ts';
 import { resolveOptions } from '#lib/config/options.ts';
 import { startTestIdentity } from '#services/identity/test-identity-personas.ts';
 import type { Persona, PersonaName } from '#services/identity/test-identity-personas.ts';
@@ -16,21 +18,11 @@ import { blockStorageOptions, startBlockStorage } from '#services/block-storage/
 import { computeOptions, createComputeAgent, createComputeApi, createConductor, createFakeDriver, createScheduler } from '../roles.ts';
 import type { ComputeApi, HypervisorDriver } from '../roles.ts';
 
-export interface Reply {
-  status: number;
-  headers: Headers;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary Nova documents
-  body: any;
-}
+export type { Reply } from '#lib/test-http.ts';
 
-export interface CallOptions {
-  token?: string;
-  body?: unknown;
-  /** Sent as is, as application/json. */
-  raw?: string;
+export interface CallOptions extends BaseCallOptions {
   /** The compute microversion, sent as OpenStack-API-Version. */
   version?: string;
-  headers?: Record<string, string>;
 }
 
 export type { Persona, PersonaName };
@@ -128,18 +120,8 @@ export async function startCompute(options: Record<string, unknown> = {}, boot?:
     }
   }
 
-  async function call(method: string, path: string, opts: CallOptions = {}): Promise<Reply> {
-    const headers: Record<string, string> = {
-      ...(opts.token ? { 'x-auth-token': opts.token } : {}), ...(opts.version ? { 'openstack-api-version': `compute ${opts.version}` } : {}), ...opts.headers,
-    };
-    const body = opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined);
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${url}${path}`, { method, headers, body });
-    const text = await res.text();
-    let parsed: unknown;
-    try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = text; }
-    return { status: res.status, headers: res.headers, body: parsed };
-  }
+  const call = (method: string, path: string, opts: CallOptions = {}): Promise<Reply> =>
+    callJson(url, method, path, { ...opts, headers: { ...(opts.version ? { 'openstack-api-version': `compute ${opts.version}` } : {}), ...opts.headers } });
 
   async function waitForServer(id: string, token: string, done: (server: Reply['body']) => boolean, timeoutMs = 15_000): Promise<Reply['body']> {
     const deadline = Date.now() + timeoutMs;

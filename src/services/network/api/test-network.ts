@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '#lib/log.ts';
+import { callJson } from '#lib/test-http.ts';
+import type { CallOptions, Reply } from '#lib/test-http.ts';
 import { resolveOptions } from '#lib/config/options.ts';
 import { createMemoryBus } from '#lib/bus/index.ts';
 import type { Bus, Notification } from '#lib/bus/index.ts';
@@ -12,19 +14,9 @@ import type { Persona, PersonaName } from '#services/identity/test-identity-pers
 import { createNetworkApi, networkOptions } from '../roles.ts';
 import type { NetworkApi } from '../roles.ts';
 
-export interface Reply {
-  status: number;
-  headers: Headers;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary Neutron documents
-  body: any;
-}
+export type { Reply } from '#lib/test-http.ts';
 
-export interface CallOptions {
-  token?: string;
-  body?: unknown;
-  raw?: string;
-  headers?: Record<string, string>;
-}
+export type { CallOptions } from '#lib/test-http.ts';
 
 export type { Persona, PersonaName };
 
@@ -58,16 +50,7 @@ export async function startNetwork(options: Record<string, unknown> = {}): Promi
   });
   const url = await api.listen('127.0.0.1', 0);
 
-  async function call(method: string, path: string, opts: CallOptions = {}): Promise<Reply> {
-    const headers: Record<string, string> = { ...(opts.token ? { 'x-auth-token': opts.token } : {}), ...opts.headers };
-    const body = opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined);
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${url}${path}`, { method, headers, body });
-    const text = await res.text();
-    let parsed: unknown;
-    try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = text; }
-    return { status: res.status, headers: res.headers, body: parsed };
-  }
+  const call = (method: string, path: string, opts: CallOptions = {}): Promise<Reply> => callJson(url, method, path, opts);
 
   return {
     api, bus, url, dir, as, notifications, call,
