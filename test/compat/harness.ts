@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -149,6 +149,18 @@ function waitForReady(child: ChildProcess, logFile: string): Promise<void> {
 
 /** Starts `stratus up` and resolves once it printed its ready line and wrote clouds.yaml. Kills the child if it fails to start. */
 export async function startCloud(opts: StartOptions = {}): Promise<RunningCloud> {
+  // A free port can be taken by another test between the harness picking it and Stratus binding it. A fresh cloud
+  // (no data directory or ports given) then simply starts again elsewhere; a restart keeps its ports and fails.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startCloudOnce(opts);
+    } catch (err) {
+      if (attempt >= 3 || opts.dataDir || opts.ports || !/EADDRINUSE/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startCloudOnce(opts: StartOptions): Promise<RunningCloud> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'stratus-compat-'));
   // Every service gets a free port of its own, so suites can run their clouds side by side. Sections a build does
   // not have are ignored by the options resolver.
@@ -186,6 +198,7 @@ export async function startCloud(opts: StartOptions = {}): Promise<RunningCloud>
   } catch (err) {
     child.kill('SIGKILL');
     await closeLog();
+    if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
 
