@@ -148,21 +148,20 @@ async function create(deps: ComputeApiDeps, req: FastifyRequest) {
     throw new BadRequest('User data needs to be valid base 64.');
   }
 
+  const limits = await projectLimits(deps.db, caller.projectId);
   // A server group named in the hints must be the caller's, with room for more members.
   const groupId = body['os:scheduler_hints']?.group;
   let group;
   if (groupId !== undefined) {
     if (typeof groupId !== 'string') throw new BadRequest('Invalid input for field/attribute group.');
     group = await loadGroup(deps, caller, groupId);
-    const limit = (await projectLimits(deps.db, caller.projectId)).server_group_members;
-    checkQuota({ server_group_members: limit }, { server_group_members: (await liveMembers(deps.db, group.uuid)).length }, { server_group_members: maxCount });
+    checkQuota({ server_group_members: limits.server_group_members }, { server_group_members: (await liveMembers(deps.db, group.uuid)).length }, { server_group_members: maxCount });
   }
 
   // Quota: check, write, re-check (Nova's recheck_quota): concurrent creates cannot both slip under the limit.
-  const limits = await projectLimits(deps.db, caller.projectId);
   const want = (n: number) => ({ instances: n, cores: n * flavor.vcpus, ram: n * flavor.ram });
-  checkQuota(limits, await projectUsage(deps.db, caller.projectId), want(minCount));
   const usage = await projectUsage(deps.db, caller.projectId);
+  checkQuota(limits, usage, want(minCount));
   let count = maxCount;
   while (count > minCount) {
     try { checkQuota(limits, usage, want(count)); break; } catch { count -= 1; }
