@@ -6,6 +6,7 @@ import { listServices } from '../db/hosts-repo.ts';
 import { hostZones } from '../db/aggregates-repo.ts';
 import type { ComputeServiceRow } from '../db/tables.ts';
 import { AGENT_BINARY, INTERNAL_ZONE, zoneOf } from '../domain/zones.ts';
+import { serviceIsUp } from '../domain/service-status.ts';
 import { callerOf } from './deps.ts';
 import type { ComputeApiDeps } from './deps.ts';
 
@@ -20,7 +21,7 @@ export async function computeZones(deps: ComputeApiDeps): Promise<Map<string, bo
   return out;
 }
 
-const isUp = (s: ComputeServiceRow, downMs: number) => !s.forced_down && s.last_seen_up !== null && Date.now() - Date.parse(s.last_seen_up) <= downMs;
+const isUp = (s: ComputeServiceRow, downMs: number) => serviceIsUp(s, Date.now(), downMs);
 
 /** 400 for a zone no compute host is in (Nova's "The requested availability zone is not available"). */
 export async function assertZoneExists(deps: ComputeApiDeps, zone: string): Promise<void> {

@@ -7,6 +7,7 @@ import { deleteService, getNode, getService, listNodes, listServices, nodeUsage,
 import type { ComputeNodeRow, ComputeServiceRow } from '../db/tables.ts';
 import { hostZones } from '../db/aggregates-repo.ts';
 import { AGENT_BINARY, INTERNAL_ZONE, zoneOf } from '../domain/zones.ts';
+import { serviceIsUp } from '../domain/service-status.ts';
 import { callerOf } from './deps.ts';
 import type { ComputeApiDeps } from './deps.ts';
 import { atLeast } from './microversion.ts';
@@ -14,7 +15,7 @@ import { atLeast } from './microversion.ts';
 const time = (t: string | null): string | null => (t ? t.replace(/Z$/, '') : null);
 
 function isUp(s: ComputeServiceRow, downMs: number): boolean {
-  return !s.forced_down && s.last_seen_up !== null && Date.now() - Date.parse(s.last_seen_up) <= downMs;
+  return serviceIsUp(s, Date.now(), downMs);
 }
 
 function serviceView(req: FastifyRequest, s: ComputeServiceRow, downMs: number, zones: Map<string, string>): Record<string, unknown> {

@@ -3,6 +3,7 @@
 import type { Logger } from '#lib/log.ts';
 import type { PlacementClient } from '#services/placement/contract/client.ts';
 import type { ComputeNodeRow, ComputeServiceRow } from '../db/tables.ts';
+import { heartbeatFresh } from '../domain/service-status.ts';
 
 const SHOWN_HOSTS = 20;
 
@@ -54,7 +55,7 @@ export async function explainNoHost(placement: PlacementClient, input: ExplainIn
     if (!service) reasons.push('ComputeFilter: no compute service on this host');
     else if (service.disabled) reasons.push(`ComputeFilter: the compute service is disabled${service.disabled_reason ? ` (${service.disabled_reason})` : ''}`);
     else if (service.forced_down) reasons.push('ComputeFilter: the compute service is forced down');
-    else if (!service.last_seen_up || input.now - Date.parse(service.last_seen_up) > input.serviceDownTimeMs) {
+    else if (!heartbeatFresh(service.last_seen_up, input.now, input.serviceDownTimeMs)) {
       reasons.push(`ComputeFilter: the compute service is down (last heartbeat ${service.last_seen_up ?? 'never'})`);
     }
     const zone = input.zoneOf(node.host);
