@@ -214,6 +214,10 @@ describe('boot flow', () => {
     const group = await c.call('POST', '/v2.1/os-server-groups', { token: c.as.alice.token, version: V, body: { server_group: { name: 'spread', policies: ['anti-affinity'] } } });
     assert.equal(group.status, 200, JSON.stringify(group.body));
     const gid = group.body.server_group.id;
+    const limits = await c.call('GET', '/v2.1/limits', { token: c.as.alice.token, version: V });
+    assert.equal(limits.body.limits.absolute.totalServerGroupsUsed, 1);
+    const detail = await c.call('GET', `/v2.1/os-quota-sets/${c.as.alice.projectId}/detail`, { token: c.as.alice.token, version: V });
+    assert.equal(detail.body.quota_set.server_groups.in_use, 1);
     const boot = (name: string) => c.call('POST', '/v2.1/servers', { token: c.as.alice.token, version: V,
       body: { server: { name, imageRef: c.imageId, flavorRef: '1', networks: 'none' }, 'os:scheduler_hints': { group: gid } } });
     const first = await boot('g1');

@@ -5,6 +5,7 @@ import { QUOTA_DEFAULTS, QUOTA_RESOURCES } from '../domain/quotas.ts';
 import type { QuotaResource } from '../domain/quotas.ts';
 import { deleteProjectLimits, keyPairCount, projectLimits, setProjectLimits } from '../db/quotas-repo.ts';
 import { projectUsage } from '../db/instances-repo.ts';
+import { countGroups } from '../db/server-groups-repo.ts';
 import { callerOf } from './deps.ts';
 import type { ComputeApiDeps } from './deps.ts';
 
@@ -15,7 +16,10 @@ const shown = (limits: Record<string, number>) => Object.fromEntries(QUOTA_RESOU
 
 async function usageOf(deps: ComputeApiDeps, projectId: string, userId: string): Promise<Record<string, number>> {
   const u = await projectUsage(deps.db, projectId);
-  return { instances: u.instances, cores: u.cores, ram: u.ram, key_pairs: await keyPairCount(deps.db, userId) };
+  return {
+    instances: u.instances, cores: u.cores, ram: u.ram, key_pairs: await keyPairCount(deps.db, userId),
+    server_groups: await countGroups(deps.db, projectId),
+  };
 }
 
 const updateBody = {
@@ -96,7 +100,7 @@ export function registerQuotas(app: FastifyInstance, deps: ComputeApiDeps): void
           maxTotalInstances: l.instances, maxTotalCores: l.cores, maxTotalRAMSize: l.ram, maxServerMeta: l.metadata_items,
           maxTotalKeypairs: l.key_pairs, maxServerGroups: l.server_groups, maxServerGroupMembers: l.server_group_members,
           maxPersonality: l.injected_files, maxPersonalitySize: l.injected_file_content_bytes,
-          totalInstancesUsed: u.instances, totalCoresUsed: u.cores, totalRAMUsed: u.ram, totalServerGroupsUsed: 0,
+          totalInstancesUsed: u.instances, totalCoresUsed: u.cores, totalRAMUsed: u.ram, totalServerGroupsUsed: u.server_groups,
         },
       },
     };
