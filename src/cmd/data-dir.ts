@@ -1,5 +1,6 @@
 // The data directory's layout: config file, databases, keys and the secrets written on first start.
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 
@@ -44,4 +45,17 @@ export function readServiceSecrets(d: DataDir): Record<string, string> {
 export function addServiceSecrets(d: DataDir, secrets: Record<string, string>): void {
   if (Object.keys(secrets).length === 0) return;
   writePrivateFile(join(d.keysDir, 'service-users.yaml'), stringify({ ...readServiceSecrets(d), ...secrets }));
+}
+
+/**
+ * A secret two services share (the metadata proxy signs what the metadata API checks): the configured value, else the
+ * one generated here on first use and kept in keys/shared-secrets.yaml, so every role of this data directory agrees.
+ */
+export function sharedSecret(d: DataDir, name: string): string {
+  const file = join(d.keysDir, 'shared-secrets.yaml');
+  const have = existsSync(file) ? (parse(readFileSync(file, 'utf8')) as Record<string, string>) ?? {} : {};
+  if (have[name]) return have[name];
+  const secret = randomBytes(24).toString('base64url');
+  writePrivateFile(file, stringify({ ...have, [name]: secret }));
+  return secret;
 }

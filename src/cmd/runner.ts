@@ -6,7 +6,7 @@ import { resolveOptions } from '#lib/config/options.ts';
 import { cloudOptions } from '#lib/config/cloud.ts';
 import { databaseUrlFor } from '#lib/db/index.ts';
 import type { DataDir } from './data-dir.ts';
-import { readServiceSecrets } from './data-dir.ts';
+import { readServiceSecrets, sharedSecret } from './data-dir.ts';
 import { ROLE_SPECS, ROLES } from './roles/index.ts';
 import type { RoleName } from './roles/index.ts';
 import type { RoleContext } from './roles/role-spec.ts';
@@ -34,6 +34,10 @@ export async function startRoles(opts: { roles: RoleName[]; data: DataDir; log: 
       const password = typeof fromConfig === 'string' ? fromConfig : readServiceSecrets(opts.data)[user];
       if (!password) throw new Error(`no password for service user ${user}: set ${user}.service_password in stratus.yaml or run Identity's bootstrap here`);
       return password;
+    },
+    sharedSecret: (name) => {
+      const fromConfig = config.stratus?.[`${name}_secret`];
+      return typeof fromConfig === 'string' && fromConfig ? fromConfig : sharedSecret(opts.data, name);
     },
   };
   const started: { name: string; stop(): Promise<void> }[] = [];

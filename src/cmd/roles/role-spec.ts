@@ -26,6 +26,8 @@ export interface RoleContext {
   bootstrap: boolean;
   /** The password of a service user, from the data directory's secrets or the service's config. */
   servicePassword(user: string): string;
+  /** A secret shared by services of this cloud (e.g. `metadata_proxy`): from config `stratus.<name>_secret`, else generated once in the data directory. */
+  sharedSecret(name: string): string;
 }
 
 export interface StartedRole {

@@ -1,6 +1,7 @@
 // The contract between a compute agent and its hypervisor. Calls take one options object; optional features are
 // optional members. Every call is idempotent where OpenStack's manager may retry it, and spawn cleans up after itself
 // when it fails.
+import type { Readable } from 'node:stream';
 
 export interface GuestSpec {
   uuid: string;
@@ -19,6 +20,22 @@ export interface GuestSpec {
   metadata: Record<string, string>;
 }
 
+/** The root disk's source: what Image said about the image, and its bytes streamed with the requesting user's token. */
+export interface ImageSource {
+  id: string;
+  diskFormat: string | null;
+  size: number | null;
+  /** What Image reported, for verifying the download: MD5 `checksum` and the multihash. */
+  checksum: string | null;
+  hashAlgo: string | null;
+  hashValue: string | null;
+  /** Streams the image's data from Image (rejects when Image cannot serve it). */
+  open(): Promise<Readable>;
+}
+
+/** A config drive's files: path inside the `config-2` ISO (e.g. `openstack/latest/meta_data.json`) → content. */
+export type ConfigDriveFiles = Record<string, string | Buffer>;
+
 export interface NodeCapacity {
   hypervisorType: string;
   hypervisorVersion: number;
@@ -36,7 +53,8 @@ export interface HypervisorDriver {
   readonly type: string;
   /** What the node offers, reported to Placement and the hypervisors API. */
   capacity(): Promise<NodeCapacity>;
-  spawn(opts: { guest: GuestSpec; signal?: AbortSignal }): Promise<void>;
+  /** Creates and starts the guest: its root disk from `image`, a config drive when `configDrive` is given. */
+  spawn(opts: { guest: GuestSpec; image?: ImageSource; configDrive?: ConfigDriveFiles; signal?: AbortSignal }): Promise<void>;
   /** Removes the guest and everything it left on the host; no error when it is already gone. */
   destroy(opts: { uuid: string }): Promise<void>;
   powerOff(opts: { uuid: string; timeoutMs?: number }): Promise<void>;
@@ -52,6 +70,8 @@ export interface HypervisorDriver {
   detachVolume?(opts: { uuid: string; volumeId: string }): Promise<void>;
   /** The guest's serial console log so far. */
   consoleOutput?(opts: { uuid: string }): Promise<string>;
+  /** The unix socket of a guest's graphical (VNC) or serial console on this host, for the console proxy; undefined when it has none. */
+  consoleSocket?(opts: { uuid: string; kind: 'vnc' | 'serial' }): Promise<string | undefined>;
   /** The power state of a guest; undefined when the hypervisor does not know it. */
   powerState(opts: { uuid: string }): Promise<GuestPower | undefined>;
   /** Every guest the hypervisor runs, for the agent's start-up sync. */
