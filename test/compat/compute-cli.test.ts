@@ -114,6 +114,12 @@ describe('compute through the openstack CLI', { skip: cliSkipReason() }, () => {
     await ok(['server', 'unset', '--property', 'tier', 'vm-1']);
     const log = await ok(['console', 'log', 'show', '--lines', '5', 'vm-1']);
     assert.match(log.stdout, /fake hypervisor: powered on/);
+    // A snapshot becomes an active private image of the project, recorded as the server's createImage action.
+    const snap = await json(['server', 'image', 'create', '--name', 'vm-1-snap', '--wait', 'vm-1']);
+    assert.equal(snap.status, 'active');
+    const snapImage = await json(['image', 'show', 'vm-1-snap']);
+    assert.match(JSON.stringify(snapImage.properties), /image_type.*snapshot/);
+    await ok(['image', 'delete', 'vm-1-snap']);
     await ok(['server', 'delete', '--wait', 'vm-1']);
     assert.deepEqual(await json<Row[]>(['server', 'list']), []);
     assert.deepEqual(await json<Row[]>(['port', 'list', '--device-owner', 'compute:nova']), []);

@@ -40,6 +40,7 @@ export const computePolicy: PolicyRule[] = [
   r('os_compute_api:servers:start', MEMBER, 'Start a stopped server.'),
   r('os_compute_api:servers:stop', MEMBER, 'Stop a server.'),
   r('os_compute_api:servers:reboot', MEMBER, 'Reboot a server.'),
+  r('os_compute_api:servers:create_image', MEMBER, 'Snapshot a server into an image (createImage).'),
   r('os_compute_api:os-pause-server:pause', MEMBER, 'Pause a server.'),
   r('os_compute_api:os-pause-server:unpause', MEMBER, 'Unpause a server.'),
   r('os_compute_api:os-suspend-server:suspend', MEMBER, 'Suspend a server.'),

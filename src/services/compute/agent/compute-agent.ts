@@ -14,6 +14,7 @@ import { syncPowerStates } from './power-sync.ts';
 import { recoverInterrupted } from './recover.ts';
 import { attachVolume, detachVolume } from './volumes.ts';
 import { rebuildInstance } from './rebuild.ts';
+import { snapshotInstance } from './snapshot.ts';
 import { confirmResize, finishResize, finishRevertResize, resizeInstance, revertResize } from './resize.ts';
 
 export interface ComputeAgentOptions {
@@ -60,6 +61,7 @@ export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: Compute
     finish_revert_resize: (ctx, a) => background(finishRevertResize(deps, ctx, a)),
     attach_volume: (ctx, a) => background(attachVolume(deps, ctx, a)),
     detach_volume: (ctx, a) => background(detachVolume(deps, ctx, a)),
+    snapshot_instance: (ctx, a) => background(snapshotInstance(deps, ctx, a)),
     get_console_output: async (_ctx, a) => {
       if (!deps.driver.consoleOutput) throw new BadRequest(`The ${deps.driver.type} driver keeps no console log.`);
       return deps.driver.consoleOutput({ uuid: a.uuid });

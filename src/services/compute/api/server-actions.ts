@@ -13,7 +13,8 @@ import type { AgentMethods } from '../rpc/agent-rpc.ts';
 import { assertUnlocked, loadServer } from './servers.ts';
 import type { ComputeApiDeps } from './deps.ts';
 import { confirmResize, rebuild, resize, revertResize } from './server-move-actions.ts';
-import { nullAction, rebuildAction, resizeAction } from './schemas/servers.ts';
+import { createImageAction, nullAction, rebuildAction, resizeAction } from './schemas/servers.ts';
+import { createImage } from './server-snapshot.ts';
 
 interface PowerRoute {
   rule: string;
@@ -107,7 +108,7 @@ async function consoleOutput(deps: ComputeApiDeps, req: FastifyRequest, length: 
 export function registerServerActions(app: FastifyInstance, deps: ComputeApiDeps): void {
   app.post('/v2.1/servers/:server_id/action', { schema: { body: {
     type: 'object', minProperties: 1, maxProperties: 1,
-    properties: { rebuild: rebuildAction, resize: resizeAction, confirmResize: nullAction, revertResize: nullAction },
+    properties: { rebuild: rebuildAction, resize: resizeAction, createImage: createImageAction, confirmResize: nullAction, revertResize: nullAction },
   } } },
     async (req: FastifyRequest, reply: FastifyReply) => {
       const [name, args] = Object.entries(req.body as Record<string, unknown>)[0];
@@ -129,6 +130,8 @@ export function registerServerActions(app: FastifyInstance, deps: ComputeApiDeps
         return reply.code(204).send();
       } else if (name === 'revertResize') {
         await revertResize(deps, req);
+      } else if (name === 'createImage') {
+        return createImage(deps, req, reply, args as { name: string; metadata?: Record<string, string> });
       } else if (name === 'lock' || name === 'unlock') {
         await lock(deps, req, name === 'lock');
       } else {

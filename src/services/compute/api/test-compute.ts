@@ -42,6 +42,8 @@ export interface TestCompute {
   imageId?: string;
   /** With boot: Placement's root URL. */
   placementUrl?: string;
+  /** With boot: the Image API's root URL. */
+  imageUrl?: string;
   /** With boot: uploads another active public image (as the admin); its id. */
   uploadImage(): Promise<string>;
   /** With boot: the Networking API's root URL. */
@@ -135,7 +137,7 @@ export async function startCompute(options: Record<string, unknown> = {}, boot?:
   }
 
   return {
-    api, url, as, call, imageId, networkUrl, volumeUrl, drivers, waitForServer, placementUrl,
+    api, url, as, call, imageId, imageUrl, networkUrl, volumeUrl, drivers, waitForServer, placementUrl,
     async uploadImage() {
       if (!imageUrl) throw new Error('uploadImage needs the boot flow');
       return uploadTestImage(imageUrl, as.admin.token);

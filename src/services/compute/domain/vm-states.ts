@@ -16,6 +16,7 @@ export const TaskState = {
   pausing: 'pausing', unpausing: 'unpausing', suspending: 'suspending', resuming: 'resuming',
   rebuilding: 'rebuilding', resizePrep: 'resize_prep', resizeMigrating: 'resize_migrating', resizeMigrated: 'resize_migrated',
   resizeFinish: 'resize_finish', resizeReverting: 'resize_reverting', resizeConfirming: 'resize_confirming',
+  imageSnapshot: 'image_snapshot', imagePendingUpload: 'image_pending_upload', imageUploading: 'image_uploading',
 } as const;
 export type TaskState = (typeof TaskState)[keyof typeof TaskState];
 

@@ -27,6 +27,8 @@ export type AgentMethods = {
   revert_resize: Cast<{ uuid: string; migrationUuid: string }>;
   /** Revert, on the source host: the guest back with the old flavor, and its allocation back from the migration. */
   finish_revert_resize: Cast<{ uuid: string; migrationUuid: string }>;
+  /** Snapshots the guest's root disk into the queued image `imageId` (createImage). */
+  snapshot_instance: Cast<{ uuid: string; imageId: string }>;
   /** The guest's console log (a call: the API answers with it). */
   get_console_output: { kind: 'call'; args: { uuid: string }; result: string };
 };

@@ -68,6 +68,11 @@ export interface HypervisorDriver {
   attachVolume?(opts: { uuid: string; volumeId: string; device: string; connectionInfo: Record<string, unknown> }): Promise<void>;
   /** Unplugs a volume; no error when it is not attached. */
   detachVolume?(opts: { uuid: string; volumeId: string }): Promise<void>;
+  /**
+   * Copies the guest's root disk (running or not) and hands it to `upload` with its format; the driver removes its
+   * temporary copy afterwards, whether the upload worked or not.
+   */
+  snapshot?(opts: { uuid: string; upload(data: Readable, format: { diskFormat: string; containerFormat: string }): Promise<void> }): Promise<void>;
   /** The guest's serial console log so far. */
   consoleOutput?(opts: { uuid: string }): Promise<string>;
   /** The unix socket of a guest's graphical (VNC) or serial console on this host, for the console proxy; undefined when it has none. */

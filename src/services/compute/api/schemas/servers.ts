@@ -94,6 +94,11 @@ export const rebuildAction = {
   },
 };
 
+/** The `createImage` action's argument. */
+export const createImageAction = {
+  type: 'object', required: ['name'], additionalProperties: false, properties: { name, metadata },
+};
+
 /** The `resize` action's argument. */
 export const resizeAction = {
   type: 'object', required: ['flavorRef'], additionalProperties: false,

@@ -1,5 +1,6 @@
 // The fake hypervisor: keeps guests as records in memory and touches nothing on the host, so one machine can run many
 // agents (simulated hosts) for tests and scale runs. Its capacity is configured, its state changes are real.
+import { Readable } from 'node:stream';
 import type { GuestPower, GuestSpec, HypervisorDriver, NodeCapacity } from '../hypervisor-driver.ts';
 
 export interface FakeDriverOptions {
@@ -66,6 +67,14 @@ export function createFakeDriver(opts: FakeDriverOptions): FakeDriver {
       if (g?.volumes.delete(volumeId)) g.console.push(`${new Date().toISOString()} fake hypervisor: volume ${volumeId} detached`);
     },
     volumes: (uuid) => new Map(guests.get(uuid)?.volumes ?? []),
+    async snapshot({ uuid, upload }) {
+      // The fake guest has no disk: its snapshot is a small raw "disk" that says whose it is, enough for Image to store.
+      const g = get(uuid);
+      const disk = Buffer.alloc(4096);
+      disk.write(JSON.stringify({ fakeSnapshotOf: uuid, image: g.spec.image?.id ?? null }));
+      g.console.push(`${new Date().toISOString()} fake hypervisor: disk snapshot taken`);
+      await upload(Readable.from([disk]), { diskFormat: 'raw', containerFormat: 'bare' });
+    },
     async consoleOutput({ uuid }) { return `${get(uuid).console.join('\n')}\n`; },
     async powerState({ uuid }) { return guests.get(uuid)?.power; },
     async listGuests() { return [...guests.keys()]; },
