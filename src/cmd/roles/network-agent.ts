@@ -1,5 +1,6 @@
 // Starts this host's network agent (Neutron's linuxbridge and DHCP agents): it wires what the Networking API binds to
-// this host through the configured data plane (`noop` unless network.data_plane_driver says `linuxbridge`).
+// this host through the configured data plane (`noop` unless network.data_plane_driver says `linuxbridge`), with the
+// metadata proxy secret it shares with Compute's metadata API.
 import { resolveOptions } from '#lib/config/options.ts';
 import { createBus } from '#lib/bus/index.ts';
 import { createNetworkAgent, networkOptions } from '#services/network/roles.ts';
@@ -11,7 +12,7 @@ export const networkAgentRole: RoleSpec = {
     const options = resolveOptions('network', networkOptions, ctx.config.network);
     const bus = await createBus(ctx.cloud.bus_url, ctx.log);
     try {
-      const agent = await createNetworkAgent({ options, bus, log: ctx.log, dataDir: ctx.data.root });
+      const agent = await createNetworkAgent({ options, bus, log: ctx.log, dataDir: ctx.data.root, metadataSecret: ctx.sharedSecret('metadata_proxy') });
       return { urls: {}, async stop() { await agent.close(); await bus.close(); } };
     } catch (err) {
       await bus.close();

@@ -79,7 +79,8 @@ export const networkPolicy: PolicyRule[] = [
   r('add_router_interface', MEMBER, 'Attach a subnet or port to a router.'),
   r('remove_router_interface', MEMBER, 'Detach a subnet or port from a router.'),
 
-  ...crud('floatingip', READER, MEMBER),
+  // Compute's metadata API reads an instance's floating IPs (EC2 public-ipv4) as a service.
+  ...crud('floatingip', `${READER} or ${SERVICE}`, MEMBER),
   r('create_floatingip:floating_ip_address', ADMIN, 'Choose the address of a new floating IP.'),
 
   r('get_quota', READER, 'Show a project\'s quotas and usage.'),

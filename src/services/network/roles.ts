@@ -18,6 +18,8 @@ import { serveAgents } from './api/agent-rpc-server.ts';
 import { parseVniRange } from './domain/segments.ts';
 import { startNetworkAgent } from './agent/network-agent.ts';
 import { createDataPlaneDriver } from './agent/data-plane.ts';
+import { startMetadataAgent } from './agent/metadata-agent.ts';
+import type { MetadataAgent } from './agent/metadata-agent.ts';
 
 export { networkOptions } from './config.ts';
 export type { NetworkOptions } from './config.ts';
@@ -80,18 +82,41 @@ export interface NetworkAgentRoleDeps {
   log: Logger;
   /** The data directory; the linuxbridge driver keeps DHCP files under <dataDir>/network unless state_path says. */
   dataDir: string;
+  /** The secret shared with Compute's metadata API (`metadata_proxy`); without it no metadata proxy runs. */
+  metadataSecret?: string;
 }
 
-/** The network-agent role of this host: the configured data plane, wired as the server says (and DHCP if enabled). */
+/**
+ * The network-agent role of this host: the configured data plane, wired as the server says, with DHCP and routers
+ * (if enabled, with a real data plane) and the metadata agent their namespaces' proxies forward to.
+ */
 export async function createNetworkAgent(deps: NetworkAgentRoleDeps): Promise<{ host: string; driver: string; close(): Promise<void> }> {
-  const { options } = deps;
+  const { options, log } = deps;
   const host = options.host || hostname();
-  const driver = createDataPlaneDriver(options, options.state_path || join(deps.dataDir, 'network'), deps.log);
-  // DHCP with the noop plane would only add network:dhcp ports that serve nothing: it comes with a real data plane.
-  const dhcp = options.dhcp_agent && driver.name !== 'noop';
-  deps.log.warn({ driver: driver.name, host }, driver.name === 'noop'
-    ? 'network-agent data plane: noop — nothing is wired on this host (set network.data_plane_driver: linuxbridge, as root, for bridges, VXLAN, taps and DHCP)'
-    : `network-agent data plane: ${driver.name} — wiring bridges, VXLAN, taps${dhcp ? ' and DHCP' : ''} on this host`);
-  const agent = await startNetworkAgent({ bus: deps.bus, host, driver, dhcp, log: deps.log });
-  return { host, driver: driver.name, async close() { await agent.stop(); await driver.close(); } };
+  const stateDir = options.state_path || join(deps.dataDir, 'network');
+  // DHCP and routers with the noop plane would only add ports that serve nothing: they come with a real data plane.
+  const wiring = options.data_plane_driver !== 'noop';
+  const dhcp = options.dhcp_agent && wiring;
+  const l3 = options.l3_agent && wiring;
+  const metadata = options.metadata_proxy && wiring && (l3 || (dhcp && options.enable_isolated_metadata));
+  if (metadata && !deps.metadataSecret) log.warn('network-agent: no metadata_proxy secret was given, so guests get no metadata proxy');
+  const metadataSocket = metadata && deps.metadataSecret ? join(stateDir, 'metadata_proxy') : undefined;
+  const driver = createDataPlaneDriver(options, { stateDir, routers: l3, metadataSocket }, log);
+  log.warn({ driver: driver.name, host }, driver.name === 'noop'
+    ? 'network-agent data plane: noop — nothing is wired on this host (set network.data_plane_driver: linuxbridge, as root, for bridges, VXLAN, taps, DHCP and routers)'
+    : `network-agent data plane: ${driver.name} — wiring bridges, VXLAN, taps${dhcp ? ', DHCP' : ''}${l3 ? ', routers' : ''}${metadataSocket ? ' and metadata proxies' : ''} on this host`);
+  let metadataAgent: MetadataAgent | undefined;
+  if (metadataSocket) {
+    metadataAgent = await startMetadataAgent({ bus: deps.bus, host, socketPath: metadataSocket, novaMetadataUrl: options.nova_metadata_url, sharedSecret: deps.metadataSecret!, log });
+  }
+  try {
+    const agent = await startNetworkAgent({ bus: deps.bus, host, driver, dhcp, l3, log });
+    return {
+      host, driver: driver.name,
+      async close() { await agent.stop(); await metadataAgent?.close(); await driver.close(); },
+    };
+  } catch (err) {
+    await metadataAgent?.close();
+    throw err;
+  }
 }

@@ -123,6 +123,40 @@ describe('network agent resync and a wiring data plane', () => {
   });
 });
 
+describe('network agent hosting routers (noop driver)', () => {
+  it('gives the data plane each router\'s legs, gateway and floating IPs as they change, and drops a deleted router', async () => {
+    const n = await startNetwork();
+    const driver = createNoopDriver();
+    const agent = await startNetworkAgent({ bus: n.bus, host: 'l3host', driver, dhcp: false, l3: true, log: silentLogger() });
+    try {
+      const admin = n.as.admin;
+      const ext = await n.create(admin, 'networks', 'network', { name: 'ext', 'router:external': true });
+      await n.create(admin, 'subnets', 'subnet', { network_id: ext.id, ip_version: 4, cidr: '172.30.0.0/24', enable_dhcp: false });
+      const net = await n.create(admin, 'networks', 'network', { name: 'in' });
+      const subnet = await n.create(admin, 'subnets', 'subnet', { network_id: net.id, ip_version: 4, cidr: '10.70.0.0/24' });
+      const router = await n.create(admin, 'routers', 'router', { external_gateway_info: { network_id: ext.id } });
+      await n.call('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { token: admin.token, body: { subnet_id: subnet.id } });
+      const vm = await n.create(admin, 'ports', 'port', { network_id: net.id });
+      const fip = await n.create(admin, 'floatingips', 'floatingip', { floating_network_id: ext.id, port_id: vm.id });
+      await until(() => (driver.state().routers.get(router.id)?.floatingIps.length ?? 0) > 0, 'the router with its floating IP');
+      const wired = driver.state().routers.get(router.id)!;
+      assert.deepEqual(wired.interfaces.map((l) => l.addresses.map((a) => [a.ipAddress, a.cidr, a.gatewayIp])), [[['10.70.0.1', '10.70.0.0/24', '10.70.0.1']]]);
+      assert.equal(wired.gateway?.networkId, ext.id);
+      assert.deepEqual(wired.floatingIps, [{ id: fip.id, floatingIpAddress: fip.floating_ip_address, fixedIpAddress: vm.fixed_ips[0].ip_address }]);
+      assert.equal(wired.enableSnat, true);
+
+      await n.call('DELETE', `/v2.0/floatingips/${fip.id}`, { token: admin.token });
+      await until(() => driver.state().routers.get(router.id)?.floatingIps.length === 0, 'the floating IP to go');
+      await n.call('PUT', `/v2.0/routers/${router.id}/remove_router_interface`, { token: admin.token, body: { subnet_id: subnet.id } });
+      await n.call('DELETE', `/v2.0/routers/${router.id}`, { token: admin.token });
+      await until(() => !driver.state().routers.has(router.id), 'the router to go');
+    } finally {
+      await agent.stop();
+      await n.close();
+    }
+  });
+});
+
 describe('network agent start-up', () => {
   it('retries the resync until the server answers, keeping what is wired meanwhile', async () => {
     const bus = createMemoryBus({});
@@ -138,6 +172,7 @@ describe('network agent start-up', () => {
     const server = await networkServerRpc.serve(bus, 'server', {
       get_host_ports: () => [{ ...samplePort, portId: 'bound-here' }], list_dhcp_networks: () => [],
       get_device_details: none, update_device_up: async () => {}, update_device_down: none, get_dhcp_network: none, ensure_dhcp_port: none,
+      list_routers: none, get_router: none, update_router_state: none, get_metadata_port: none,
     });
     try {
       await agent.resynced;

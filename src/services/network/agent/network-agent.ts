@@ -1,8 +1,8 @@
-// The per-host network agent (Neutron's L2 and DHCP agents in one): listens for the server's fanout on
-// `network-agent`, wires the ports bound to its host through the data-plane driver and reports them up, and (with
-// `dhcp`) runs a DHCP server per network with a DHCP-enabled subnet. It never touches the database: what it needs
-// comes in the cast or from the server by RPC. On start it resyncs: rewires what the server says is bound here,
-// and lets the driver remove what nothing claims.
+// The per-host network agent (Neutron's L2, DHCP and L3 agents in one): listens for the server's fanout on
+// `network-agent`, wires the ports bound to its host through the data-plane driver and reports them up, (with
+// `dhcp`) runs a DHCP server per network with a DHCP-enabled subnet, and (with `l3`) wires routers (l3-routers.ts).
+// It never touches the database: what it needs comes in the cast or from the server by RPC. On start it resyncs:
+// rewires what the server says is bound here, and lets the driver remove what nothing claims.
 import type { Bus, BusContext, Subscription } from '#lib/bus/index.ts';
 import type { Logger } from '#lib/log.ts';
 import { newRequestId } from '#lib/context.ts';
@@ -10,6 +10,7 @@ import { networkAgentRpc, networkServerRpc } from '../rpc/agent-rpc.ts';
 import type { PortDetails } from '../rpc/agent-rpc.ts';
 import type { DataPlaneDriver } from './drivers/data-plane-driver.ts';
 import { createKeyedQueue } from './keyed-queue.ts';
+import { createL3Routers } from './l3-routers.ts';
 
 export interface NetworkAgentDeps {
   bus: Bus;
@@ -18,6 +19,8 @@ export interface NetworkAgentDeps {
   driver: DataPlaneDriver;
   /** Serve DHCP for every network with a DHCP-enabled subnet (one such agent per cloud; Neutron schedules them). */
   dhcp: boolean;
+  /** Host routers (Neutron's L3 agent). On one host its agent hosts every router; multi-host needs router scheduling. */
+  l3?: boolean;
   log: Logger;
   /** Pause between resync attempts while the server does not answer (default 5 s), and how long one waits (10 s). */
   resyncRetryMs?: number;
@@ -73,6 +76,10 @@ export async function startNetworkAgent(deps: NetworkAgentDeps): Promise<Network
   const dhcpChanged = (ctx: BusContext, networkId: string) => {
     if (deps.dhcp) queue.push(networkId, () => syncDhcp(ctx, networkId));
   };
+  const l3 = deps.l3 ? createL3Routers({ server, driver, host, queue, log }) : undefined;
+
+  // Host-wide pieces (the external network's host leg) come before anything is wired on them.
+  await driver.prepareHost?.();
 
   const sub: Subscription = await networkAgentRpc.serve(deps.bus, host, {
     async port_update(ctx, { port }) {
@@ -100,7 +107,7 @@ export async function startNetworkAgent(deps: NetworkAgentDeps): Promise<Network
     async network_ports_changed(ctx, { networkId }) { dhcpChanged(ctx, networkId); },
     async security_groups_rule_updated(_ctx, { securityGroupIds }) { await driver.refreshSecurityGroups?.(securityGroupIds); },
     async security_groups_member_updated(_ctx, { securityGroupIds }) { await driver.refreshSecurityGroups?.(securityGroupIds); },
-    async routers_updated() { /* routers are the L3 agent's, a later slice */ },
+    async routers_updated(ctx, { routerIds }) { l3?.routersUpdated(ctx, routerIds); },
   });
   // The resync runs beside the casts (the server may start after its agents) and retries until the server answers.
   let stopped = false;
@@ -114,7 +121,7 @@ export async function startNetworkAgent(deps: NetworkAgentDeps): Promise<Network
     };
     attempt();
   });
-  log.info({ host, driver: driver.name, dhcp: deps.dhcp }, 'network agent listening');
+  log.info({ host, driver: driver.name, dhcp: deps.dhcp, l3: Boolean(l3) }, 'network agent listening');
   return {
     resynced,
     async stop() {
@@ -129,10 +136,12 @@ export async function startNetworkAgent(deps: NetworkAgentDeps): Promise<Network
   async function resync(): Promise<boolean> {
     let ports: PortDetails[];
     let dhcpNetworks: string[];
+    let routerIds: string[] | undefined;
     try {
       const timeoutMs = deps.resyncTimeoutMs ?? 10_000;
       ports = await server.call('get_host_ports', { host }, own(), { timeoutMs });
       dhcpNetworks = deps.dhcp ? await server.call('list_dhcp_networks', { host }, own(), { timeoutMs }) : [];
+      routerIds = l3 ? await l3.resync(own(), timeoutMs) : undefined;
     } catch (err) {
       // Without the server's word nothing may be removed: keep what is wired, casts bring changes meanwhile.
       log.warn({ err: (err as Error).message }, 'network agent cannot resync with the server yet; keeping what is wired and retrying');
@@ -141,9 +150,10 @@ export async function startNetworkAgent(deps: NetworkAgentDeps): Promise<Network
     for (const port of ports) queue.push(port.networkId, () => plug(own(), port));
     for (const networkId of dhcpNetworks) queue.push(networkId, () => syncDhcp(own(), networkId));
     await queue.idle();
-    const networkIds = [...new Set([...ports.map((p) => p.networkId), ...dhcpNetworks])];
-    await driver.removeUnclaimed({ portIds: [...plugged], networkIds });
-    log.info({ ports: ports.length, dhcpNetworks: dhcpNetworks.length }, 'network agent resynced');
+    const legs = l3?.claimed() ?? { portIds: [], networkIds: [] };
+    const networkIds = [...new Set([...ports.map((p) => p.networkId), ...dhcpNetworks, ...legs.networkIds])];
+    await driver.removeUnclaimed({ portIds: [...plugged, ...legs.portIds], networkIds, routerIds });
+    log.info({ ports: ports.length, dhcpNetworks: dhcpNetworks.length, routers: routerIds?.length }, 'network agent resynced');
     return true;
   }
 }

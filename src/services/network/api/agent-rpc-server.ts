@@ -1,5 +1,6 @@
 // The server's side of the agent contract (`network-server` topic): agents ask for a device's details and report
-// it up or down, which moves the port's status as Neutron's plugin does.
+// it up or down, which moves the port's status as Neutron's plugin does; L3 agents ask for routers and report them
+// wired; metadata agents ask which port a guest address is.
 import type { Bus, Subscription } from '#lib/bus/index.ts';
 import { getNetwork } from '../db/networks-repo.ts';
 import { getPort } from '../db/ports-repo.ts';
@@ -9,6 +10,7 @@ import { now } from './deps.ts';
 import type { NetworkApiDeps } from './deps.ts';
 import { portDetails } from './ports.ts';
 import { dhcpNetworkIds, dhcpNetworkInfo, ensureDhcpPort } from './dhcp-ports.ts';
+import { metadataPort, routerIds, routerInfo, updateRouterState } from './l3-agents.ts';
 
 /** Serves agents' calls until the subscription closes. Several servers may serve one topic (competing consumers). */
 export function serveAgents(bus: Bus, host: string, deps: NetworkApiDeps): Promise<Subscription> {
@@ -39,5 +41,9 @@ export function serveAgents(bus: Bus, host: string, deps: NetworkApiDeps): Promi
     list_dhcp_networks: () => dhcpNetworkIds(deps),
     get_dhcp_network: (_ctx, { networkId, host: agentHost }) => dhcpNetworkInfo(deps, networkId, agentHost),
     ensure_dhcp_port: (ctx, { networkId, host: agentHost }) => ensureDhcpPort(deps, { requestId: ctx.requestId, globalRequestId: ctx.globalRequestId, log: deps.log }, networkId, agentHost),
+    list_routers: () => routerIds(deps),
+    get_router: (_ctx, { routerId }) => routerInfo(deps, routerId),
+    update_router_state: (_ctx, { routerId, wiring }) => updateRouterState(deps, routerId, wiring),
+    get_metadata_port: (_ctx, { query }) => metadataPort(deps, query),
   });
 }

@@ -75,12 +75,15 @@ export async function dhcpNetworkInfo(deps: NetworkApiDeps, networkId: string, h
   const ports = await deps.db.selectFrom('ports').select(['id', 'mac_address', 'device_owner', 'device_id']).where('network_id', '=', networkId).orderBy('id').execute();
   const ips = await fixedIpsOf(deps.db, ports.map((p) => p.id));
   const own = ports.find((p) => p.device_owner === DHCP_OWNER && p.device_id === dhcpDeviceId(host, networkId));
+  // A subnet no router interface sits on is isolated: its guests find metadata through the DHCP server's namespace.
+  const routed = new Set(ports.filter((p) => p.device_owner === 'network:router_interface').flatMap((p) => (ips.get(p.id) ?? []).map((f) => f.subnet_id)));
   return {
     networkId,
     network: { networkType: network.network_type, physicalNetwork: network.physical_network, segmentationId: network.segmentation_id, mtu: network.mtu },
     subnets: subnets.map((s) => ({
       subnetId: s.id, ipVersion: s.ip_version, cidr: s.cidr, gatewayIp: s.gateway_ip,
       dnsNameservers: JSON.parse(s.dns_nameservers) as string[], hostRoutes: JSON.parse(s.host_routes) as { destination: string; nexthop: string }[],
+      isolated: !routed.has(s.id),
     })),
     dhcpPort: own ? { portId: own.id, macAddress: own.mac_address, fixedIps: (ips.get(own.id) ?? []).filter((f) => served.has(f.subnet_id)).map((f) => ({ subnetId: f.subnet_id, ipAddress: f.ip_address })) } : null,
     hosts: ports.filter((p) => p.device_owner !== DHCP_OWNER).flatMap((p) => (ips.get(p.id) ?? []).filter((f) => served.has(f.subnet_id))

@@ -12,7 +12,7 @@ import { checkQuota } from '../db/quotas-repo.ts';
 import type { FloatingIpRow, NetworkTables } from '../db/tables.ts';
 import { externalGatewayForFloatingIpNotFound, floatingIpPortAlreadyAssociated, invalidInput, networkNotExternal, notFound } from '../domain/errors.ts';
 import { normalizeIp } from '../domain/ip-address.ts';
-import { callerOf, listScope, can, enforce, enforceAttributes, idParam, now, owningProject } from './deps.ts';
+import { agentWired, callerOf, listScope, can, enforce, enforceAttributes, idParam, now, owningProject } from './deps.ts';
 import type { Caller, NetworkApiDeps } from './deps.ts';
 import { listResponse, showFields } from './list-query.ts';
 import { bodyOf, expectedRevision } from './request-helpers.ts';
@@ -64,7 +64,8 @@ async function association(deps: NetworkApiDeps, caller: Caller, fip: { project_
   }
   const routerId = await routerBetween(deps.db, chosen.subnet_id, fip.floating_network_id);
   if (!routerId) throw externalGatewayForFloatingIpNotFound(chosen.subnet_id, fip.floating_network_id, port.id);
-  return { port_id: port.id, fixed_ip_address: chosen.ip_address, router_id: routerId, status: 'ACTIVE' };
+  // ACTIVE once the router's L3 host has wired it (at once with the noop data plane, which wires nothing).
+  return { port_id: port.id, fixed_ip_address: chosen.ip_address, router_id: routerId, status: agentWired(deps) ? 'DOWN' : 'ACTIVE' };
 }
 
 async function saveAssociation(db: Kysely<NetworkTables>, fip: FloatingIpRow, changes: Record<string, unknown>, expected?: number): Promise<void> {
@@ -120,7 +121,7 @@ export function registerFloatingIps(app: FastifyInstance, deps: NetworkApiDeps):
         await tx.insertInto('floating_ips').values({
           id, project_id: project, description: b.description ?? '', revision_number: 1, created_at: ts, updated_at: ts,
           floating_network_id: network.id, floating_ip_address: port.fixedIps[0].ip_address, floating_port_id: port.id,
-          port_id: assoc?.port_id ?? null, fixed_ip_address: assoc?.fixed_ip_address ?? null, router_id: assoc?.router_id ?? null, status: assoc ? 'ACTIVE' : 'DOWN',
+          port_id: assoc?.port_id ?? null, fixed_ip_address: assoc?.fixed_ip_address ?? null, router_id: assoc?.router_id ?? null, status: assoc?.status ?? 'DOWN',
         }).execute();
       });
     } catch (err) {

@@ -244,11 +244,15 @@ const normalizeIpLoose = (text: string): string => normalizeIp(text) ?? text;
 /** Deletes a port (checked by the caller), releasing its addresses; tells agents and listeners. */
 export async function deletePort(deps: NetworkApiDeps, req: FastifyRequest, port: PortRow): Promise<void> {
   const expected = expectedRevision(req);
+  // Floating IPs on the port are detached with it: their routers' L3 hosts drop the NAT.
+  const routers = await deps.db.selectFrom('floating_ips').select('router_id').where('port_id', '=', port.id).execute();
   await deps.db.transaction().execute(async (tx) => {
     if (expected !== undefined) await touchRow(tx, 'ports', port.id, { expected, now: now() });
     await deletePortRows(tx, port.id);
   });
   deps.events.resourceChanged(req.ctx, 'port', 'delete', { port_id: port.id });
+  const routerIds = [...new Set(routers.flatMap((r) => r.router_id ?? []))];
+  if (routerIds.length) deps.events.agents(req.ctx, 'routers_updated', { routerIds });
   deps.events.agents(req.ctx, 'port_delete', { portId: port.id, networkId: port.network_id, hostId: port.binding_host_id });
   deps.events.agents(req.ctx, 'network_ports_changed', { networkId: port.network_id });
 }

@@ -13,7 +13,7 @@ import { checkQuota } from '../db/quotas-repo.ts';
 import type { NetworkRow, NetworkTables, RouterRow } from '../db/tables.ts';
 import { NeutronError, badRequest, notFound, routerInUse, routerInterfaceExists, routerInterfaceNotFound, routerInterfaceNotFoundForSubnet } from '../domain/errors.ts';
 import { cidrsOverlap, parseCidr } from '../domain/ip-address.ts';
-import { callerOf, listScope, can, enforce, enforceAttributes, idParam, now, owningProject } from './deps.ts';
+import { agentWired, callerOf, listScope, can, enforce, enforceAttributes, idParam, now, owningProject } from './deps.ts';
 import type { Caller, NetworkApiDeps } from './deps.ts';
 import { listResponse, showFields } from './list-query.ts';
 import { bodyOf, expectedRevision } from './request-helpers.ts';
@@ -43,6 +43,8 @@ type GatewayInfo = { network_id?: string; enable_snat?: boolean; external_fixed_
 type RouterBody = { name?: string; description?: string; admin_state_up?: boolean; external_gateway_info?: GatewayInfo; project_id?: string; tenant_id?: string };
 
 const target = (r: { project_id: string }) => ({ project_id: r.project_id });
+/** A new leg is DOWN until the router's L3 host reports it wired (ACTIVE at once with the noop data plane). */
+const legStatus = (deps: NetworkApiDeps) => (agentWired(deps) ? 'DOWN' : 'ACTIVE');
 
 export async function loadRouter(deps: NetworkApiDeps, caller: Caller, id: string): Promise<RouterRow> {
   const r = await getRouter(deps.db, id);
@@ -97,7 +99,7 @@ async function setGateway(deps: NetworkApiDeps, tx: Kysely<NetworkTables>, route
     const planned = planFixedIps(network.id, await subnetsOfNetwork(tx, network.id), info.external_fixed_ips?.length ? info.external_fixed_ips : undefined, { mayUseGateway: false });
     if (!planned.length) throw badRequest('router', `No subnets on external network ${network.id}`);
     await createPortRecords(deps.db, {
-      project_id: '', description: '', name: '', network_id: network.id, admin_state_up: true, status: 'ACTIVE', device_id: router.id,
+      project_id: '', description: '', name: '', network_id: network.id, admin_state_up: true, status: legStatus(deps), device_id: router.id,
       device_owner: GATEWAY_OWNER, binding_host_id: '', binding_vif_type: 'unbound', binding_vif_details: '{}', binding_profile: '{}',
       binding_vnic_type: 'normal', port_security_enabled: false, allowed_address_pairs: () => '[]', planned, securityGroups: [], now: now(),
     }, tx);
@@ -193,7 +195,7 @@ export function registerRouters(app: FastifyInstance, deps: NetworkApiDeps): voi
       if (!subnet.gateway_ip) throw badRequest('router', `Subnet for router interface must have a gateway IP`);
       await checkNoOverlap(deps, r.id, [subnet.id]);
       portId = (await createPortRecords(deps.db, {
-        project_id: r.project_id, description: '', name: '', network_id: subnet.network_id, admin_state_up: true, status: 'ACTIVE',
+        project_id: r.project_id, description: '', name: '', network_id: subnet.network_id, admin_state_up: true, status: legStatus(deps),
         device_id: r.id, device_owner: INTERFACE_OWNER, binding_host_id: '', binding_vif_type: 'unbound', binding_vif_details: '{}',
         binding_profile: '{}', binding_vnic_type: 'normal', port_security_enabled: false, allowed_address_pairs: () => '[]',
         planned: [{ subnet, address: subnet.gateway_ip }], securityGroups: [], now: now(),
@@ -205,7 +207,7 @@ export function registerRouters(app: FastifyInstance, deps: NetworkApiDeps): voi
       if (!ips.length) throw badRequest('router', `Router port must have at least one fixed IP`);
       await checkNoOverlap(deps, r.id, ips.map((i) => i.subnet_id));
       await deps.db.transaction().execute(async (tx) => {
-        await touchRow(tx, 'ports', port.id, { now: now(), changes: { device_id: r.id, device_owner: INTERFACE_OWNER, status: 'ACTIVE' } });
+        await touchRow(tx, 'ports', port.id, { now: now(), changes: { device_id: r.id, device_owner: INTERFACE_OWNER, status: legStatus(deps) } });
         await tx.deleteFrom('port_security_groups').where('port_id', '=', port.id).execute();
       });
       portId = port.id;
@@ -234,6 +236,8 @@ export function registerRouters(app: FastifyInstance, deps: NetworkApiDeps): voi
       await touchRow(tx, 'routers', r.id, { now: now() });
     });
     deps.events.agents(req.ctx, 'routers_updated', { routerIds: [r.id] });
+    // DHCP servers serve metadata for subnets without a router (isolated metadata): this one may have become one.
+    deps.events.agents(req.ctx, 'network_ports_changed', { networkId: info.network_id });
     return info;
   });
 }
@@ -257,6 +261,7 @@ async function interfaceInfo(deps: NetworkApiDeps, req: FastifyRequest, r: Route
   const ips = (await fixedIpsOf(deps.db, [portId])).get(portId) ?? [];
   if (publish) {
     deps.events.agents(req.ctx, 'routers_updated', { routerIds: [r.id] });
+    deps.events.agents(req.ctx, 'network_ports_changed', { networkId: port.network_id });
     const network = await getNetwork(deps.db, port.network_id);
     deps.events.resourceChanged(req.ctx, 'router', 'update', { router_id: r.id, interface: { port_id: portId, network_id: network?.id } });
   }

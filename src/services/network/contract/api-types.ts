@@ -70,6 +70,18 @@ export interface Port {
   updated_at: string;
 }
 
+export interface FloatingIp {
+  id: string;
+  project_id: string;
+  floating_network_id: string;
+  floating_ip_address: string;
+  /** The port and fixed address it forwards to; null when unassociated. */
+  port_id: string | null;
+  fixed_ip_address: string | null;
+  router_id: string | null;
+  status: string;
+}
+
 export interface CreatePortInput {
   network_id: string;
   name?: string;

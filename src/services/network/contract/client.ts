@@ -2,7 +2,7 @@
 // to read networks and subnets. Each call carries a token (the user's, or the calling service's own) and, when
 // configured, the service's token as X-Service-Token, as nova does with neutron.
 import { RemoteError, ServiceUnavailable } from '#lib/errors.ts';
-import type { CreatePortInput, ListFilters, Network, Port, Subnet, UpdatePortInput } from './api-types.ts';
+import type { CreatePortInput, FloatingIp, ListFilters, Network, Port, Subnet, UpdatePortInput } from './api-types.ts';
 
 export type * from './api-types.ts';
 
@@ -44,6 +44,8 @@ export interface NetworkClient {
   getNetwork(id: string, ctx?: CallContext): Promise<Network | undefined>;
   listNetworks(filters?: ListFilters, ctx?: CallContext): Promise<Network[]>;
   getSubnet(id: string, ctx?: CallContext): Promise<Subnet | undefined>;
+  /** Floating IPs, e.g. those of some ports (`port_id`). */
+  listFloatingIps(filters?: ListFilters, ctx?: CallContext): Promise<FloatingIp[]>;
 }
 
 function query(filters: ListFilters = {}): string {
@@ -108,6 +110,9 @@ export function createNetworkClient(opts: NetworkClientOptions): NetworkClient {
     },
     async getSubnet(subnetId, ctx) {
       return (await request<{ subnet: Subnet }>('GET', `/subnets/${id(subnetId)}`, undefined, ctx, true))?.subnet;
+    },
+    async listFloatingIps(filters, ctx) {
+      return (await request<{ floatingips: FloatingIp[] }>('GET', `/floatingips${query(filters)}`, undefined, ctx))!.floatingips;
     },
   };
 }

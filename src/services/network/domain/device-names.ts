@@ -12,5 +12,10 @@ export const dhcpInterfaceName = (portId: string): string => `ns-${portId.slice(
 export const vxlanName = (vni: number): string => `vxlan-${vni}`;
 /** The DHCP namespace of a network. */
 export const dhcpNamespace = (networkId: string): string => `qdhcp-${networkId}`;
+/** A router's namespace on its L3 host. */
+export const routerNamespace = (routerId: string): string => `qrouter-${routerId}`;
+/** Inside a router's namespace: an interface leg (`qr-`) and the external gateway leg (`qg-`); the bridge end is `tap…`. */
+export const routerInterfaceName = (portId: string): string => `qr-${portId.slice(0, ID_CHARS)}`;
+export const routerGatewayName = (portId: string): string => `qg-${portId.slice(0, ID_CHARS)}`;
 /** Interface name prefixes the agent owns: resync removes unclaimed devices with these, and nothing else. */
 export const OWNED_PREFIXES = ['brq', 'tap', 'vxlan-'] as const;

@@ -6,6 +6,8 @@ export interface DhcpSubnet {
   gatewayIp: string | null;
   dnsNameservers: string[];
   hostRoutes: { destination: string; nexthop: string }[];
+  /** No router interface on the subnet: its guests reach metadata through the DHCP namespace (isolated metadata). */
+  isolated?: boolean;
 }
 
 /** One fixed address ↔ MAC entry. */

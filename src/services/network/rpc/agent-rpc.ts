@@ -1,13 +1,15 @@
-// The contract between the network server and its per-host agents (the network-agent's L2 and DHCP sides; the L3
-// agent is a later slice), as in Neutron: the server fans out casts on `network-agent` whenever something an agent wires changes;
+// The contract between the network server and its per-host agents (the network-agent's L2, DHCP, L3 and metadata
+// sides), as in Neutron: the server fans out casts on `network-agent` whenever something an agent wires changes;
 // agents call the server on `network-server` for the full details of a device, to report it up or down, to resync,
 // and for what their DHCP servers serve.
 import { defineRpc } from '#lib/bus/index.ts';
 import type { PortDetails } from '../domain/port-details.ts';
 import type { DhcpNetwork } from '../domain/dhcp-network.ts';
+import type { MetadataPort, MetadataPortQuery, RouterInfo, RouterWiring } from '../domain/router-info.ts';
 
 export type { AgentFixedIp, PortDetails } from '../domain/port-details.ts';
 export type { DhcpNetwork } from '../domain/dhcp-network.ts';
+export type { MetadataPort, MetadataPortQuery, RouterInfo, RouterWiring } from '../domain/router-info.ts';
 
 /** Server → every agent (fanout casts). Agents ignore what is not on their host. */
 export type NetworkAgentMethods = {
@@ -36,6 +38,14 @@ export type NetworkServerMethods = {
   get_dhcp_network: { kind: 'call'; args: { networkId: string; host: string }; result: DhcpNetwork | null };
   /** Creates (or completes) the host's `network:dhcp` port with an address on each DHCP-enabled subnet. */
   ensure_dhcp_port: { kind: 'call'; args: { networkId: string; host: string }; result: void };
+  /** Routers the host's L3 agent hosts (an L3 agent's resync on start). */
+  list_routers: { kind: 'call'; args: { host: string }; result: string[] };
+  /** Everything the L3 agent wires for a router; null when it is gone (or not hosted there). */
+  get_router: { kind: 'call'; args: { routerId: string; host: string }; result: RouterInfo | null };
+  /** What the router's data plane carries now (null: nothing, e.g. removed): legs and floating IPs turn ACTIVE or DOWN. */
+  update_router_state: { kind: 'call'; args: { routerId: string; host: string; wiring: RouterWiring | null }; result: void };
+  /** The port a metadata request comes from: the guest's address on the router's networks or on one network. */
+  get_metadata_port: { kind: 'call'; args: { query: MetadataPortQuery; host: string }; result: MetadataPort | null };
 };
 
 export const networkAgentRpc = defineRpc<NetworkAgentMethods>('network-agent', '1.0');

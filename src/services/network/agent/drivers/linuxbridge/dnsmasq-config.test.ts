@@ -30,6 +30,13 @@ describe('dnsmasq configuration', () => {
   it('lists each port as MAC, name, address', () => {
     assert.equal(hostsFile(network), 'fa:16:3e:00:00:02,host-10-0-0-5,10.0.0.5\n');
   });
+  it('routes 169.254.169.254 via the DHCP port on isolated subnets when isolated metadata is on', () => {
+    const isolated: DhcpNetwork = { ...network, subnets: network.subnets.map((s) => (s.subnetId === 's2' ? { ...s, isolated: true } : { ...s, isolated: false })) };
+    const lines = optsFile(isolated, { isolatedMetadata: true }).split('\n');
+    assert.ok(lines.includes('tag:subnet-s2,option:classless-static-route,169.254.169.254/32,10.1.0.2'));
+    assert.ok(!lines.some((l) => l.startsWith('tag:subnet-s1') && l.includes('169.254.169.254')), 'a routed subnet reaches metadata through its router');
+    assert.equal(optsFile(isolated), optsFile(network), 'off: no metadata route');
+  });
   it('gives router, DNS, host routes with the default route, and the MTU', () => {
     assert.equal(optsFile(network), [
       'option:mtu,1450',

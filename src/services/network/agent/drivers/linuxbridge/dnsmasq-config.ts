@@ -8,6 +8,9 @@ export interface DnsmasqFiles { pid: string; hosts: string; opts: string }
 
 const tag = (subnetId: string) => `subnet-${subnetId}`;
 
+/** The metadata address as the DHCP namespace holds it for isolated subnets. */
+export const ISOLATED_METADATA_CIDR = '169.254.169.254/32';
+
 function netmask(prefixLength: number): string {
   const mask = prefixLength === 0 ? 0n : ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - prefixLength)) - 1n);
   return formatIp(4, mask);
@@ -43,16 +46,22 @@ export function hostsFile(network: DhcpNetwork): string {
   return network.hosts.map((h) => `${h.macAddress},${h.hostname},${h.ipAddress}\n`).join('');
 }
 
-export function optsFile(network: DhcpNetwork): string {
+/**
+ * The options file. With `isolatedMetadata`, subnets without a router get a host route to 169.254.169.254 via the
+ * DHCP port, whose namespace answers metadata for them (Neutron's enable_isolated_metadata).
+ */
+export function optsFile(network: DhcpNetwork, opts: { isolatedMetadata?: boolean } = {}): string {
   const lines = [`option:mtu,${network.network.mtu}`];
   for (const s of network.subnets) {
     const t = `tag:${tag(s.subnetId)}`;
     // An empty router option tells clients there is no gateway rather than guessing one.
     lines.push(s.gatewayIp ? `${t},option:router,${s.gatewayIp}` : `${t},option:router`);
     if (s.dnsNameservers.length) lines.push(`${t},option:dns-server,${s.dnsNameservers.join(',')}`);
-    if (s.hostRoutes.length) {
+    const dhcpIp = network.dhcpPort?.fixedIps.find((f) => f.subnetId === s.subnetId)?.ipAddress;
+    const metadataRoute = opts.isolatedMetadata && s.isolated && dhcpIp ? [`${ISOLATED_METADATA_CIDR},${dhcpIp}`] : [];
+    if (s.hostRoutes.length || metadataRoute.length) {
       // Clients that take classless routes ignore the router option, so the default route goes in too (RFC 3442).
-      const routes = [...s.hostRoutes.map((r) => `${r.destination},${r.nexthop}`), ...(s.gatewayIp ? [`0.0.0.0/0,${s.gatewayIp}`] : [])];
+      const routes = [...metadataRoute, ...s.hostRoutes.map((r) => `${r.destination},${r.nexthop}`), ...(s.gatewayIp ? [`0.0.0.0/0,${s.gatewayIp}`] : [])];
       lines.push(`${t},option:classless-static-route,${routes.join(',')}`);
       lines.push(`${t},249,${routes.join(',')}`);
     }

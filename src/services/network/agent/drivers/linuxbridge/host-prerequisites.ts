@@ -1,4 +1,5 @@
-// What the linuxbridge data plane needs of the host: root, and iproute2's `ip` and `bridge` and dnsmasq on the PATH.
+// What the linuxbridge data plane needs of the host: root, and iproute2's `ip` and `bridge` and dnsmasq on the PATH;
+// routers need nft too, metadata proxies haproxy.
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -23,4 +24,9 @@ export function linuxBridgeUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'linuxbridge needs root (bridges, namespaces and taps)';
   const missing = REQUIRED_TOOLS.filter((t) => !onPath(t));
   return missing.length ? `linuxbridge needs ${missing.join(', ')} (Debian packages iproute2, dnsmasq-base)` : undefined;
+}
+
+/** Why routers cannot be wired here (they need nftables), or undefined when they can. */
+export function routersUnavailable(): string | undefined {
+  return onPath('nft') ? undefined : 'routers need nft (Debian package nftables)';
 }

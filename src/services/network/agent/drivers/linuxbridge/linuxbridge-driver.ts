@@ -1,17 +1,23 @@
 // The linuxbridge data plane: a Linux bridge per network (`brq…`) with its segment's leg (a VXLAN device on the
 // tunnel address, or a flat/VLAN physical interface), a tap per port (`tap…`) for Compute to plug, and per network
-// with DHCP a `qdhcp-…` namespace holding the DHCP port's veth end and a dnsmasq. Every change compares what the host
+// with DHCP a `qdhcp-…` namespace holding the DHCP port's veth end and a dnsmasq, per router a `qrouter-…` namespace
+// (router-namespaces.ts), metadata proxies, and the external network's host leg. Every change compares what the host
 // has with what is wanted and repairs the difference; every device carries an alias naming its owner, so a resync
 // removes exactly the Stratus devices nothing claims.
 import type { Logger } from '#lib/log.ts';
 import type { DataPlaneDriver, DhcpNetwork, NetworkSegment } from '../data-plane-driver.ts';
 import { bridgeName, dhcpInterfaceName, dhcpNamespace, tapName, vxlanName } from '../../../domain/device-names.ts';
-import { createHostRunner } from './host-runner.ts';
+import { HostCommandError, createHostRunner } from './host-runner.ts';
 import type { HostRunner } from './host-runner.ts';
 import { createIpLinks } from './ip-links.ts';
 import type { LinkInfo } from './ip-links.ts';
-import { dhcpInterfaceAddresses, dnsmasqArgs, hostsFile, optsFile } from './dnsmasq-config.ts';
+import { ISOLATED_METADATA_CIDR, dhcpInterfaceAddresses, dnsmasqArgs, hostsFile, optsFile } from './dnsmasq-config.ts';
 import { createDnsmasqProcesses } from './dnsmasq-process.ts';
+import { createMetadataProxies } from './metadata-proxy-process.ts';
+import { createRouterNamespaces } from './router-namespaces.ts';
+import { METADATA_ADDRESS } from './router-nat.ts';
+import { ensureExternalHostLeg } from './external-host-leg.ts';
+import type { ExternalHostLeg } from './external-host-leg.ts';
 
 export interface LinuxBridgeOptions {
   /** This host's VXLAN tunnel address (`local`); empty lets the kernel pick. */
@@ -25,6 +31,12 @@ export interface LinuxBridgeOptions {
   /** Where DHCP servers keep pid, hosts and options files. */
   stateDir: string;
   dhcpLeaseSeconds: number;
+  /** The external network's host leg; its physical end becomes `physicalNetwork`'s interface unless one is mapped. */
+  externalHostLeg?: ExternalHostLeg & { physicalNetwork: string };
+  /** The metadata agent's unix socket: routers (and isolated networks) get a metadata proxy forwarding to it. */
+  metadataSocket?: string;
+  /** Serve metadata from the DHCP namespace for subnets without a router (needs metadataSocket). */
+  isolatedMetadata?: boolean;
   log: Logger;
   /** The host command runner (tests pass one to see what ran). */
   runner?: HostRunner;
@@ -32,6 +44,8 @@ export interface LinuxBridgeOptions {
 
 export interface LinuxBridgeDriver extends DataPlaneDriver {
   readonly runner: HostRunner;
+  syncRouter: NonNullable<DataPlaneDriver['syncRouter']>;
+  deleteRouter: NonNullable<DataPlaneDriver['deleteRouter']>;
 }
 
 const VXLAN_PORT = 4789;
@@ -46,11 +60,23 @@ export function createLinuxBridgeDriver(opts: LinuxBridgeOptions): LinuxBridgeDr
   const runner = opts.runner ?? createHostRunner();
   const ip = createIpLinks(runner);
   const dnsmasq = createDnsmasqProcesses(runner, opts.stateDir);
+  const proxies = createMetadataProxies(runner, opts.stateDir);
+  const physicalInterfaces = { ...opts.physicalInterfaces };
+  const external = opts.externalHostLeg;
+  if (external && !physicalInterfaces[external.physicalNetwork]) physicalInterfaces[external.physicalNetwork] = external.physicalInterface;
+  const networkProxyKey = (networkId: string) => `network-${networkId}`;
 
   async function ensureLink(name: string, create: string[], links?: Map<string, LinkInfo>): Promise<LinkInfo> {
     const have = (links ?? await ip.list()).get(name);
     if (have) return have;
-    await runner.run(create);
+    try {
+      await runner.run(create);
+    } catch (err) {
+      // Routers and ports of one network are wired concurrently: the other one may have created it first.
+      const raced = err instanceof HostCommandError && (await ip.list()).get(name);
+      if (!raced) throw err;
+      return raced;
+    }
     return (await ip.list()).get(name)!;
   }
 
@@ -79,7 +105,7 @@ export function createLinuxBridgeDriver(opts: LinuxBridgeOptions): LinuxBridgeDr
       return;
     }
     if (segment.networkType === 'flat' || segment.networkType === 'vlan') {
-      const physical = segment.physicalNetwork ? opts.physicalInterfaces[segment.physicalNetwork] : undefined;
+      const physical = segment.physicalNetwork ? physicalInterfaces[segment.physicalNetwork] : undefined;
       if (!physical) throw new Error(`no interface is mapped for physical network ${segment.physicalNetwork ?? '(none)'} (physical_interface_mappings)`);
       if (segment.networkType === 'flat') {
         const link = links.get(physical);
@@ -128,6 +154,7 @@ export function createLinuxBridgeDriver(opts: LinuxBridgeOptions): LinuxBridgeDr
   }
 
   async function deleteDhcp(networkId: string): Promise<void> {
+    await proxies.remove(networkProxyKey(networkId));
     await dnsmasq.remove(networkId);
     // The namespace takes the veth's inner end with it, and the pair's bridge end goes too.
     await ip.deleteNamespace(dhcpNamespace(networkId));
@@ -150,11 +177,20 @@ export function createLinuxBridgeDriver(opts: LinuxBridgeOptions): LinuxBridgeDr
     if (links.has(bridge)) await ip.delete(bridge);
   }
 
+  const routers = createRouterNamespaces({
+    runner, ip, proxies, ensureNetwork, portAlias, stateDir: opts.stateDir, metadataSocket: opts.metadataSocket,
+  });
+
   return {
     name: 'linuxbridge',
     runner,
+    async prepareHost() {
+      if (external) await ensureExternalHostLeg(ip, external);
+    },
     ensureNetwork,
     deleteNetwork,
+    syncRouter: routers.syncRouter,
+    deleteRouter: routers.deleteRouter,
     async plugPort(port) {
       await ensureNetwork({ networkId: port.networkId, ...port.network });
       if (port.deviceOwner === 'network:dhcp') {
@@ -179,16 +215,32 @@ export function createLinuxBridgeDriver(opts: LinuxBridgeOptions): LinuxBridgeDr
       await ensureNetwork({ networkId: network.networkId, ...network.network });
       const ns = dhcpNamespace(network.networkId);
       const iface = await ensureDhcpInterface(network.networkId, network.dhcpPort, network.network.mtu);
-      await ip.setAddresses(iface, dhcpInterfaceAddresses(network), ns);
+      // Isolated metadata: the namespace holds 169.254.169.254 and proxies it for subnets no router serves.
+      const isolated = Boolean(opts.metadataSocket && opts.isolatedMetadata && network.subnets.some((s) => s.isolated && s.ipVersion === 4));
+      await ip.setAddresses(iface, [...dhcpInterfaceAddresses(network), ...(isolated ? [ISOLATED_METADATA_CIDR] : [])], ns);
       await dnsmasq.apply(network.networkId, ns, {
         args: dnsmasqArgs(network, { interfaceName: iface, files: dnsmasq.files(network.networkId), leaseSeconds: opts.dhcpLeaseSeconds }),
-        hosts: hostsFile(network), opts: optsFile(network),
+        hosts: hostsFile(network), opts: optsFile(network, { isolatedMetadata: isolated }),
       });
+      if (isolated) {
+        await proxies.apply(networkProxyKey(network.networkId), ns, {
+          owner: { kind: 'network', id: network.networkId }, bindAddress: METADATA_ADDRESS, port: 80, socketPath: opts.metadataSocket!,
+        });
+      } else {
+        await proxies.remove(networkProxyKey(network.networkId));
+      }
     },
     deleteDhcp,
-    async removeUnclaimed({ portIds, networkIds }) {
+    async removeUnclaimed({ portIds, networkIds, routerIds }) {
       const ports = new Set(portIds);
       const networks = new Set(networkIds);
+      if (routerIds) {
+        const keep = new Set(routerIds);
+        for (const id of await routers.routers()) if (!keep.has(id)) await routers.deleteRouter(id);
+      }
+      for (const key of proxies.keys()) {
+        if (key.startsWith('network-') && !networks.has(key.slice('network-'.length))) await proxies.remove(key);
+      }
       for (const ns of await ip.namespaces()) {
         if (ns.startsWith('qdhcp-') && !networks.has(ns.slice('qdhcp-'.length))) await deleteDhcp(ns.slice('qdhcp-'.length));
       }
@@ -203,7 +255,7 @@ export function createLinuxBridgeDriver(opts: LinuxBridgeOptions): LinuxBridgeDr
         if (link.ifname.startsWith('tap') && port !== undefined && !ports.has(port)) await ip.delete(link.ifname);
         else if (link.ifname.startsWith('vxlan-') && network !== undefined && !networks.has(network)) await ip.delete(link.ifname);
       }
-      opts.log.info({ ports: ports.size, networks: networks.size }, 'linuxbridge resync removed what nothing claims');
+      opts.log.info({ ports: ports.size, networks: networks.size, routers: routerIds?.length }, 'linuxbridge resync removed what nothing claims');
     },
     async close() { /* nothing held in process: what is wired stays wired */ },
   };

@@ -21,6 +21,7 @@ import { bridgeName, dhcpNamespace, tapName, vxlanName } from '../../../domain/d
 import { createLinuxBridgeDriver } from './linuxbridge-driver.ts';
 import type { LinuxBridgeDriver } from './linuxbridge-driver.ts';
 import { createHostRunner } from './host-runner.ts';
+import { lockHostDataPlane } from './test-host-lock.ts';
 import { linuxBridgeUnavailable, onPath } from './host-prerequisites.ts';
 
 function skipReason(): string | undefined {
@@ -70,7 +71,9 @@ describe('linuxbridge data plane', { skip }, () => {
     await agent.resynced;
   };
 
+  let unlock: (() => void) | undefined;
   before(async () => {
+    unlock = await lockHostDataPlane();
     await sh.run(['ip', 'link', 'add', physical, 'type', 'veth', 'peer', 'name', `stg${tag}`]);
     n = await startNetwork({ data_plane_driver: 'linuxbridge', vni_ranges: `${vniBase}:${vniBase + 10}` });
     driver = newDriver();
@@ -86,6 +89,7 @@ describe('linuxbridge data plane', { skip }, () => {
     for (const id of networks) await driver?.deleteNetwork(id).catch(() => undefined);
     await n?.close();
     rmSync(stateDir, { recursive: true, force: true });
+    unlock?.();
   });
 
   it('wires a network and its ports, serves DHCP, survives an agent restart and leaves nothing on delete', async () => {
