@@ -11,6 +11,8 @@ function classify(file: string): Where | undefined {
   if (p[0] !== 'src') return undefined;
   if (p[1] === 'lib') return { layer: 'lib' };
   if (p[1] === 'cmd') return { layer: 'cmd' };
+  // The guest image builder: runtime code beside lib, called by cmd (`stratus up`, `image-build`).
+  if (p[1] === 'guest-image') return { layer: 'guest-image' };
   if (p[1] !== 'services' || p.length < 4) return undefined;
   const service = p[2];
   const name = p.at(-1)!;
@@ -29,6 +31,10 @@ function classify(file: string): Where | undefined {
     domain: 'domain', db: 'db', rpc: 'rpc', contract: 'contract', agent: 'agent', volume: 'agent',
     // The workflow tier: roles that validate, decide and orchestrate. Identity's token provider sits here too.
     api: 'workflow', conductor: 'workflow', scheduler: 'workflow', provider: 'workflow',
+    // Compute's metadata API (nova-api-metadata) reads the database and Networking like the API does.
+    metadata: 'workflow',
+    // Compute's console proxies (noVNC, serial): they consume the API's console tokens from the database.
+    console: 'workflow',
   };
   return layers[folder] ? { layer: layers[folder], service } : undefined;
 }
@@ -52,7 +58,8 @@ function allowed(from: Where, to: Where, toFile: string): boolean {
     // and use another service's top-level test fixtures (test-*.ts).
     case 'test': return anyContract || own || (to.layer === 'top' && /\/(roles|config)\.ts$/.test(toFile))
       || (to.layer === 'test' && /^src\/services\/[^/]+\/test-[^/]+\.ts$/.test(toFile));
-    case 'cmd': return to.layer === 'cmd' || (to.layer === 'top' && /\/(roles|config)\.ts$/.test(toFile));
+    case 'guest-image': return to.layer === 'guest-image';
+    case 'cmd': return to.layer === 'cmd' || to.layer === 'guest-image' || (to.layer === 'top' && /\/(roles|config)\.ts$/.test(toFile));
     default: return false;
   }
 }

@@ -16,6 +16,8 @@ export type { RoleName };
 
 export interface RunningCloud {
   urls: Record<string, string>;
+  /** Identity's v3 URL the roles use. */
+  authUrl: string;
   stop(): Promise<void>;
 }
 
@@ -54,6 +56,7 @@ export async function startRoles(opts: { roles: RoleName[]; data: DataDir; log: 
   }
   return {
     urls,
+    authUrl: ctx.authUrl,
     async stop() {
       for (const role of [...started].reverse()) await role.stop();
     },

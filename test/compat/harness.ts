@@ -12,8 +12,11 @@ import { requireServers } from '#lib/test-servers.ts';
 
 export const OPENSTACK_CLI = '/usr/bin/openstack';
 
-/** Config sections of the services that listen on a port; each gets STRATUS_<SECTION>_PORT. */
-const SERVICE_SECTIONS = ['identity', 'compute', 'placement', 'image', 'network', 'block_storage', 'object_storage', 'orchestration', 'telemetry', 'dashboard'];
+/**
+ * Config sections of the services that listen on a port; each gets STRATUS_<SECTION>_PORT. compute_novncproxy and
+ * compute_serialproxy (and compute_metadata) name compute's novncproxy_port, serialproxy_port (metadata_port) the same way.
+ */
+const SERVICE_SECTIONS = ['identity', 'compute', 'placement', 'image', 'network', 'block_storage', 'object_storage', 'orchestration', 'telemetry', 'dashboard', 'compute_novncproxy', 'compute_serialproxy', 'compute_metadata'];
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -174,6 +177,8 @@ async function startCloudOnce(opts: StartOptions): Promise<RunningCloud> {
   const env: NodeJS.ProcessEnv = {
     ...process.env, STRATUS_DATA_DIR: dataDir,
     ...Object.fromEntries(Object.entries(ports).map(([section, p]) => [`STRATUS_${section.toUpperCase()}_PORT`, String(p)])),
+    // The guest image is built and uploaded only by the suites that boot real VMs.
+    STRATUS_GUEST_IMAGE: 'false',
     STRATUS_ADMIN_PASSWORD: adminPassword, STRATUS_LOG_LEVEL: opts.logLevel ?? 'warn', ...opts.env,
     // Every CLI call authenticates: the cheapest scrypt cost the option allows keeps CPU for the CLI itself.
     STRATUS_IDENTITY_PASSWORD_HASH_LOG2N: '10',

@@ -3,7 +3,7 @@ import type { RoleSpec } from './role-spec.ts';
 import { identityRole } from './identity.ts';
 import { imageRole } from './image.ts';
 import { placementRole } from './placement.ts';
-import { computeAgentRole, computeConductorRole, computeRole, computeSchedulerRole } from './compute.ts';
+import { computeAgentRole, computeConductorRole, computeMetadataRole, computeNovncProxyRole, computeRole, computeSchedulerRole } from './compute.ts';
 import { blockStorageRole } from './block-storage.ts';
 import { objectStorageRole } from './object-storage.ts';
 import { networkRole } from './network.ts';
@@ -17,6 +17,8 @@ export const ROLE_SPECS = {
   'compute-conductor': computeConductorRole,
   'compute-scheduler': computeSchedulerRole,
   'compute-agent': computeAgentRole,
+  'compute-novncproxy': computeNovncProxyRole,
+  'compute-metadata': computeMetadataRole,
   'block-storage': blockStorageRole,
   'object-storage': objectStorageRole,
   network: networkRole,

@@ -4,12 +4,17 @@
 import { resolveOptions } from '#lib/config/options.ts';
 import { createBus } from '#lib/bus/index.ts';
 import { createNetworkAgent, networkOptions } from '#services/network/roles.ts';
+import { computeOptions } from '#services/compute/roles.ts';
 import type { RoleSpec } from './role-spec.ts';
 
 export const networkAgentRole: RoleSpec = {
   catalog: () => [],
   async start(ctx) {
-    const options = resolveOptions('network', networkOptions, ctx.config.network);
+    const configured = resolveOptions('network', networkOptions, ctx.config.network);
+    // By default the guests' metadata requests go to this host's Compute metadata API, wherever its port is.
+    const compute = resolveOptions('compute', computeOptions, ctx.config.compute);
+    const listen = compute.metadata_listen || ctx.cloud.bind_host;
+    const options = { ...configured, nova_metadata_url: configured.nova_metadata_url || `http://${listen === '0.0.0.0' ? '127.0.0.1' : listen}:${compute.metadata_port}` };
     const bus = await createBus(ctx.cloud.bus_url, ctx.log);
     try {
       const agent = await createNetworkAgent({ options, bus, log: ctx.log, dataDir: ctx.data.root, metadataSecret: ctx.sharedSecret('metadata_proxy') });

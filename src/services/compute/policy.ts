@@ -76,6 +76,7 @@ export const computePolicy: PolicyRule[] = [
   r('os_compute_api:os-availability-zone:list', ANY, 'List availability zones.'),
   r('os_compute_api:os-availability-zone:detail', ADMIN, 'List availability zones with their hosts and services.'),
   r('os_compute_api:os-console-output', MEMBER, 'Read a server\'s console log.'),
+  r('os_compute_api:os-remote-consoles', MEMBER, 'Get a one-time URL to a server\'s remote console (noVNC, serial).'),
   r('os_compute_api:os-simple-tenant-usage:list', ADMIN, 'Show every project\'s usage.'),
   r('os_compute_api:os-simple-tenant-usage:show', READER, 'Show a project\'s usage.'),
   r('os_compute_api:os-admin-actions:reset_state', ADMIN, 'Reset a server\'s state (os-resetState).'),

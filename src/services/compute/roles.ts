@@ -41,6 +41,10 @@ import { serverGroupAffinityFilter, serverGroupAntiAffinityFilter } from './sche
 import { startComputeAgent } from './agent/compute-agent.ts';
 import type { HypervisorDriver } from './agent/drivers/hypervisor-driver.ts';
 import { DRIVERS } from './agent/driver-registry.ts';
+import { createHttpService } from '#lib/http/server.ts';
+import { metadataErrorRenderer, registerMetadataRoutes } from './metadata/metadata-api.ts';
+import { createInstanceSource } from './metadata/instance-source.ts';
+import { createConsoleProxy } from './console/console-proxy.ts';
 
 export { computeOptions } from './config.ts';
 export type { ComputeOptions } from './config.ts';
@@ -55,6 +59,8 @@ export interface ComputeRoleDeps {
   servicePassword: string;
   bus: Bus;
   log: Logger;
+  /** The data directory (compute agents with the qemu driver keep guests under it); default ./data. */
+  dataDir?: string;
 }
 
 export interface ComputeApi {
@@ -78,7 +84,7 @@ function lazyEndpoint<T>(session: Pick<ServiceSession, 'endpoint'>, type: string
   };
 }
 
-function novaSession(deps: ComputeRoleDeps): ServiceSession {
+function novaSession(deps: Pick<ComputeRoleDeps, 'authUrl' | 'servicePassword'>): ServiceSession {
   return createServiceSession(createIdentityClient({ authUrl: deps.authUrl }), { userName: 'nova', password: deps.servicePassword, projectName: 'service' });
 }
 
@@ -95,8 +101,17 @@ function placementFrom(session: ServiceSession): PlacementClient {
   return createPlacementClient({ endpoint: () => session.endpoint('placement'), token: () => session.token() });
 }
 
-/** compute-api: opens (and migrates) the compute database and serves Nova v2.1. */
-export async function createComputeApi(deps: ComputeRoleDeps & { databaseUrl: string }): Promise<ComputeApi> {
+/** Where users reach the console proxies: the configured base URLs, else the proxies' ports on the cloud's public host. */
+function consoleUrls(options: ComputeOptions, publicHost: string) {
+  return {
+    novncBaseUrl: options.novncproxy_base_url || `http://${publicHost}:${options.novncproxy_port}/vnc_lite.html`,
+    serialBaseUrl: options.serialproxy_base_url || `ws://${publicHost}:${options.serialproxy_port}/`,
+    tokenTtlMs: options.console_token_ttl * 1000,
+  };
+}
+
+/** compute-api: opens (and migrates) the compute database and serves Nova v2.1; console URLs name `publicHost` (default 127.0.0.1). */
+export async function createComputeApi(deps: ComputeRoleDeps & { databaseUrl: string; publicHost?: string }): Promise<ComputeApi> {
   const { options } = deps;
   let auth: ServiceAuth | undefined;
   return createApiService<ComputeTables>({
@@ -117,12 +132,13 @@ export async function createComputeApi(deps: ComputeRoleDeps & { databaseUrl: st
         serviceToken: () => session.serviceToken(),
         placement: createPlacementClient({ endpoint: () => session.endpoint('placement'), token: () => session.serviceToken() }),
         allowResizeToSameHost: options.allow_resize_to_same_host,
+        consoles: consoleUrls(options, deps.publicHost ?? '127.0.0.1'),
       });
     },
   });
 }
 
-async function openComputeDb(deps: ComputeRoleDeps & { databaseUrl: string }) {
+async function openComputeDb(deps: Pick<ComputeRoleDeps, 'log'> & { databaseUrl: string }) {
   const database = await openDatabase<ComputeTables>({ url: deps.databaseUrl, log: deps.log });
   try {
     await runMigrations(database, computeMigrations);
@@ -164,19 +180,48 @@ export async function createScheduler(deps: ComputeRoleDeps & { databaseUrl: str
   }
 }
 
+/**
+ * compute-novncproxy: the noVNC page and VNC websockets on novncproxy_port, serial console websockets on
+ * serialproxy_port. It opens consoles by the tokens compute-api records, so it shares the compute database; the
+ * consoles' unix sockets are on this host, so it runs beside the compute agents whose guests it serves.
+ */
+export async function createConsoleProxies(deps: { options: ComputeOptions; databaseUrl: string; log: Logger; bindHost: string; now?: () => Date }): Promise<RunningRole & { urls: { novnc: string; serial: string } }> {
+  const database = await openComputeDb(deps);
+  const proxies = (['novnc', 'serial'] as const).map((type) => createConsoleProxy({
+    db: database.db, log: deps.log, type, allowedOrigins: deps.options.console_allowed_origins, now: deps.now,
+  }));
+  const close = async () => {
+    await Promise.all(proxies.map((p) => p.close()));
+    await database.close();
+  };
+  try {
+    const novnc = await proxies[0].listen(deps.bindHost, deps.options.novncproxy_port);
+    const serial = await proxies[1].listen(deps.bindHost, deps.options.serialproxy_port);
+    return { urls: { novnc, serial }, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
 /** A compute agent for `host` (default: options.host or the machine's name) with the configured (or given) driver. */
 export async function createComputeAgent(deps: ComputeRoleDeps & { host?: string; driver?: HypervisorDriver }): Promise<RunningRole & { host: string; nodeUuid: string }> {
   const { options } = deps;
   const host = deps.host ?? (options.host || hostname());
   const make = DRIVERS[options.driver];
   if (!deps.driver && !make) throw new Error(`Unknown compute driver '${options.driver}' (known: ${Object.keys(DRIVERS).join(', ')})`);
-  const driver = deps.driver ?? make({ host, fakeVcpus: options.fake_vcpus, fakeMemoryMb: options.fake_memory_mb, fakeLocalGb: options.fake_local_gb });
+  const driver = deps.driver ?? make({
+    host, fakeVcpus: options.fake_vcpus, fakeMemoryMb: options.fake_memory_mb, fakeLocalGb: options.fake_local_gb, dataDir: deps.dataDir ?? './data',
+    qemuBinary: options.qemu_binary, instancesPath: options.instances_path, qemuAccel: options.qemu_accel,
+    imageCacheUnusedSeconds: options.image_cache_unused_seconds, softShutdownTimeout: options.soft_shutdown_timeout, log: deps.log,
+  });
   const session = novaSession(deps);
   const agent = await startComputeAgent({
     host, driver, conductor: conductorRpc.client(deps.bus), agents: agentRpc.client(deps.bus), placement: placementFrom(session),
     image: lazyEndpoint<ImageClient>(session, 'image', (endpoint) => createImageClient({ endpoint })),
     network: lazyEndpoint<NetworkClient>(session, 'network', (endpoint) => createNetworkClient({ endpoint, token: () => session.token(), serviceToken: () => session.token() })),
     volumes: volumesFrom(session),
+    configDrive: { force: options.force_config_drive, dhcpDomain: options.dhcp_domain },
     serviceToken: () => session.token(), log: deps.log.child({ role: 'compute-agent', host }),
   }, deps.bus, {
     ratios: { cpu: options.cpu_allocation_ratio, ram: options.ram_allocation_ratio, disk: options.disk_allocation_ratio, reservedHostMemoryMb: options.reserved_host_memory_mb },
@@ -201,4 +246,33 @@ export async function createComputeAgents(deps: ComputeRoleDeps): Promise<Runnin
     throw err;
   }
   return { close: async () => { await Promise.all(agents.map((a) => a.close())); } };
+}
+
+/**
+ * The metadata API (Nova's api-metadata): opens the compute database, reads ports from Networking as `nova`, and
+ * answers only requests Networking's metadata proxy signed with `sharedSecret`.
+ */
+export async function createComputeMetadataApi(deps: Omit<ComputeRoleDeps, 'bus'> & { databaseUrl: string; sharedSecret: string }): Promise<ComputeApi> {
+  const { options } = deps;
+  const database = await openComputeDb(deps);
+  try {
+    const session = novaSession(deps);
+    const log = deps.log.child({ role: 'compute-metadata' });
+    const app = createHttpService({ name: 'compute-metadata', log, renderError: metadataErrorRenderer, bodyLimit: 64 * 1024 });
+    registerMetadataRoutes(app, {
+      db: database.db, sharedSecret: deps.sharedSecret, dhcpDomain: options.dhcp_domain,
+      source: createInstanceSource({
+        db: database.db, log, cacheTtlMs: options.metadata_cache_expiration * 1000,
+        network: lazyEndpoint<NetworkClient>(session, 'network', (endpoint) => createNetworkClient({ endpoint, token: () => session.token() })),
+      }),
+    });
+    return {
+      app,
+      listen: (host, port = options.metadata_port) => app.listen({ host, port }),
+      async close() { await app.close(); await database.close(); },
+    };
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
 }

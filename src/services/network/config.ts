@@ -19,7 +19,7 @@ export const networkOptions = {
   host_external_physnet: { type: 'string', default: 'public', help: 'linuxbridge: the physical network stratus-ex-p stands for (unless physical_interface_mappings maps it elsewhere).' },
   metadata_proxy: { type: 'boolean', default: true, help: 'linuxbridge: proxy guests\' requests to 169.254.169.254 from router namespaces to Compute\'s metadata API, through this host\'s metadata agent (haproxy per namespace; Debian package haproxy).' },
   enable_isolated_metadata: { type: 'boolean', default: true, help: 'linuxbridge: also serve metadata from the DHCP namespace for subnets without a router (with DHCP option 121 routing 169.254.169.254 there).' },
-  nova_metadata_url: { type: 'string', default: 'http://127.0.0.1:8775', help: 'Compute\'s metadata API, where the metadata agent forwards guests\' requests.' },
+  nova_metadata_url: { type: 'string', default: '', help: 'Compute\'s metadata API, where the metadata agent forwards guests\' requests (empty: this host\'s, at compute.metadata_port).' },
   global_physnet_mtu: { type: 'number', default: 1500, min: 68, max: 65535, help: 'MTU of the underlying physical network; VXLAN networks get 50 bytes less.' },
   vni_ranges: { type: 'string', default: '1:65535', help: 'VXLAN VNIs tenant networks are given, as first:last.' },
   tenant_network_type: { type: 'string', default: 'vxlan', choices: ['vxlan', 'local'], help: 'Segment type of networks created without provider attributes.' },

@@ -22,6 +22,8 @@ export interface AgentDeps {
   network(): Promise<NetworkClient | undefined>;
   /** Block Storage's client; undefined when the catalog has no volume service. */
   volumes(): Promise<BlockStorageClient | undefined>;
+  /** Config drives: whether every server gets one, and the domain its hostname carries (dhcp_domain). */
+  configDrive: { force: boolean; dhcpDomain: string };
   /** The agent's own token (the nova service user), sent beside the user's token. */
   serviceToken(): Promise<string>;
   log: Logger;

@@ -9,8 +9,9 @@ import type { Instance } from '../domain/instance.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { withEvent } from './agent-deps.ts';
 import { allocateNetworks, deallocateNetworks } from './networking.ts';
+import { configDriveFor } from './config-drive.ts';
 import type { Allocation } from './networking.ts';
-import type { GuestSpec } from './drivers/hypervisor-driver.ts';
+import type { GuestSpec, ImageSource } from './drivers/hypervisor-driver.ts';
 
 /** A failure that another host would not fix (a missing image): no reschedule. */
 export class BuildAbort extends BadRequest {}
@@ -28,6 +29,22 @@ export async function fetchImage(deps: AgentDeps, ctx: BusContext, instance: Ins
   if (!image) throw new BuildAbort(`Image ${instance.imageRef} could not be found.`);
   if (image.status !== 'active') throw new BuildAbort(`Image ${instance.imageRef} is not active (status ${image.status}).`);
   return image;
+}
+
+/**
+ * The root disk's source for the driver: the image's bytes streamed from Image with the user's token plus the agent's
+ * service token (as for its record), and what Image said of them (checksum, multihash) so the driver can verify them.
+ */
+export function imageSource(deps: AgentDeps, ctx: BusContext, image: ImageRecord): ImageSource {
+  return {
+    id: image.id, diskFormat: image.disk_format, size: image.size, checksum: image.checksum, hashAlgo: image.os_hash_algo, hashValue: image.os_hash_value,
+    async open() {
+      const client = await deps.image();
+      if (!client) throw new BuildAbort('The Image service is not in the catalog.');
+      if (!ctx.authToken) throw new BuildAbort('The request carried no user token to fetch the image with.');
+      return client.download(image.id, { token: ctx.authToken, serviceToken: await deps.serviceToken(), globalRequestId: ctx.globalRequestId });
+    },
+  };
 }
 
 export function guestSpec(instance: Instance, image: ImageRecord | null, nics: GuestSpec['nics']): GuestSpec {
@@ -61,7 +78,10 @@ export async function buildAndRunInstance(deps: AgentDeps, ctx: BusContext, uuid
         uuid, patch: { taskState: TaskState.spawning, networkInfo: allocation.ports }, expectedTaskState: [TaskState.networking],
       }, ctx);
       if (!spawning) throw new BuildAbort(`Instance ${uuid} was deleted during the build.`);
-      await deps.driver.spawn({ guest: guestSpec(instance, image, allocation.nics) });
+      await deps.driver.spawn({
+        guest: guestSpec(instance, image, allocation.nics), image: image ? imageSource(deps, ctx, image) : undefined,
+        configDrive: await configDriveFor(deps, ctx, instance),
+      });
       spawned = true;
       const active = await deps.conductor.call('instance_update', {
         uuid, expectedTaskState: [TaskState.spawning],

@@ -66,6 +66,11 @@ export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: Compute
       if (!deps.driver.consoleOutput) throw new BadRequest(`The ${deps.driver.type} driver keeps no console log.`);
       return deps.driver.consoleOutput({ uuid: a.uuid });
     },
+    get_console_socket: async (_ctx, a) => {
+      const path = await deps.driver.consoleSocket?.({ uuid: a.uuid, kind: a.kind });
+      if (!path) throw new BadRequest(`The ${deps.driver.type} driver has no ${a.kind} console for instance ${a.uuid}.`);
+      return path;
+    },
   });
   let ticks = 0;
   const timer = setInterval(() => {

@@ -4,7 +4,7 @@ import type { BusContext } from '#lib/bus/index.ts';
 import { PowerState, TaskState, VmState } from '../domain/vm-states.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { withEvent } from './agent-deps.ts';
-import { fetchImage, guestSpec } from './build.ts';
+import { fetchImage, guestSpec, imageSource } from './build.ts';
 import { bindPorts } from './networking.ts';
 
 export async function rebuildInstance(deps: AgentDeps, ctx: BusContext, uuid: string): Promise<void> {
@@ -15,7 +15,7 @@ export async function rebuildInstance(deps: AgentDeps, ctx: BusContext, uuid: st
       const image = await fetchImage(deps, ctx, instance);
       const nics = await bindPorts(await deps.network(), ctx, instance.networkInfo, deps.host);
       await deps.driver.destroy({ uuid });
-      await deps.driver.spawn({ guest: guestSpec(instance, image, nics) });
+      await deps.driver.spawn({ guest: guestSpec(instance, image, nics), image: image ? imageSource(deps, ctx, image) : undefined });
       const stopped = instance.vmState === VmState.stopped;
       if (stopped) await deps.driver.powerOff({ uuid });
       await deps.conductor.call('instance_update', {

@@ -29,7 +29,7 @@ describe('agent recovery after a restart', () => {
     const placement = { deleteAllocations: async (uuid: string) => { released.push(uuid); return true; } } as unknown as PlacementClient;
     const driver = createFakeDriver({ nodeName: 'h1', vcpus: 1, memoryMb: 1, localGb: 1 });
     await driver.spawn({ guest: { uuid: 'rebooting' } as never });
-    const deps: AgentDeps = { host: 'h1', driver, conductor, agents: {} as AgentDeps['agents'], placement, image: async () => undefined, network: async () => undefined, volumes: async () => undefined, serviceToken: async () => 't', log: silentLogger() };
+    const deps: AgentDeps = { host: 'h1', driver, conductor, agents: {} as AgentDeps['agents'], placement, image: async () => undefined, network: async () => undefined, volumes: async () => undefined, configDrive: { force: false, dhcpDomain: '' }, serviceToken: async () => 't', log: silentLogger() };
     const n = await recoverInterrupted(deps, { requestId: 'r', globalRequestId: 'g' });
     assert.equal(n, 4);
     const updates = calls.filter((c) => c.method === 'instance_update');

@@ -9,7 +9,7 @@ import type { Migration } from '../domain/migration.ts';
 import { PowerState, TaskState, VmState } from '../domain/vm-states.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { withEvent } from './agent-deps.ts';
-import { fetchImage, guestSpec } from './build.ts';
+import { fetchImage, guestSpec, imageSource } from './build.ts';
 import { bindPorts } from './networking.ts';
 
 interface MoveArgs { uuid: string; migrationUuid: string }
@@ -41,7 +41,7 @@ async function step(deps: AgentDeps, ctx: BusContext, a: MoveArgs, event: string
 async function spawnWith(deps: AgentDeps, ctx: BusContext, instance: Instance, flavor: Instance['flavor'], stopped: boolean): Promise<void> {
   const image = await fetchImage(deps, ctx, instance);
   const nics = await bindPorts(await deps.network(), ctx, instance.networkInfo, deps.host);
-  await deps.driver.spawn({ guest: guestSpec({ ...instance, flavor }, image, nics) });
+  await deps.driver.spawn({ guest: guestSpec({ ...instance, flavor }, image, nics), image: image ? imageSource(deps, ctx, image) : undefined });
   if (stopped) await deps.driver.powerOff({ uuid: instance.uuid });
 }
 

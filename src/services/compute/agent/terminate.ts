@@ -8,11 +8,12 @@ import { detachVolume } from './volumes.ts';
 
 export async function terminateInstance(deps: AgentDeps, ctx: BusContext, uuid: string): Promise<void> {
   await withEvent(deps, ctx, uuid, 'compute_terminate_instance', async () => {
-    // Volumes first: their attachments are released so the volumes are available again.
-    for (const v of await deps.conductor.call('volume_attachments', { uuid }, ctx)) {
-      await detachVolume(deps, ctx, { uuid, volumeId: v.volumeId, attachmentId: v.attachmentId }, { event: false });
-    }
+    // The guest goes first, as in Nova: a guest that would not let go of a hot-unplugged disk cannot block its own
+    // delete. Then the attachments are released so the volumes are available again.
     await deps.driver.destroy({ uuid });
+    for (const v of await deps.conductor.call('volume_attachments', { uuid }, ctx)) {
+      await detachVolume(deps, ctx, { uuid, volumeId: v.volumeId, attachmentId: v.attachmentId }, { event: false, unplug: false });
+    }
     const instance = await deps.conductor.call('instance_get', { uuid, includeDeleted: true }, ctx);
     if (instance?.networkInfo.length) await deallocateNetworks(await deps.network(), ctx, instance.networkInfo);
     await deps.placement.deleteAllocations(uuid, { globalRequestId: ctx.globalRequestId });

@@ -41,9 +41,10 @@ export async function attachVolume(deps: AgentDeps, ctx: BusContext, a: { uuid: 
   await deps.conductor.call('action_finish', { uuid: a.uuid, requestId: ctx.requestId }, ctx).catch(() => undefined);
 }
 
-export async function detachVolume(deps: AgentDeps, ctx: BusContext, a: { uuid: string; volumeId: string; attachmentId: string }, opts: { event?: boolean } = {}): Promise<void> {
+/** Unplugs a volume and deletes its attachment; `unplug: false` when the guest is already gone (a delete). */
+export async function detachVolume(deps: AgentDeps, ctx: BusContext, a: { uuid: string; volumeId: string; attachmentId: string }, opts: { event?: boolean; unplug?: boolean } = {}): Promise<void> {
   const work = async () => {
-    await deps.driver.detachVolume?.({ uuid: a.uuid, volumeId: a.volumeId });
+    if (opts.unplug !== false) await deps.driver.detachVolume?.({ uuid: a.uuid, volumeId: a.volumeId });
     await (await client(deps)).deleteAttachment(a.attachmentId, await auth(deps, ctx));
     await deps.conductor.call('volume_detached', { uuid: a.uuid, volumeId: a.volumeId }, ctx);
   };

@@ -37,6 +37,8 @@ export interface ComputeApiDeps {
   placement: PlacementClient;
   /** Whether a resize may pick the server's own host (Nova's allow_resize_to_same_host). */
   allowResizeToSameHost: boolean;
+  /** Remote consoles: the proxies' URLs as users reach them, and how long a console URL waits for its one use. */
+  consoles: { novncBaseUrl: string; serialBaseUrl: string; tokenTtlMs: number };
 }
 
 export interface Caller {

@@ -18,6 +18,7 @@ import { registerUsage } from './usage.ts';
 import { registerVolumeAttachments } from './volume-attachments.ts';
 import { registerAggregates } from './aggregates.ts';
 import { registerMigrations } from './migrations.ts';
+import { registerRemoteConsoles } from './remote-consoles.ts';
 
 export function registerComputeRoutes(app: FastifyInstance, deps: ComputeApiDeps): void {
   registerVersions(app);
@@ -37,4 +38,5 @@ export function registerComputeRoutes(app: FastifyInstance, deps: ComputeApiDeps
   registerVolumeAttachments(app, deps);
   registerAggregates(app, deps);
   registerMigrations(app, deps);
+  registerRemoteConsoles(app, deps);
 }

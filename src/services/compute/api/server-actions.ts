@@ -13,6 +13,7 @@ import type { AgentMethods } from '../rpc/agent-rpc.ts';
 import { assertUnlocked, loadServer } from './servers.ts';
 import type { ComputeApiDeps } from './deps.ts';
 import { confirmResize, rebuild, resize, revertResize } from './server-move-actions.ts';
+import { isLegacyConsoleAction, legacyConsoleAction, legacyConsoleActionSchemas } from './remote-consoles.ts';
 import { createImageAction, nullAction, rebuildAction, resizeAction } from './schemas/servers.ts';
 import { createImage } from './server-snapshot.ts';
 
@@ -22,7 +23,7 @@ interface PowerRoute {
   action: string;
   allowedVmStates: string[];
   taskState: string;
-  cast: Exclude<keyof AgentMethods, 'get_console_output' | 'reboot_instance'>;
+  cast: Exclude<keyof AgentMethods, 'get_console_output' | 'get_console_socket' | 'reboot_instance'>;
 }
 
 const POWER: Record<string, PowerRoute> = {
@@ -43,14 +44,14 @@ async function powerAction(deps: ComputeApiDeps, req: FastifyRequest, name: stri
   await cast(deps, req, server, route.action, route.cast, args);
 }
 
-async function cast(deps: ComputeApiDeps, req: FastifyRequest, server: Instance, action: string, method: Exclude<keyof AgentMethods, 'get_console_output'>, args: { hard?: boolean }) {
+async function cast(deps: ComputeApiDeps, req: FastifyRequest, server: Instance, action: string, method: Exclude<keyof AgentMethods, 'get_console_output' | 'get_console_socket'>, args: { hard?: boolean }) {
   await startAction(deps.db, {
     instanceUuid: server.uuid, action, requestId: req.ctx.requestId, globalRequestId: req.ctx.globalRequestId,
     userId: req.ctx.credentials!.userId, projectId: server.projectId,
   });
   const ctx = toBusContext(req.ctx, { forwardToken: true });
   if (method === 'reboot_instance') await deps.agents.cast(method, { uuid: server.uuid, hard: Boolean(args.hard) }, ctx, { server: server.host! });
-  else await deps.agents.cast(method as Exclude<keyof AgentMethods, 'reboot_instance' | 'get_console_output'>, { uuid: server.uuid }, ctx, { server: server.host! });
+  else await deps.agents.cast(method as Exclude<keyof AgentMethods, 'reboot_instance' | 'get_console_output' | 'get_console_socket'>, { uuid: server.uuid }, ctx, { server: server.host! });
 }
 
 async function reboot(deps: ComputeApiDeps, req: FastifyRequest, type: unknown) {
@@ -108,7 +109,7 @@ async function consoleOutput(deps: ComputeApiDeps, req: FastifyRequest, length: 
 export function registerServerActions(app: FastifyInstance, deps: ComputeApiDeps): void {
   app.post('/v2.1/servers/:server_id/action', { schema: { body: {
     type: 'object', minProperties: 1, maxProperties: 1,
-    properties: { rebuild: rebuildAction, resize: resizeAction, createImage: createImageAction, confirmResize: nullAction, revertResize: nullAction },
+    properties: { rebuild: rebuildAction, resize: resizeAction, createImage: createImageAction, confirmResize: nullAction, revertResize: nullAction, ...legacyConsoleActionSchemas },
   } } },
     async (req: FastifyRequest, reply: FastifyReply) => {
       const [name, args] = Object.entries(req.body as Record<string, unknown>)[0];
@@ -119,6 +120,8 @@ export function registerServerActions(app: FastifyInstance, deps: ComputeApiDeps
         await reboot(deps, req, (args as { type?: unknown } | null)?.type);
       } else if (name === 'os-getConsoleOutput') {
         return reply.code(200).send(await consoleOutput(deps, req, (args as { length?: unknown } | null)?.length));
+      } else if (isLegacyConsoleAction(name)) {
+        return reply.code(200).send(await legacyConsoleAction(deps, req, name, args));
       } else if (name === 'os-resetState') {
         await resetState(deps, req, (args as { state?: unknown } | null)?.state);
       } else if (name === 'rebuild') {

@@ -52,6 +52,10 @@ export interface TestCompute {
   volumeUrl?: string;
   /** With boot: the fake drivers of the agents, by host. */
   drivers: Record<string, HypervisorDriver>;
+  /** The compute database, Identity's v3 URL and the nova user's password: for starting more compute roles beside these. */
+  databaseUrl: string;
+  authUrl: string;
+  novaPassword: string;
   /** Polls a server until `done` holds (or its status is ERROR when not expected); returns its last view. */
   waitForServer(id: string, token: string, done: (server: Reply['body']) => boolean, timeoutMs?: number): Promise<Reply['body']>;
   close(): Promise<void>;
@@ -137,7 +141,7 @@ export async function startCompute(options: Record<string, unknown> = {}, boot?:
   }
 
   return {
-    api, url, as, call, imageId, imageUrl, networkUrl, volumeUrl, drivers, waitForServer, placementUrl,
+    api, url, as, call, imageId, databaseUrl, authUrl, novaPassword: servicePasswords.nova, imageUrl, networkUrl, volumeUrl, drivers, waitForServer, placementUrl,
     async uploadImage() {
       if (!imageUrl) throw new Error('uploadImage needs the boot flow');
       return uploadTestImage(imageUrl, as.admin.token);

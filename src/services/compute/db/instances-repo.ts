@@ -2,6 +2,7 @@
 // expected_task_state), so two actions racing on one server cannot both win.
 import type { Instance } from '../domain/instance.ts';
 import type { ComputeDb, InstanceRow } from './tables.ts';
+import { deleteInstanceConsoleAuthTokens } from './console-auth-tokens-repo.ts';
 
 function toInstance(row: InstanceRow, metadata: Record<string, string>): Instance {
   return {
@@ -187,8 +188,9 @@ export async function claimStale(db: ComputeDb, uuid: string, updatedAt: string)
   return Number(res.numUpdatedRows) === 1;
 }
 
-/** The end of a server's life in the database: deleted, terminated, powered off. */
+/** The end of a server's life in the database: deleted, terminated, powered off; its console tokens go too. */
 export async function markDeleted(db: ComputeDb, uuid: string): Promise<void> {
   const now = new Date().toISOString();
   await updateInstance(db, uuid, { deleted: true, deletedAt: now, terminatedAt: now, vmState: 'deleted', taskState: null, powerState: 0 });
+  await deleteInstanceConsoleAuthTokens(db, uuid);
 }

@@ -186,6 +186,22 @@ export interface MigrationRow {
   updated_at: string;
 }
 
+/** One remote console URL handed out: only the token's SHA-256 is kept; the proxy deletes the row on first use. */
+export interface ConsoleAuthTokenRow {
+  token_hash: string;
+  instance_uuid: string;
+  /** novnc or serial: which proxy accepts it. */
+  console_type: string;
+  /** The compute host the guest runs on, and the unix socket of its console there. */
+  host: string;
+  socket_path: string;
+  created_at: string;
+  expires_at: string;
+}
+
+/** The password a guest posted to the metadata service, once. */
+export interface InstancePasswordRow { instance_uuid: string; password: string; created_at: string }
+
 export interface ComputeTables {
   flavors: FlavorRow;
   flavor_extra_specs: FlavorExtraSpecRow;
@@ -205,6 +221,8 @@ export interface ComputeTables {
   aggregate_hosts: AggregateHostRow;
   aggregate_metadata: AggregateMetadataRow;
   migrations: MigrationRow;
+  instance_passwords: InstancePasswordRow;
+  console_auth_tokens: ConsoleAuthTokenRow;
 }
 
 export type ComputeDb = Kysely<ComputeTables>;

@@ -31,6 +31,8 @@ export type AgentMethods = {
   snapshot_instance: Cast<{ uuid: string; imageId: string }>;
   /** The guest's console log (a call: the API answers with it). */
   get_console_output: { kind: 'call'; args: { uuid: string }; result: string };
+  /** The unix socket of the guest's VNC or serial console on this host, for the console proxy (BadRequest when there is none). */
+  get_console_socket: { kind: 'call'; args: { uuid: string; kind: 'vnc' | 'serial' }; result: string };
 };
 
 export const agentRpc = defineRpc<AgentMethods>('compute', '1.0');

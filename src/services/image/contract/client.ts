@@ -55,16 +55,26 @@ export function createImageClient(opts: { endpoint: string; timeoutMs?: number }
     ...(auth.serviceToken ? { 'x-service-token': auth.serviceToken } : {}),
     ...(auth.globalRequestId ? { 'x-openstack-request-id': auth.globalRequestId } : {}),
   });
-  async function send(path: string, auth: ImageAuth, accept: string, init: { method?: string; contentType?: string; body?: RequestInit['body']; duplex?: 'half'; timeoutMs?: number } = {}): Promise<Response> {
+  /**
+   * One request. The timeout covers getting the answer's headers; `streaming` requests (image data, which takes as long
+   * as the image is big) then read their body without a deadline, ended only by the stream's own errors.
+   */
+  async function send(path: string, auth: ImageAuth, accept: string, init: { method?: string; contentType?: string; body?: RequestInit['body']; duplex?: 'half'; streaming?: boolean } = {}): Promise<Response> {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new Error('timed out')), opts.timeoutMs ?? 30_000);
     try {
       return await fetch(`${base}${path}`, {
         method: init.method ?? 'GET',
         headers: { accept, ...headersOf(auth), ...(init.contentType ? { 'content-type': init.contentType } : {}) },
         body: init.body, ...(init.duplex ? { duplex: init.duplex } : {}),
-        signal: AbortSignal.timeout(init.timeoutMs ?? opts.timeoutMs ?? 30_000),
+        // An upload's request body streams before any header comes back: it gets no deadline at all.
+        signal: init.streaming && init.body ? undefined : abort.signal,
       } as RequestInit);
     } catch (err) {
       throw new ServiceUnavailable(`Image service at ${base} is unreachable: ${(err as Error).message}`);
+    } finally {
+      if (init.streaming) clearTimeout(timer);
+      else timer.unref();
     }
   }
   const failure = async (res: Response) => new RemoteError(res.status, 'ImageError', `Image service answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
@@ -77,7 +87,7 @@ export function createImageClient(opts: { endpoint: string; timeoutMs?: number }
       return (await res.json()) as ImageRecord;
     },
     async download(id, auth) {
-      const res = await send(`/v2/images/${encodeURIComponent(id)}/file`, auth, 'application/octet-stream');
+      const res = await send(`/v2/images/${encodeURIComponent(id)}/file`, auth, 'application/octet-stream', { streaming: true });
       if (res.status === 404) throw new NotFound(`Image ${id} could not be found.`);
       if (!res.ok || !res.body || res.status === 204) throw await failure(res);
       return Readable.fromWeb(res.body as WebReadableStream);
@@ -97,7 +107,7 @@ export function createImageClient(opts: { endpoint: string; timeoutMs?: number }
     async upload(id, data, auth) {
       // Uploads take as long as the disk is big: no overall timeout, the stream's own errors end it.
       const res = await send(`/v2/images/${encodeURIComponent(id)}/file`, auth, 'application/json', {
-        method: 'PUT', contentType: 'application/octet-stream', body: Readable.toWeb(data) as unknown as RequestInit['body'], duplex: 'half', timeoutMs: 24 * 3600_000,
+        method: 'PUT', contentType: 'application/octet-stream', body: Readable.toWeb(data) as unknown as RequestInit['body'], duplex: 'half', streaming: true,
       });
       if (res.status !== 204) throw await failure(res);
     },

@@ -5,5 +5,7 @@ import { serversMigrations } from './002-servers.ts';
 import { eventIndex } from './003-event-index.ts';
 import { blockDeviceMappings } from './004-block-device-mappings.ts';
 import { aggregatesMigrations } from './005-aggregates-migrations.ts';
+import { instancePasswords } from './006-instance-passwords.ts';
+import { consoleAuthTokensMigrations } from './007-console-auth-tokens.ts';
 
-export const computeMigrations: Migration[] = [initial, defaultFlavors, ...serversMigrations, eventIndex, blockDeviceMappings, ...aggregatesMigrations];
+export const computeMigrations: Migration[] = [initial, defaultFlavors, ...serversMigrations, eventIndex, blockDeviceMappings, ...aggregatesMigrations, instancePasswords, ...consoleAuthTokensMigrations];
