@@ -144,6 +144,24 @@ describe('qemu driver with a real QEMU', { skip }, () => {
     await d.unpause!({ uuid });
     assert.equal(await d.powerState({ uuid }), 'running');
 
+    // A snapshot of the running guest is one standalone qcow2 holding the boot sector; the guest runs on.
+    let uploaded: { format: string; bytes: Buffer } | undefined;
+    await d.snapshot!({ uuid, upload: async (data, format) => {
+      const chunks: Buffer[] = [];
+      for await (const c of data) chunks.push(c as Buffer);
+      uploaded = { format: format.diskFormat, bytes: Buffer.concat(chunks) };
+    } });
+    assert.equal(uploaded?.format, 'qcow2');
+    assert.equal(uploaded.bytes.subarray(0, 4).toString('latin1'), 'QFI\xfb');
+    const snapFile = join(dir, 'snap.qcow2');
+    writeFileSync(snapFile, uploaded.bytes);
+    const snapInfo = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', snapFile], { encoding: 'utf8' })) as Record<string, unknown>;
+    assert.equal(snapInfo['backing-filename'], undefined, 'the snapshot stands alone');
+    execFileSync('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', snapFile, `${snapFile}.raw`]);
+    assert.deepEqual(readFileSync(`${snapFile}.raw`).subarray(510, 512), Buffer.from([0x55, 0xaa]), 'the copy holds the boot sector');
+    assert.equal(await d.powerState({ uuid }), 'running');
+    assert.equal(existsSync(join(paths.dir, 'snapshot.qcow2.part')), false, 'the copy is removed after the upload');
+
     const pid = await guestPid(paths, uuid);
     await d.suspend!({ uuid });
     assert.equal(await d.powerState({ uuid }), 'suspended');

@@ -2,6 +2,7 @@
 // libvirt. Guests live in `<instances>/<uuid>/` and outlive the agent; a new driver over the same directory finds them
 // from their guest.json and pidfile. KVM when a probe guest boots under it, TCG otherwise.
 import { execFile } from 'node:child_process';
+import { createReadStream } from 'node:fs';
 import { open, mkdir, rm, statfs } from 'node:fs/promises';
 import { availableParallelism, networkInterfaces, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -164,6 +165,30 @@ export function createQemuDriver(opts: QemuDriverOptions): QemuDriver {
     powerState: ({ uuid }) => power.powerState(uuid),
     attachVolume: (a) => volumes.attach(a),
     detachVolume: (a) => volumes.detach(a),
+
+    async snapshot({ uuid, upload }) {
+      const paths = host.paths(uuid);
+      const copy = join(paths.dir, 'snapshot.qcow2.part');
+      await host.serialized(uuid, async () => {
+        if (!await readGuestRecord(paths)) throw new NotFound(`Instance ${uuid} could not be found on this hypervisor.`);
+        // A running guest's vCPUs stop while its disk is copied (QEMU drains its I/O first), so the copy is one moment
+        // of the disk; the guest runs on afterwards. A paused, stopped or suspended guest's disk is still already.
+        const running = await guestPid(paths, uuid)
+          && (await host.withQmp(uuid, (q) => q.execute<{ status: string }>('query-status'))).status === 'running';
+        if (running) await host.withQmp(uuid, (q) => q.execute('stop'));
+        try {
+          await disks.flatten(paths.root, copy);
+        } finally {
+          if (running) await host.withQmp(uuid, (q) => q.execute('cont'));
+        }
+      });
+      // The upload runs outside the guest's lock: power actions need not wait for Image.
+      try {
+        await upload(createReadStream(copy), { diskFormat: 'qcow2', containerFormat: 'bare' });
+      } finally {
+        await rm(copy, { force: true });
+      }
+    },
 
     async consoleOutput({ uuid }) {
       const paths = host.paths(uuid);
