@@ -18,6 +18,10 @@ const AREAS: Record<string, { help: string; load: () => Promise<{ main(args: str
     help: '4 KiB PUT/GET objects/s and 1 MiB PUT/GET MB/s at concurrency 16 with 3 replicas, and listing a 10,000-object container',
     load: () => import('./object.ts'),
   },
+  boot: {
+    help: 'real VMs (qemu, TCG here; root): POST /servers to the boot marker, p50 of BENCH_BOOTS (5) sequential and BENCH_CONCURRENT (10) at once, RSS',
+    load: () => import('./boot.ts'),
+  },
   volume: {
     help: '1 GiB volume create/delete rate, snapshot create latency, and create-from-image MB/s (BENCH_IMAGE_MB, default 1024)',
     load: () => import('./volume.ts'),

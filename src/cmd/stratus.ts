@@ -7,15 +7,19 @@ import { resolveOptions } from '#lib/config/options.ts';
 import { identityOptions, rotateIdentityKeys, defaultKeysDir } from '#services/identity/roles.ts';
 import { cloudOptions } from '#lib/config/cloud.ts';
 import { objectRingReport, objectStorageOptions } from '#services/object-storage/roles.ts';
+import { networkOptions } from '#services/network/roles.ts';
+import { provisionDefaults } from './provision.ts';
 import { dataDir } from './data-dir.ts';
 import { traceServer } from './trace.ts';
+import { defaultCacheDir, ensureGuestImage } from '../guest-image/build.ts';
 import { ROLES, startRoles } from './runner.ts';
 import type { RoleName } from './runner.ts';
 
 async function run(roles: RoleName[], opts: { bootstrap: boolean }): Promise<void> {
   const started = performance.now();
   const data = dataDir();
-  const cloud = resolveOptions('stratus', cloudOptions, readConfigFile(data.configFile).stratus);
+  const config = readConfigFile(data.configFile);
+  const cloud = resolveOptions('stratus', cloudOptions, config.stratus);
   const log = createLogger({ level: cloud.log_level, name: 'stratus', file: join(data.root, 'logs', 'stratus.log') });
   const running = await startRoles({ roles, data, log, bootstrap: opts.bootstrap });
   const ms = Math.round(performance.now() - started);
@@ -29,6 +33,16 @@ async function run(roles: RoleName[], opts: { bootstrap: boolean }): Promise<voi
     `or: source ${join(data.root, 'openrc')}`,
     '',
   ].join('\n'));
+  if (opts.bootstrap) {
+    // After "ready": the first start's image build can take a minute, and the cloud is usable meanwhile.
+    const network = resolveOptions('network', networkOptions, config.network);
+    const wired = roles.includes('network-agent') && network.data_plane_driver === 'linuxbridge' && network.host_external_cidr;
+    void provisionDefaults({
+      data, log, authUrl: running.authUrl,
+      externalNetwork: wired ? { physicalNetwork: network.host_external_physnet, hostCidr: network.host_external_cidr } : undefined,
+      guestImage: cloud.guest_image && roles.includes('image'),
+    });
+  }
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -88,6 +102,12 @@ program.command('trace').argument('<server>', 'server id or name')
   .option('--action <name>', 'the instance action to trace (create, stop, delete…)', 'create')
   .action(async (server: string, o: { action: string }) => {
     process.stdout.write(await traceServer(dataDir(), server, { action: o.action }));
+  });
+
+program.command('image-build').description('Build the cirros-like guest image from Debian packages (or reuse the cached one) and print its path.')
+  .action(async () => {
+    const log = createLogger({ name: 'stratus' });
+    process.stdout.write(`${(await ensureGuestImage({ cacheDir: defaultCacheDir(), log })).path}\n`);
   });
 
 program.parseAsync().catch((err: Error) => {

@@ -11,5 +11,6 @@ export const cloudOptions = {
     help: 'Database URL template with {service}, e.g. postgresql://127.0.0.1/stratus_{service}; empty means SQLite files under the data directory.',
   },
   bus_url: { type: 'string', default: 'memory://stratus', help: 'Message bus: memory://<name> (one process) or amqp://user:pass@host:5672/.' },
+  guest_image: { type: 'boolean', default: true, help: 'Whether a first start builds the cirros-like guest image from Debian packages and registers it in Image (public).' },
   log_level: { type: 'string', default: 'info', help: 'Log level.', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
 } as const satisfies OptionSet;
