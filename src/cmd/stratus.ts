@@ -64,10 +64,19 @@ const program = new Command('stratus').description('An OpenStack-compatible clou
 
 program.command('up').description('Run every implemented service in this process (SQLite and the in-process bus by default).')
   .option('--fake-hosts <n>', 'simulate N compute hosts with the fake driver (sets compute.fake_hosts)')
-  .action((o: { fakeHosts?: string }) => {
+  .option('--real-vms', 'boot real VMs (as root): the qemu driver, the linuxbridge data plane and the host on the public network 172.24.4.0/24')
+  .action((o: { fakeHosts?: string; realVms?: boolean }) => {
     if (o.fakeHosts !== undefined) {
       if (!/^[1-9][0-9]*$/.test(o.fakeHosts)) program.error('--fake-hosts takes a positive whole number');
       process.env.STRATUS_COMPUTE_FAKE_HOSTS = o.fakeHosts;
+    }
+    if (o.realVms) {
+      if (o.fakeHosts !== undefined) program.error('--real-vms and --fake-hosts exclude each other');
+      if (process.getuid?.() !== 0) program.error('--real-vms needs root: guests plug into taps, bridges and namespaces');
+      // As environment options (which override stratus.yaml); what the caller's environment already sets stays.
+      process.env.STRATUS_COMPUTE_DRIVER ??= 'qemu';
+      process.env.STRATUS_NETWORK_DATA_PLANE_DRIVER ??= 'linuxbridge';
+      process.env.STRATUS_NETWORK_HOST_EXTERNAL_CIDR ??= '172.24.4.1/24';
     }
     return run([...ROLES], { bootstrap: true });
   });
