@@ -35,7 +35,8 @@ export async function main(args: string[]): Promise<void> {
       if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
       return text ? JSON.parse(text) : undefined;
     };
-    const nova = url('compute');
+    // The catalog's compute URL carries /v2.1 (and maybe the project); the calls below name the version themselves.
+    const nova = url('compute').replace(/\/v2(\.1)?(\/.*)?$/, '');
     const neutron = url('network');
     const glance = url('image');
     let image: string | undefined;
@@ -52,8 +53,8 @@ export async function main(args: string[]): Promise<void> {
       const id = (await call(nova, 'POST', '/v2.1/servers', { server: { name, imageRef: image, flavorRef: '1', networks: [{ uuid: net }] } })).server.id as string;
       for (const deadline = Date.now() + 300_000; ; await new Promise((r) => setTimeout(r, 200))) {
         if (Date.now() > deadline) throw new Error(`${name} printed no boot marker within 5 minutes`);
-        const server = (await call(nova, 'GET', `/v2.1/servers/${id}`)).server as { status: string };
-        if (server.status === 'ERROR') throw new Error(`${name} went to ERROR`);
+        const server = (await call(nova, 'GET', `/v2.1/servers/${id}`)).server as { status: string; fault?: { message: string } };
+        if (server.status === 'ERROR') throw new Error(`${name} went to ERROR: ${server.fault?.message ?? 'no fault recorded'}`);
         if (server.status !== 'ACTIVE') continue;
         const out = (await call(nova, 'POST', `/v2.1/servers/${id}/action`, { 'os-getConsoleOutput': { length: 50 } })).output as string;
         if (out.includes('STRATUS-GUEST-READY')) return { id, ms: performance.now() - t0 };

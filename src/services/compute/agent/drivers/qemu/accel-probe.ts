@@ -1,10 +1,12 @@
-// Chooses KVM or TCG by really booting: a /dev/kvm that exists can still hang (nested or broken virtualisation), so
-// the only trustworthy test is a tiny guest that must print a byte within a few seconds.
+// Chooses KVM or TCG by really booting: a /dev/kvm that exists can still hang or refuse the guest CPU's MSRs (nested or
+// broken virtualisation), so the only trustworthy test is a tiny guest, on the machine and CPU real guests get, that
+// must print a byte within a few seconds.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '#lib/log.ts';
+import { machineArgs } from './qemu-command.ts';
 import type { Accel } from './qemu-command.ts';
 
 /** A BIOS boot sector: `mov al,'K'; out 0xe9,al` (the isa-debugcon port), then halts forever. */
@@ -27,7 +29,7 @@ export async function bootsUnder(accel: Accel, opts: { binary: string; timeoutMs
     await writeFile(disk, probeSector());
     return await new Promise<boolean>((resolve) => {
       const child = spawn(opts.binary, [
-        '-nodefaults', '-no-user-config', '-display', 'none', '-machine', 'pc', '-accel', accel, '-m', '16',
+        '-nodefaults', '-no-user-config', '-display', 'none', ...machineArgs(accel), '-m', '16',
         '-drive', `file=${disk.replaceAll(',', ',,')},format=raw,if=ide`,
         '-chardev', 'stdio,id=dbg,signal=off', '-device', 'isa-debugcon,chardev=dbg',
       ], { stdio: ['ignore', 'pipe', 'ignore'] });

@@ -70,6 +70,11 @@ export function outgoingUri(memoryState: string): string {
   return `exec:cat > ${memoryState}.part && mv ${memoryState}.part ${memoryState}`;
 }
 
+/** The machine, accelerator and CPU every guest gets — and the KVM probe, so what the probe proves is what guests use. */
+export function machineArgs(accel: Accel): string[] {
+  return ['-machine', 'pc', '-accel', accel, ...(accel === 'kvm' ? ['-cpu', 'host'] : [])];
+}
+
 /** The argv (without the binary) that starts the guest daemonized, its QMP, VNC and serial on unix sockets in its dir. */
 export function buildQemuArgv(l: QemuLaunch): string[] {
   const { spec } = l.record;
@@ -77,7 +82,7 @@ export function buildQemuArgv(l: QemuLaunch): string[] {
   const argv = [
     '-name', `stratus-${spec.uuid}`, '-uuid', spec.uuid,
     '-nodefaults', '-no-user-config', '-display', 'none',
-    '-machine', 'pc', '-accel', l.accel, ...(l.accel === 'kvm' ? ['-cpu', 'host'] : []),
+    ...machineArgs(l.accel),
     '-smp', String(spec.vcpus), '-m', String(spec.memoryMb),
     // cloud-init recognises OpenStack by these SMBIOS strings.
     '-smbios', `type=1,manufacturer=OpenStack Foundation,product=OpenStack Nova,family=Virtual Machine,serial=${spec.uuid},uuid=${spec.uuid}`,
