@@ -31,6 +31,19 @@ const run = (cmd: string, args: string[], timeoutMs = 30_000) => new Promise<{ c
   execFile(cmd, args, { timeout: timeoutMs }, (err, stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) }));
 });
 
+function cleanHost(dataDir: string): void {
+  try { execFileSync('pkill', ['-9', '-f', dataDir]); } catch { /* nothing left running */ }
+  for (const ns of execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0])) {
+    if (/^q(router|dhcp)-/.test(ns)) execFileSync('ip', ['netns', 'delete', ns]);
+  }
+  for (const line of execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).split('\n')) {
+    const name = /^\d+: ([^:@]+)/.exec(line)?.[1];
+    if (name && /^(brq|tap|vxlan-|stratus-ex)/.test(name)) {
+      try { execFileSync('ip', ['link', 'delete', name]); } catch { /* a veth's peer went with its other end */ }
+    }
+  }
+}
+
 async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 180_000, everyMs = 1000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -58,6 +71,9 @@ describe('real VMs through the openstack CLI', { skip: vmSkipReason() }, () => {
     try {
       await cloud?.stop();
     } finally {
+      // What the data plane wired outlives the agent by design (dnsmasq, haproxy, namespaces, bridges); holding the
+      // host lock, this suite owns every Stratus object on the host and removes them with its data directory.
+      if (cloud) cleanHost(cloud.dataDir);
       if (cloud) rmSync(cloud.dataDir, { recursive: true, force: true });
       release?.();
     }
