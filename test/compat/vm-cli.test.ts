@@ -154,6 +154,15 @@ describe('real VMs through the openstack CLI', { skip: vmSkipReason() }, () => {
     await ok(['server', 'delete', '--wait', 'vm2']);
   });
 
+  it('resizes the server on its host and confirms it, with the guest back up', async () => {
+    await ok(['server', 'resize', '--flavor', 'm1.small', 'vm1']);
+    await settle('vm1', 'VERIFY_RESIZE');
+    await ok(['server', 'resize', 'confirm', 'vm1']);
+    await settle('vm1', 'ACTIVE');
+    assert.equal((await json(['server', 'show', 'vm1'])).flavor, 'm1.small (2)');
+    await sshWorks(fip, 'cat /proc/meminfo', /MemTotal:\s+(19|20)\d{5} kB/);
+  });
+
   it('gives a noVNC console URL whose websocket speaks RFB', async () => {
     const url = String((await json(['console', 'url', 'show', '--novnc', 'vm1'])).url);
     const token = new URL(decodeURIComponent(new URL(url).searchParams.get('path') ?? '').replace(/^\?/, 'http://x/?')).searchParams.get('token');

@@ -1,15 +1,16 @@
-// A resize across the agents, Nova's flow with the fake driver's parts: the source takes the guest down
-// (resize_instance) and hands over to the destination, which spawns it with the new flavor (finish_resize) and
-// leaves the server in VERIFY_RESIZE. Confirm cleans the source and drops the migration's allocation; revert removes
-// the resized guest on the destination, gives the allocation back to the server, and the source respawns it with
-// the old flavor (finish_revert_resize). A stopped server stays stopped throughout.
+// A resize across the agents, Nova's flow: the source powers the guest off and keeps its disks aside
+// (resize_instance, migrate_disk_and_power_off) and hands over to the destination, which builds the guest from those
+// disks with the new flavor (finish_resize) and leaves the server in VERIFY_RESIZE. Confirm drops the kept disks and
+// the migration's allocation; revert removes the resized guest on the destination, gives the allocation back to the
+// server, and the source brings the old guest back from its kept disks (finish_revert_resize). A stopped server stays
+// stopped throughout.
 import type { BusContext } from '#lib/bus/index.ts';
 import type { Instance } from '../domain/instance.ts';
 import type { Migration } from '../domain/migration.ts';
 import { PowerState, TaskState, VmState } from '../domain/vm-states.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { withEvent } from './agent-deps.ts';
-import { fetchImage, guestSpec, imageSource } from './build.ts';
+import { fetchImage, guestSpec } from './build.ts';
 import { bindPorts } from './networking.ts';
 
 interface MoveArgs { uuid: string; migrationUuid: string }
@@ -37,12 +38,12 @@ async function step(deps: AgentDeps, ctx: BusContext, a: MoveArgs, event: string
   if (finishes) await deps.conductor.call('action_finish', { uuid: a.uuid, requestId: ctx.requestId }, ctx).catch(() => undefined);
 }
 
-/** Spawns the server's guest on this host with `flavor`, powered off when the server was stopped. */
-async function spawnWith(deps: AgentDeps, ctx: BusContext, instance: Instance, flavor: Instance['flavor'], stopped: boolean): Promise<void> {
+/** The server's guest on this host with `flavor`, from the disks its resize kept: the new guest, or (revert) the old one back. */
+async function guestFromKeptDisks(deps: AgentDeps, ctx: BusContext, instance: Instance, flavor: Instance['flavor'], stopped: boolean, revert: boolean): Promise<void> {
   const image = await fetchImage(deps, ctx, instance);
   const nics = await bindPorts(await deps.network(), ctx, instance.networkInfo, deps.host);
-  await deps.driver.spawn({ guest: guestSpec({ ...instance, flavor }, image, nics), image: image ? imageSource(deps, ctx, image) : undefined });
-  if (stopped) await deps.driver.powerOff({ uuid: instance.uuid });
+  const opts = { guest: guestSpec({ ...instance, flavor }, image, nics), powerOn: !stopped };
+  await (revert ? deps.driver.finishRevertMigration(opts) : deps.driver.finishMigration(opts));
 }
 
 const stoppedServer = (i: Instance) => i.vmState === VmState.stopped || (i.vmState === VmState.resized && i.powerState === PowerState.shutdown);
@@ -50,7 +51,7 @@ const stoppedServer = (i: Instance) => i.vmState === VmState.stopped || (i.vmSta
 export async function resizeInstance(deps: AgentDeps, ctx: BusContext, a: MoveArgs): Promise<void> {
   await step(deps, ctx, a, 'compute_resize_instance', false, async () => {
     const { migration } = await load(deps, ctx, a, [TaskState.resizeMigrating]);
-    await deps.driver.destroy({ uuid: a.uuid });
+    await deps.driver.migrateDiskAndPowerOff({ uuid: a.uuid, destHost: migration.destCompute!, rootGb: migration.newFlavor.disk });
     await deps.conductor.call('migration_update', { uuid: a.migrationUuid, patch: { status: 'post-migrating' } }, ctx);
     await deps.conductor.call('instance_update', { uuid: a.uuid, patch: { taskState: TaskState.resizeMigrated }, expectedTaskState: [TaskState.resizeMigrating] }, ctx);
     await deps.agents.cast('finish_resize', a, ctx, { server: migration.destCompute! });
@@ -62,7 +63,7 @@ export async function finishResize(deps: AgentDeps, ctx: BusContext, a: MoveArgs
     const { instance, migration } = await load(deps, ctx, a, [TaskState.resizeMigrated]);
     await deps.conductor.call('instance_update', { uuid: a.uuid, patch: { taskState: TaskState.resizeFinish }, expectedTaskState: [TaskState.resizeMigrated] }, ctx);
     const stopped = stoppedServer(instance);
-    await spawnWith(deps, ctx, instance, migration.newFlavor, stopped);
+    await guestFromKeptDisks(deps, ctx, instance, migration.newFlavor, stopped, false);
     await deps.conductor.call('instance_update', {
       uuid: a.uuid, expectedTaskState: [TaskState.resizeFinish],
       patch: { flavor: migration.newFlavor, host: deps.host, node: migration.destNode, vmState: VmState.resized, taskState: null,
@@ -75,8 +76,9 @@ export async function finishResize(deps: AgentDeps, ctx: BusContext, a: MoveArgs
 export async function confirmResize(deps: AgentDeps, ctx: BusContext, a: MoveArgs): Promise<void> {
   await step(deps, ctx, a, 'compute_confirm_resize', true, async () => {
     const { instance, migration } = await load(deps, ctx, a, [null]);
-    // On the same host the guest here is the resized one.
+    // On the same host the guest here is the resized one; either way the disks the resize kept aside go.
     if (migration.sourceCompute !== migration.destCompute) await deps.driver.destroy({ uuid: a.uuid });
+    await deps.driver.confirmMigration({ uuid: a.uuid });
     await deps.placement.deleteAllocations(a.migrationUuid, { globalRequestId: ctx.globalRequestId });
     await deps.conductor.call('migration_update', { uuid: a.migrationUuid, patch: { status: 'confirmed' } }, ctx);
     await deps.conductor.call('instance_update', {
@@ -110,7 +112,7 @@ export async function finishRevertResize(deps: AgentDeps, ctx: BusContext, a: Mo
   await step(deps, ctx, a, 'compute_finish_revert_resize', true, async () => {
     const { instance, migration } = await load(deps, ctx, a, [TaskState.resizeReverting]);
     const stopped = stoppedServer(instance);
-    await spawnWith(deps, ctx, instance, migration.oldFlavor, stopped);
+    await guestFromKeptDisks(deps, ctx, instance, migration.oldFlavor, stopped, true);
     await deps.conductor.call('instance_update', {
       uuid: a.uuid, expectedTaskState: [TaskState.resizeReverting],
       patch: { flavor: migration.oldFlavor, host: deps.host, node: migration.sourceNode, vmState: stopped ? VmState.stopped : VmState.active, taskState: null,

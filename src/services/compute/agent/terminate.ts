@@ -11,6 +11,9 @@ export async function terminateInstance(deps: AgentDeps, ctx: BusContext, uuid: 
     // The guest goes first, as in Nova: a guest that would not let go of a hot-unplugged disk cannot block its own
     // delete. Then the attachments are released so the volumes are available again.
     await deps.driver.destroy({ uuid });
+    // A server deleted in VERIFY_RESIZE: the disks its resize kept aside on this host go too (the API confirmed the
+    // resize). When the resize changed hosts, the source's are not reached from here yet.
+    await deps.driver.confirmMigration({ uuid });
     for (const v of await deps.conductor.call('volume_attachments', { uuid }, ctx)) {
       await detachVolume(deps, ctx, { uuid, volumeId: v.volumeId, attachmentId: v.attachmentId }, { event: false, unplug: false });
     }

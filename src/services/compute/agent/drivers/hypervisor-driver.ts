@@ -57,6 +57,18 @@ export interface HypervisorDriver {
   spawn(opts: { guest: GuestSpec; image?: ImageSource; configDrive?: ConfigDriveFiles; signal?: AbortSignal }): Promise<void>;
   /** Removes the guest and everything it left on the host; no error when it is already gone. */
   destroy(opts: { uuid: string }): Promise<void>;
+  /**
+   * Resize, on the source host: powers the guest off and keeps its disks aside, for the destination to take over and
+   * for a revert to bring back. Refuses (before touching the guest) a destination it cannot hand its disks to, or a
+   * root disk (`rootGb` of the new flavor) smaller than the guest's.
+   */
+  migrateDiskAndPowerOff(opts: { uuid: string; destHost: string; rootGb: number }): Promise<void>;
+  /** Resize, on the destination: the guest from the kept disks with `guest`'s (new) flavor, the root disk grown to it. */
+  finishMigration(opts: { guest: GuestSpec; powerOn: boolean }): Promise<void>;
+  /** Confirm, on the source: drops the disks kept aside. Idempotent. */
+  confirmMigration(opts: { uuid: string }): Promise<void>;
+  /** Revert, on the source (the destination's guest destroyed first): the guest back from the kept disks with `guest`'s flavor. */
+  finishRevertMigration(opts: { guest: GuestSpec; powerOn: boolean }): Promise<void>;
   powerOff(opts: { uuid: string; timeoutMs?: number }): Promise<void>;
   powerOn(opts: { uuid: string }): Promise<void>;
   reboot(opts: { uuid: string; hard: boolean }): Promise<void>;

@@ -21,7 +21,18 @@ export interface FakeDriver extends HypervisorDriver {
 }
 
 export function createFakeDriver(opts: FakeDriverOptions): FakeDriver {
-  const guests = new Map<string, { spec: GuestSpec; power: GuestPower; console: string[]; volumes: Map<string, { device: string; connectionInfo: Record<string, unknown> }> }>();
+  type Guest = { spec: GuestSpec; power: GuestPower; console: string[]; volumes: Map<string, { device: string; connectionInfo: Record<string, unknown> }> };
+  const guests = new Map<string, Guest>();
+  /** Guests a resize set aside on this (source) host until it is confirmed or reverted. */
+  const kept = new Map<string, Guest>();
+  const line = (event: string) => `${new Date().toISOString()} fake hypervisor: ${event}`;
+  /** A guest (back) from a resize: what was kept here, or a new one where the disks "arrived" from another host. */
+  const fromResize = (guest: GuestSpec, powerOn: boolean, was: Guest | undefined, event: string) => {
+    guests.set(guest.uuid, {
+      spec: guest, power: powerOn ? 'running' : 'shutdown', volumes: was?.volumes ?? new Map(),
+      console: [...was?.console ?? [], line(`${event} with ${guest.vcpus} vCPUs and ${guest.memoryMb} MB${powerOn ? '' : ', powered off'}`)],
+    });
+  };
   const get = (uuid: string) => {
     const g = guests.get(uuid);
     if (!g) throw new Error(`Instance ${uuid} could not be found on the fake hypervisor.`);
@@ -50,6 +61,19 @@ export function createFakeDriver(opts: FakeDriverOptions): FakeDriver {
       });
     },
     async destroy({ uuid }) { guests.delete(uuid); },
+    async migrateDiskAndPowerOff({ uuid }) {
+      const g = get(uuid);
+      g.power = 'shutdown';
+      g.console.push(line('powered off and its disks kept for a resize'));
+      kept.set(uuid, g);
+      guests.delete(uuid);
+    },
+    async finishMigration({ guest, powerOn }) { fromResize(guest, powerOn, kept.get(guest.uuid), 'resized'); },
+    async confirmMigration({ uuid }) { kept.delete(uuid); },
+    async finishRevertMigration({ guest, powerOn }) {
+      fromResize(guest, powerOn, kept.get(guest.uuid), 'resize reverted');
+      kept.delete(guest.uuid);
+    },
     async powerOff({ uuid }) { set(uuid, 'shutdown', 'powered off'); },
     async powerOn({ uuid }) { set(uuid, 'running', 'powered on'); },
     async reboot({ uuid, hard }) { set(uuid, 'running', hard ? 'reset (hard reboot)' : 'rebooted'); },

@@ -17,6 +17,8 @@ export interface DiskTool {
   createOverlay(path: string, base: { path: string; format: string }, sizeBytes?: number): Promise<void>;
   /** An empty qcow2 disk. */
   createBlank(path: string, sizeBytes: number): Promise<void>;
+  /** Grows a qcow2 disk to `sizeBytes` (qemu-img refuses to shrink one). */
+  grow(path: string, sizeBytes: number): Promise<void>;
   /** Copies a qcow2 disk with its backing chain into one standalone qcow2 (`-U`: the running guest holds its lock). */
   flatten(source: string, dest: string): Promise<void>;
 }
@@ -87,6 +89,9 @@ export function createDiskTool(opts: { log: Logger; binary?: string }): DiskTool
     },
     async createBlank(path, sizeBytes) {
       await run(['create', '-q', '-f', 'qcow2', path, String(sizeBytes)]);
+    },
+    async grow(path, sizeBytes) {
+      await run(['resize', '-q', '-f', 'qcow2', path, String(sizeBytes)]);
     },
     async flatten(source, dest) {
       await run(['convert', '-U', '-f', 'qcow2', '-O', 'qcow2', source, dest]);

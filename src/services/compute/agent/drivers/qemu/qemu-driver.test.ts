@@ -107,7 +107,7 @@ describe('qemu driver with a real QEMU', { skip }, () => {
     await Promise.allSettled(drivers.map((d) => d.close?.()));
     // Whatever a failed assertion left running goes too.
     for (const uuid of existsSync(instancesDir) ? readdirSync(instancesDir) : []) {
-      if (uuid === '_base') continue;
+      if (!/^[0-9a-f-]{36}$/.test(uuid)) continue;
       const pid = await guestPid(guestPaths(instancesDir, uuid), uuid).catch(() => undefined);
       if (pid) process.kill(pid, 'SIGKILL');
     }
@@ -212,6 +212,53 @@ describe('qemu driver with a real QEMU', { skip }, () => {
     assert.equal(existsSync(`/proc/${last}/cmdline`) && readFileSync(`/proc/${last}/cmdline`, 'utf8').includes(uuid), false, 'its QEMU is gone');
     await d2.destroy({ uuid });
     assert.deepEqual(await d2.listGuests(), []);
+  });
+
+  it('resizes on its own host keeping the guest\'s disk, and confirms or reverts', async () => {
+    const d = newDriver();
+    const image = source();
+    const uuid = randomUUID();
+    const paths = guestPaths(instancesDir, uuid);
+    const kept = `${paths.dir}_resize`;
+    const old = spec(uuid, image);
+    await d.spawn({ guest: old, image });
+    await booted(d, uuid);
+    const virtualSize = () => Number((JSON.parse(execFileSync('qemu-img', ['info', '-U', '--output=json', paths.root], { encoding: 'utf8' })) as Record<string, unknown>)['virtual-size']);
+    const hasPattern = () => execFileSync('qemu-io', ['-r', '-U', '-f', 'qcow2', '-c', 'read -P 0x5a 2M 4k', paths.root], { encoding: 'utf8' });
+
+    await assert.rejects(d.migrateDiskAndPowerOff({ uuid, destHost: 'elsewhere', rootGb: 2 }), /own host only/);
+    await assert.rejects(d.migrateDiskAndPowerOff({ uuid, destHost: 'qemu-test', rootGb: 0.5 }), /resize disk down/);
+    assert.equal(await d.powerState({ uuid }), 'running', 'a refused resize leaves the guest alone');
+    // What the guest wrote to its disk must survive the resize: a pattern in its overlay.
+    await d.powerOff({ uuid, timeoutMs: 300 });
+    execFileSync('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x5a 2M 4k', paths.root]);
+    await d.powerOn({ uuid });
+
+    await d.migrateDiskAndPowerOff({ uuid, destHost: 'qemu-test', rootGb: 2 });
+    assert.ok(existsSync(kept) && !existsSync(paths.dir), 'the disks wait aside');
+    assert.deepEqual(await d.listGuests(), [], 'a kept directory is no guest');
+    const bigger = { ...old, rootGb: 2, memoryMb: 96 };
+    await d.finishMigration({ guest: bigger, powerOn: true });
+    await booted(d, uuid);
+    assert.equal(await d.powerState({ uuid }), 'running');
+    assert.equal(virtualSize(), 2 * 1024 ** 3, 'the root disk grew to the new flavor');
+    assert.match(hasPattern(), /read 4096\/4096 bytes/, 'the guest kept its data');
+
+    // Revert: the destination's guest goes, the kept one comes back as it was.
+    await d.destroy({ uuid });
+    await d.finishRevertMigration({ guest: old, powerOn: false });
+    assert.equal(await d.powerState({ uuid }), 'shutdown', 'a stopped server stays stopped');
+    assert.equal(virtualSize(), 1024 ** 3);
+    assert.match(hasPattern(), /read 4096\/4096 bytes/);
+    assert.ok(!existsSync(kept));
+
+    // Confirm: the kept disks go, the resized guest stays.
+    await d.migrateDiskAndPowerOff({ uuid, destHost: 'qemu-test', rootGb: 2 });
+    await d.finishMigration({ guest: bigger, powerOn: false });
+    await d.confirmMigration({ uuid });
+    assert.ok(!existsSync(kept) && existsSync(paths.dir));
+    assert.equal(virtualSize(), 2 * 1024 ** 3);
+    await d.destroy({ uuid });
   });
 
   it('fails a spawn whose image does not match its checksum, leaving nothing behind', async () => {

@@ -20,6 +20,7 @@ import { createGuestHost } from './guest-host.ts';
 import { guestPid, killGuest } from './guest-process.ts';
 import { createPowerOps } from './power-ops.ts';
 import { createVolumePlug } from './volume-plug.ts';
+import { createResizeOps } from './resize-disks.ts';
 
 export interface QemuDriverOptions {
   /** The node's name (Nova's hypervisor_hostname). */
@@ -83,6 +84,7 @@ export function createQemuDriver(opts: QemuDriverOptions): QemuDriver {
   const disks = createDiskTool({ log, binary: opts.qemuImg });
   const cache = createImageCache({ dir: join(opts.instancesDir, '_base'), disks, unusedSeconds: opts.imageCacheUnusedSeconds, log });
   const softTimeoutMs = opts.softShutdownTimeoutSeconds * 1000;
+  const resize = createResizeOps({ host, disks, instancesDir: opts.instancesDir, hostName: opts.nodeName, powerOff: (uuid) => power.powerOff(uuid, softTimeoutMs) });
   let version: Promise<number> | undefined;
 
   async function pruneImageCache(): Promise<string[]> {
@@ -154,6 +156,11 @@ export function createQemuDriver(opts: QemuDriverOptions): QemuDriver {
       await killGuest(paths, uuid);
       await rm(paths.dir, { recursive: true, force: true });
     }),
+
+    migrateDiskAndPowerOff: ({ uuid, destHost, rootGb }) => resize.migrateDiskAndPowerOff(uuid, destHost, rootGb),
+    finishMigration: ({ guest, powerOn }) => resize.finishMigration(guest, powerOn),
+    confirmMigration: ({ uuid }) => resize.confirmMigration(uuid),
+    finishRevertMigration: ({ guest, powerOn }) => resize.finishRevertMigration(guest, powerOn),
 
     powerOff: ({ uuid, timeoutMs }) => power.powerOff(uuid, timeoutMs ?? softTimeoutMs),
     powerOn: ({ uuid }) => power.powerOn(uuid),
