@@ -1,13 +1,12 @@
 // One network's dnsmasq process: started inside the DHCP namespace, found again by its pid file (so an agent restart
 // adopts it), reloaded with SIGHUP when only its hosts or options changed, restarted when its command line did.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostRunner } from './host-runner.ts';
+import { daemonPid, readIfExists as read, stopDaemon } from './pidfile-daemon.ts';
 import type { DnsmasqFiles } from './dnsmasq-config.ts';
 
 export interface DnsmasqConfig { args: string[]; hosts: string; opts: string }
-
-const read = (path: string): string | undefined => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
 
 export function createDnsmasqProcesses(runner: HostRunner, stateDir: string) {
   const dirOf = (networkId: string) => join(stateDir, 'dhcp', networkId);
@@ -16,20 +15,8 @@ export function createDnsmasqProcesses(runner: HostRunner, stateDir: string) {
     return { pid: join(dir, 'pid'), hosts: join(dir, 'host'), opts: join(dir, 'opts'), args: join(dir, 'args') };
   };
   /** The pid of the network's dnsmasq if it runs (the pid file's process, still a dnsmasq using that pid file). */
-  const running = (networkId: string): number | undefined => {
-    const f = files(networkId);
-    const pid = Number(read(f.pid)?.trim());
-    if (!Number.isInteger(pid) || pid <= 0) return undefined;
-    const cmdline = read(`/proc/${pid}/cmdline`);
-    return cmdline?.includes(f.pid) ? pid : undefined;
-  };
-  const stop = async (networkId: string) => {
-    const pid = running(networkId);
-    if (pid === undefined) return;
-    await runner.run(['kill', '-TERM', String(pid)]);
-    for (let i = 0; i < 100 && running(networkId) !== undefined; i++) await new Promise((r) => setTimeout(r, 20));
-    if (running(networkId) !== undefined) await runner.run(['kill', '-KILL', String(pid)]);
-  };
+  const running = (networkId: string): number | undefined => daemonPid(files(networkId).pid, files(networkId).pid);
+  const stop = (networkId: string) => stopDaemon(runner, () => running(networkId));
   return {
     files,
     running,

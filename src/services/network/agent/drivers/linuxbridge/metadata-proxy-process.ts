@@ -1,30 +1,18 @@
 // The metadata proxies (one haproxy per router or isolated network namespace): started inside the namespace, found
 // again by their pid file (an agent restart adopts them), restarted only when their configuration changed.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostRunner } from './host-runner.ts';
+import { daemonPid, readIfExists as read, stopDaemon } from './pidfile-daemon.ts';
 import { metadataProxyConfig } from './metadata-proxy-config.ts';
 import type { MetadataProxySettings } from './metadata-proxy-config.ts';
-
-const read = (path: string): string | undefined => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
 
 export function createMetadataProxies(runner: HostRunner, stateDir: string) {
   const root = join(stateDir, 'metadata-proxy');
   const files = (key: string) => ({ dir: join(root, key), config: join(root, key, 'haproxy.cfg'), pid: join(root, key, 'pid') });
   /** The pid of the proxy if it runs (the pid file's process, still a haproxy reading that configuration). */
-  const running = (key: string): number | undefined => {
-    const f = files(key);
-    const pid = Number(read(f.pid)?.trim());
-    if (!Number.isInteger(pid) || pid <= 0) return undefined;
-    return read(`/proc/${pid}/cmdline`)?.includes(f.config) ? pid : undefined;
-  };
-  const stop = async (key: string) => {
-    const pid = running(key);
-    if (pid === undefined) return;
-    await runner.run(['kill', '-TERM', String(pid)]);
-    for (let i = 0; i < 100 && running(key) !== undefined; i++) await new Promise((r) => setTimeout(r, 20));
-    if (running(key) !== undefined) await runner.run(['kill', '-KILL', String(pid)]);
-  };
+  const running = (key: string): number | undefined => daemonPid(files(key).pid, files(key).config);
+  const stop = (key: string) => stopDaemon(runner, () => running(key));
   return {
     running,
     /**
