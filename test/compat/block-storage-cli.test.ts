@@ -1,24 +1,18 @@
 // Block Storage as the openstack CLI (python3-openstackclient, through cinderclient) sees it, against stratus up with
 // the real Identity and the file driver: volumes, properties, extend, types, snapshots, volumes from snapshots, quotas,
 // transfers, backups, volumes from images and volumes uploaded to images.
-import { after, before, describe, it } from 'node:test';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { cliSkipReason, startCloud } from './harness.ts';
-import type { RunningCloud } from './harness.ts';
+import { cliSkipReason, useCloud } from './harness.ts';
 
 type Row = Record<string, unknown>;
 
 describe('block storage through the openstack CLI', { skip: cliSkipReason() }, () => {
-  let cloud: RunningCloud;
-  before(async () => { cloud = await startCloud(); });
-  after(async () => {
-    await cloud?.stop();
-    if (cloud) rmSync(cloud.dataDir, { recursive: true, force: true });
-  });
+  const cloud = useCloud();
 
-  const json = <T = Row>(args: string[]): Promise<T> => cloud.openstackJson<T>(args);
+  const json = <T = Row>(args: string[]): Promise<T> => cloud().openstackJson<T>(args);
   /** `show` until the status is one of `want` (the first look usually suffices: the fake work is fast). */
   async function waitFor(kind: string[], name: string, want: string[]): Promise<Row> {
     for (let i = 0; i < 10; i++) {
@@ -38,7 +32,7 @@ describe('block storage through the openstack CLI', { skip: cliSkipReason() }, (
     const list = await json<Row[]>(['volume', 'list']);
     assert.deepEqual(list.map((v) => [v.Name, v.Status, v.Size]), [['cli-vol', 'available', 1]]);
 
-    await cloud.ok(['volume', 'set', '--name', 'cli-vol2', '--property', 'tier=gold', '--size', '2', 'cli-vol']);
+    await cloud().ok(['volume', 'set', '--name', 'cli-vol2', '--property', 'tier=gold', '--size', '2', 'cli-vol']);
     const grown = await waitFor(['volume'], 'cli-vol2', ['available', 'error_extending']);
     assert.equal(grown.size, 2);
     assert.match(JSON.stringify(grown.properties), /tier.*gold/);
@@ -56,23 +50,23 @@ describe('block storage through the openstack CLI', { skip: cliSkipReason() }, (
     await json(['volume', 'create', '--snapshot', 'cli-snap', '--size', '3', '--type', 'cli-type', 'cli-copy']);
     const copy = await waitFor(['volume'], 'cli-copy', ['available', 'error']);
     assert.deepEqual([copy.status, copy.size, copy.type], ['available', 3, 'cli-type']);
-    const files = readdirSync(join(cloud.dataDir, 'volumes')).sort();
+    const files = readdirSync(join(cloud().dataDir, 'volumes')).sort();
     assert.equal(files.length, 3, files.join(', '));
 
-    await cloud.fails(['volume', 'delete', 'cli-vol2'], /dependent snapshots|snapshots/);
-    await cloud.ok(['volume', 'snapshot', 'delete', 'cli-snap']);
-    await cloud.ok(['volume', 'delete', 'cli-vol2', 'cli-copy']);
-    for (let i = 0; i < 20 && readdirSync(join(cloud.dataDir, 'volumes')).length > 0; i++) await new Promise((d) => setTimeout(d, 200));
-    assert.deepEqual(readdirSync(join(cloud.dataDir, 'volumes')), []);
+    await cloud().fails(['volume', 'delete', 'cli-vol2'], /dependent snapshots|snapshots/);
+    await cloud().ok(['volume', 'snapshot', 'delete', 'cli-snap']);
+    await cloud().ok(['volume', 'delete', 'cli-vol2', 'cli-copy']);
+    for (let i = 0; i < 20 && readdirSync(join(cloud().dataDir, 'volumes')).length > 0; i++) await new Promise((d) => setTimeout(d, 200));
+    assert.deepEqual(readdirSync(join(cloud().dataDir, 'volumes')), []);
     assert.deepEqual(await json<Row[]>(['volume', 'list']), []);
   });
 
   it('sets volume quotas and refuses a volume over them with Cinder\'s message', async () => {
-    await cloud.ok(['quota', 'set', '--volumes', '1', '--gigabytes', '5', 'admin']);
+    await cloud().ok(['quota', 'set', '--volumes', '1', '--gigabytes', '5', 'admin']);
     // Lists every project that has volume quotas of its own: the admin project now.
     const quotas = await json<Row[]>(['quota', 'list', '--volume']);
     assert.deepEqual(quotas.map((q) => [q.Volumes, q.Gigabytes, q.Snapshots]), [[1, 5, 10]]);
-    await cloud.fails(['volume', 'create', '--size', '6', 'too-big'], /exceeds allowed gigabytes quota/);
+    await cloud().fails(['volume', 'create', '--size', '6', 'too-big'], /exceeds allowed gigabytes quota/);
     assert.deepEqual(await json<Row[]>(['volume', 'list']), []);
   });
 
@@ -82,22 +76,22 @@ describe('block storage through the openstack CLI', { skip: cliSkipReason() }, (
     const offer = await json(['volume', 'transfer', 'request', 'create', '--name', 'gift-offer', 'gift']);
     assert.equal(String(offer.auth_key).length, 16);
     assert.equal((await json(['volume', 'show', 'gift'])).status, 'awaiting-transfer');
-    await cloud.fails(['volume', 'transfer', 'request', 'accept', '--auth-key', 'wrong-key-000000', String(offer.id)], /invalid auth key/);
+    await cloud().fails(['volume', 'transfer', 'request', 'accept', '--auth-key', 'wrong-key-000000', String(offer.id)], /invalid auth key/);
     const accepted = await json(['volume', 'transfer', 'request', 'accept', '--auth-key', String(offer.auth_key), String(offer.id)]);
     assert.equal(accepted.volume_id, offer.volume_id);
     assert.equal((await json(['volume', 'show', 'gift'])).status, 'available');
   });
 
   it('creates a bootable volume from an image and uploads a volume to a new image', async () => {
-    await cloud.ok(['quota', 'set', '--volumes', '5', '--gigabytes', '20', 'admin']);
-    const file = join(cloud.dataDir, 'tiny.raw');
+    await cloud().ok(['quota', 'set', '--volumes', '5', '--gigabytes', '20', 'admin']);
+    const file = join(cloud().dataDir, 'tiny.raw');
     writeFileSync(file, Buffer.alloc(1024 * 1024, 0x5a));
-    await cloud.ok(['image', 'create', '--disk-format', 'raw', '--container-format', 'bare', '--file', file, 'cli-image']);
+    await cloud().ok(['image', 'create', '--disk-format', 'raw', '--container-format', 'bare', '--file', file, 'cli-image']);
     await json(['volume', 'create', '--image', 'cli-image', '--size', '1', 'boot-vol']);
     const vol = await waitFor(['volume'], 'boot-vol', ['available', 'error']);
     assert.deepEqual([vol.status, vol.bootable], ['available', 'true']);
     assert.match(JSON.stringify(vol.volume_image_metadata), /cli-image/);
-    await cloud.ok(['image', 'create', '--volume', 'boot-vol', '--disk-format', 'qcow2', 'from-volume']);
+    await cloud().ok(['image', 'create', '--volume', 'boot-vol', '--disk-format', 'qcow2', 'from-volume']);
     let image: Row = {};
     for (let i = 0; i < 10 && image.status !== 'active'; i++) {
       image = await json(['image', 'show', 'from-volume']);
@@ -111,15 +105,15 @@ describe('block storage through the openstack CLI', { skip: cliSkipReason() }, (
     await json(['volume', 'backup', 'create', '--name', 'gift-backup', 'gift']);
     const backup = await waitFor(['volume', 'backup'], 'gift-backup', ['available', 'error']);
     assert.deepEqual([backup.status, backup.size], ['available', 1]);
-    assert.equal(readdirSync(join(cloud.dataDir, 'backups')).length, 1);
+    assert.equal(readdirSync(join(cloud().dataDir, 'backups')).length, 1);
     // python-openstackclient 6.0 (Debian Zed) sends the restore, then fails formatting the answer (fixed in 6.1):
     // the volume below is the proof that the restore itself went through.
-    const r = await cloud.openstack(['volume', 'backup', 'restore', 'gift-backup', 'restored']);
+    const r = await cloud().openstack(['volume', 'backup', 'restore', 'gift-backup', 'restored']);
     if (r.code !== 0) assert.match(r.stderr, /cannot unpack non-iterable VolumeBackupsRestore/);
     const restored = await waitFor(['volume'], 'restored', ['available', 'error']);
     assert.deepEqual([restored.status, restored.size], ['available', 1]);
-    await cloud.ok(['volume', 'backup', 'delete', 'gift-backup']);
-    for (let i = 0; i < 20 && readdirSync(join(cloud.dataDir, 'backups')).length > 0; i++) await new Promise((d) => setTimeout(d, 200));
-    assert.deepEqual(readdirSync(join(cloud.dataDir, 'backups')), []);
+    await cloud().ok(['volume', 'backup', 'delete', 'gift-backup']);
+    for (let i = 0; i < 20 && readdirSync(join(cloud().dataDir, 'backups')).length > 0; i++) await new Promise((d) => setTimeout(d, 200));
+    assert.deepEqual(readdirSync(join(cloud().dataDir, 'backups')), []);
   });
 });

@@ -1,26 +1,21 @@
 // Compute as the openstack CLI (python3-openstackclient) sees it, against stratus up with the real Identity: the
 // catalog entry, microversion negotiation, flavors with properties, access and delete, and the boot flow.
-import { after, before, describe, it } from 'node:test';
-import { rmSync, writeFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { cliSkipReason, startCloud } from './harness.ts';
-import type { CliOptions, CliResult, RunningCloud } from './harness.ts';
+import { cliSkipReason, useCloud } from './harness.ts';
+import type { CliOptions, CliResult } from './harness.ts';
 
 type Row = Record<string, unknown>;
 
 describe('compute through the openstack CLI', { skip: cliSkipReason() }, () => {
-  let cloud: RunningCloud;
   // Info logs, so `stratus trace` finds every service's requests in logs/stratus.log.
-  before(async () => { cloud = await startCloud({ logLevel: 'info', env: { STRATUS_COMPUTE_FAKE_HOSTS: '2' } }); });
-  after(async () => {
-    await cloud?.stop();
-    if (cloud) rmSync(cloud.dataDir, { recursive: true, force: true });
-  });
+  const cloud = useCloud({ logLevel: 'info', env: { STRATUS_COMPUTE_FAKE_HOSTS: '2' } });
 
-  const json = <T = Row>(args: string[]): Promise<T> => cloud.openstackJson<T>(args);
-  const ok = (args: string[], opts?: CliOptions): Promise<CliResult> => cloud.ok(args, opts);
+  const json = <T = Row>(args: string[]): Promise<T> => cloud().openstackJson<T>(args);
+  const ok = (args: string[], opts?: CliOptions): Promise<CliResult> => cloud().ok(args, opts);
 
   it('finds nova in the catalog and lists the default flavors', async () => {
     const services = await json<Row[]>(['catalog', 'list']);
@@ -46,7 +41,7 @@ describe('compute through the openstack CLI', { skip: cliSkipReason() }, () => {
     assert.match(after, /quota:vif_inbound_average/);
     assert.doesNotMatch(after, /hw:cpu_policy/);
     await ok(['flavor', 'delete', 'cli.flavor']);
-    const gone = await cloud.openstack(['flavor', 'show', 'cli-1']);
+    const gone = await cloud().openstack(['flavor', 'show', 'cli-1']);
     assert.notEqual(gone.code, 0);
     assert.match(gone.stderr, /No Flavor found|could not be found/);
   });
@@ -65,7 +60,7 @@ describe('compute through the openstack CLI', { skip: cliSkipReason() }, () => {
   });
 
   it('boots a server from an image with a key pair, shows its events, stops and starts it, and deletes it', async () => {
-    const file = join(cloud.dataDir, 'tiny.img');
+    const file = join(cloud().dataDir, 'tiny.img');
     writeFileSync(file, Buffer.alloc(65536, 1));
     await ok(['image', 'create', '--disk-format', 'raw', '--container-format', 'bare', '--file', file, '--public', 'tiny']);
     // Without --public-key the CLI prints the private key the cloud generated.
@@ -84,7 +79,7 @@ describe('compute through the openstack CLI', { skip: cliSkipReason() }, () => {
     assert.equal(ports.length, 1);
     // stratus trace: the boot as one timeline across compute, the bus, Image and Placement.
     const trace = execFileSync(process.execPath, ['--disable-warning=ExperimentalWarning', 'src/cmd/stratus.ts', 'trace', 'vm-1'], {
-      env: { ...process.env, STRATUS_DATA_DIR: cloud.dataDir }, encoding: 'utf8',
+      env: { ...process.env, STRATUS_DATA_DIR: cloud().dataDir }, encoding: 'utf8',
     });
     for (const step of [/compute +POST \/v2\.1\/servers → 202/, /call select_destinations/, /placement +PUT \/allocations\//,
       /image +GET \/v2\/images\//, /compute_build_and_run_instance \(Success\)/]) assert.match(trace, step);
@@ -158,7 +153,7 @@ describe('compute through the openstack CLI', { skip: cliSkipReason() }, () => {
     await ok(['aggregate', 'add', 'host', 'agg1', hosts[0]]);
     const zones = await json<Row[]>(['availability', 'zone', 'list', '--compute']);
     assert.deepEqual(zones.map((z) => [z['Zone Name'], z['Zone Status']]).sort(), [['az1', 'available'], ['internal', 'available'], ['nova', 'available']]);
-    const file = join(cloud.dataDir, 'az.img');
+    const file = join(cloud().dataDir, 'az.img');
     writeFileSync(file, Buffer.alloc(4096, 2));
     await ok(['image', 'create', '--disk-format', 'raw', '--container-format', 'bare', '--file', file, '--public', 'az-img']);
     const server = await json(['server', 'create', '--image', 'az-img', '--flavor', 'm1.tiny', '--availability-zone', 'az1', '--wait', 'az-vm']);

@@ -1,5 +1,6 @@
 // Runs `stratus up` as a child process and drives it with the real openstack CLI, as an operator would.
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -151,6 +152,23 @@ function waitForReady(child: ChildProcess, logFile: string): Promise<void> {
 }
 
 /** Starts `stratus up` and resolves once it printed its ready line and wrote clouds.yaml. Kills the child if it fails to start. */
+/**
+ * A suite's cloud: started before its tests, stopped (a clean exit asserted) and its data directory removed after
+ * them. Call it inside `describe`; the returned function is the running cloud.
+ */
+export function useCloud(opts: StartOptions = {}): () => RunningCloud {
+  let cloud: RunningCloud | undefined;
+  before(async () => { cloud = await startCloud(opts); });
+  after(async () => {
+    await cloud?.stop();
+    if (cloud) rmSync(cloud.dataDir, { recursive: true, force: true });
+  });
+  return () => {
+    if (!cloud) throw new Error('the suite\'s cloud has not started');
+    return cloud;
+  };
+}
+
 export async function startCloud(opts: StartOptions = {}): Promise<RunningCloud> {
   // A free port can be taken by another test between the harness picking it and Stratus binding it. A fresh cloud
   // (no data directory or ports given) then simply starts again elsewhere; a restart keeps its ports and fails.

@@ -1,23 +1,17 @@
 // Networking as the openstack CLI (python3-openstackclient) sees it, against stratus up with the real Identity: the
 // catalog entry and version discovery, then networks, subnets with pools, ports with fixed IPs, a router with an
 // external gateway and an interface, a floating IP on a port, a security group with an SSH rule, and quotas.
-import { after, before, describe, it } from 'node:test';
-import { readFileSync, rmSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
-import { cliSkipReason, startCloud } from './harness.ts';
-import type { RunningCloud } from './harness.ts';
+import { cliSkipReason, useCloud } from './harness.ts';
 
 type Row = Record<string, unknown>;
 
 describe('networking through the openstack CLI', { skip: cliSkipReason() }, () => {
-  let cloud: RunningCloud;
-  before(async () => { cloud = await startCloud(); });
-  after(async () => {
-    await cloud?.stop();
-    if (cloud) rmSync(cloud.dataDir, { recursive: true, force: true });
-  });
+  const cloud = useCloud();
 
-  const json = <T = Row>(args: string[]): Promise<T> => cloud.openstackJson<T>(args);
+  const json = <T = Row>(args: string[]): Promise<T> => cloud().openstackJson<T>(args);
 
   it('creates, lists, shows and deletes networks with subnets and ports', async () => {
     const net = await json(['network', 'create', 'cli-net']);
@@ -39,25 +33,25 @@ describe('networking through the openstack CLI', { skip: cliSkipReason() }, () =
     assert.match(JSON.stringify(listed.Subnets), new RegExp(String(subnet.id)));
     const shown = await json(['network', 'show', 'cli-net']);
     assert.equal(shown.id, net.id);
-    await cloud.fails(['network', 'delete', 'cli-net'], /ports still in use|NetworkInUse|in use/);
-    await cloud.ok(['port', 'delete', 'cli-port']);
-    await cloud.ok(['network', 'delete', 'cli-net']);
+    await cloud().fails(['network', 'delete', 'cli-net'], /ports still in use|NetworkInUse|in use/);
+    await cloud().ok(['port', 'delete', 'cli-port']);
+    await cloud().ok(['network', 'delete', 'cli-net']);
   });
 
   it('routes a private subnet to an external network and attaches a floating IP to a port', async () => {
-    await cloud.ok(['network', 'create', '--external', 'public']);
-    await cloud.ok(['subnet', 'create', '--network', 'public', '--subnet-range', '172.24.4.0/24', '--no-dhcp', 'public-subnet']);
-    await cloud.ok(['network', 'create', 'private']);
-    await cloud.ok(['subnet', 'create', '--network', 'private', '--subnet-range', '10.20.0.0/24', 'private-subnet']);
-    await cloud.ok(['router', 'create', 'r1']);
-    await cloud.ok(['router', 'set', '--external-gateway', 'public', 'r1']);
-    await cloud.ok(['router', 'add', 'subnet', 'r1', 'private-subnet']);
+    await cloud().ok(['network', 'create', '--external', 'public']);
+    await cloud().ok(['subnet', 'create', '--network', 'public', '--subnet-range', '172.24.4.0/24', '--no-dhcp', 'public-subnet']);
+    await cloud().ok(['network', 'create', 'private']);
+    await cloud().ok(['subnet', 'create', '--network', 'private', '--subnet-range', '10.20.0.0/24', 'private-subnet']);
+    await cloud().ok(['router', 'create', 'r1']);
+    await cloud().ok(['router', 'set', '--external-gateway', 'public', 'r1']);
+    await cloud().ok(['router', 'add', 'subnet', 'r1', 'private-subnet']);
     const router = await json(['router', 'show', 'r1']);
     assert.match(JSON.stringify(router.external_gateway_info), /172\.24\.4\./);
     const port = await json(['port', 'create', '--network', 'private', 'vm-port']);
     const fip = await json(['floating', 'ip', 'create', 'public']);
     assert.match(String(fip.floating_ip_address), /^172\.24\.4\./);
-    await cloud.ok(['floating', 'ip', 'set', '--port', String(port.id), String(fip.floating_ip_address)]);
+    await cloud().ok(['floating', 'ip', 'set', '--port', String(port.id), String(fip.floating_ip_address)]);
     const associated = await json(['floating', 'ip', 'show', String(fip.id)]);
     assert.equal(associated.port_id, port.id);
     assert.equal(associated.router_id, router.id);
@@ -69,7 +63,7 @@ describe('networking through the openstack CLI', { skip: cliSkipReason() }, () =
     assert.equal(rule.protocol, 'tcp');
     assert.equal(rule.port_range_min, 22);
     assert.equal(rule.security_group_id, sg.id);
-    await cloud.fails(['security', 'group', 'rule', 'create', '--protocol', 'tcp', '--dst-port', '22', 'ssh'], /already exists/);
+    await cloud().fails(['security', 'group', 'rule', 'create', '--protocol', 'tcp', '--dst-port', '22', 'ssh'], /already exists/);
     const quota = await json(['quota', 'show']);
     assert.equal(quota.networks, 100);
     assert.equal(quota.ports, 500);
@@ -77,7 +71,7 @@ describe('networking through the openstack CLI', { skip: cliSkipReason() }, () =
   });
 
   it('logged no unexpected server error while serving the CLI', () => {
-    const lines = readFileSync(cloud.logFile, 'utf8').split('\n').filter((l) => l.includes('"service":"network"') && l.includes('unexpected error'));
+    const lines = readFileSync(cloud().logFile, 'utf8').split('\n').filter((l) => l.includes('"service":"network"') && l.includes('unexpected error'));
     assert.deepEqual(lines, []);
   });
 });

@@ -1,12 +1,12 @@
 // Placement as the openstack CLI's placement plugin (python3-osc-placement, Debian 12) sees it, against stratus up
 // with the real Identity: providers, inventories, classes, traits, candidates, allocations and usages.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { requireServers } from '#lib/test-servers.ts';
-import { cliSkipReason, startCloud } from './harness.ts';
-import type { CliOptions, CliResult, RunningCloud } from './harness.ts';
+import { cliSkipReason, useCloud } from './harness.ts';
+import type { CliOptions, CliResult } from './harness.ts';
 
 const PLUGIN = '/usr/lib/python3/dist-packages/osc_placement';
 
@@ -21,16 +21,11 @@ function pluginSkipReason(): string | undefined {
 type Row = Record<string, unknown>;
 
 describe('placement through the openstack CLI', { skip: pluginSkipReason() }, () => {
-  let cloud: RunningCloud;
-  before(async () => { cloud = await startCloud(); });
-  after(async () => {
-    await cloud?.stop();
-    if (cloud) rmSync(cloud.dataDir, { recursive: true, force: true });
-  });
+  const cloud = useCloud();
 
-  const json = <T = Row>(args: string[]): Promise<T> => cloud.openstackJson<T>(args);
-  const ok = (args: string[], opts?: CliOptions): Promise<CliResult> => cloud.ok(args, opts);
-  const fails = (args: string[], why: RegExp, opts?: CliOptions): Promise<CliResult> => cloud.fails(args, why, opts);
+  const json = <T = Row>(args: string[]): Promise<T> => cloud().openstackJson<T>(args);
+  const ok = (args: string[], opts?: CliOptions): Promise<CliResult> => cloud().ok(args, opts);
+  const fails = (args: string[], why: RegExp, opts?: CliOptions): Promise<CliResult> => cloud().fails(args, why, opts);
 
   it('finds Placement in the catalog and negotiates a microversion with it', async () => {
     const services = await json<Row[]>(['catalog', 'list']);
