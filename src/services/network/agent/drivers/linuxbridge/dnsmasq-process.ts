@@ -1,5 +1,6 @@
 // One network's dnsmasq process: started inside the DHCP namespace, found again by its pid file (so an agent restart
-// adopts it), reloaded with SIGHUP when only its hosts or options changed, restarted when its command line did.
+// adopts it), reloaded with SIGHUP when its hosts grew or its options changed, restarted when its command line changed
+// or a host entry went.
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostRunner } from './host-runner.ts';
@@ -25,13 +26,19 @@ export function createDnsmasqProcesses(runner: HostRunner, stateDir: string) {
       const f = files(networkId);
       mkdirSync(dirOf(networkId), { recursive: true });
       const argsText = JSON.stringify(config.args);
-      const changedFiles = read(f.hosts) !== config.hosts || read(f.opts) !== config.opts;
+      const oldHosts = read(f.hosts);
+      // dnsmasq keeps the leases it gave in memory (leasefile-ro) and will not offer a leased address to another MAC
+      // until the lease ends: when an entry goes (its port deleted, its address free for the next port), it restarts
+      // with no leases, where Neutron releases each one with dhcp_release. Clients renew their static addresses.
+      const wanted = new Set(config.hosts.split('\n'));
+      const dropped = oldHosts !== undefined && oldHosts.split('\n').some((line) => line && !wanted.has(line));
+      const changedFiles = oldHosts !== config.hosts || read(f.opts) !== config.opts;
       if (changedFiles) {
         writeFileSync(f.hosts, config.hosts);
         writeFileSync(f.opts, config.opts);
       }
       const pid = running(networkId);
-      if (pid !== undefined && read(f.args) === argsText) {
+      if (pid !== undefined && read(f.args) === argsText && !dropped) {
         if (changedFiles) await runner.run(['kill', '-HUP', String(pid)]);
         return;
       }

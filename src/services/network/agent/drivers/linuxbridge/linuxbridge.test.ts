@@ -116,7 +116,7 @@ describe('linuxbridge data plane', { skip }, () => {
 
     // DHCP: the namespace and a dnsmasq serving the network.
     await until(async () => (await namespaces()).includes(dhcpNamespace(net.id)), 'the DHCP namespace');
-    const dnsmasqPid = await until(async () => readPid(stateDir, net.id), 'dnsmasq to run');
+    let dnsmasqPid = await until(async () => readPid(stateDir, net.id), 'dnsmasq to run');
     await agent!.settled();
 
     // A stand-in VM with port A's MAC on a veth into the bridge asks for an address.
@@ -135,6 +135,15 @@ describe('linuxbridge data plane', { skip }, () => {
     assert.equal(readPid(stateDir, net.id), dnsmasqPid, 'reloaded, not restarted');
     assert.equal((await n.call('DELETE', `/v2.0/ports/${portC.id}`, { token })).status, 204);
     assert.equal(subnet.gateway_ip, '10.77.0.1');
+    // Port C's address goes to a new port with another MAC (a server deleted, the next one booted): dnsmasq no longer
+    // holds port C's lease against it.
+    const portD = await n.create(n.as.admin, 'ports', 'port', { network_id: net.id, fixed_ips: [{ ip_address: portC.fixed_ips[0].ip_address }] });
+    await until(async () => readFileSync(join(stateDir, 'dhcp', net.id, 'host'), 'utf8').includes(portD.mac_address), 'the hosts file to list port D');
+    await sh.run(['ip', 'netns', 'exec', vmNs, 'ip', 'link', 'set', 'dev', 'eth0', 'address', portD.mac_address]);
+    assert.equal((await dhcpLease(vmNs, stateDir)).ip, portC.fixed_ips[0].ip_address);
+    const servingD = readPid(stateDir, net.id);
+    assert.equal((await n.call('DELETE', `/v2.0/ports/${portD.id}`, { token })).status, 204);
+    dnsmasqPid = await until(async () => { const pid = readPid(stateDir, net.id); return pid !== servingD ? pid : undefined; }, 'dnsmasq to restart without port D');
 
     // A restart: a new agent and driver resync — everything stays (dnsmasq too), a stale Stratus tap goes.
     await agent!.stop();
