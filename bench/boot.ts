@@ -3,6 +3,7 @@
 // BENCH_BOOTS (5) sequential boots, then BENCH_CONCURRENT (10) boots at once — and the RSS of each VM and of Stratus.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { issueToken, startStratus } from './stratus-process.ts';
 
 const env = (name: string, fallback: number): number => {
@@ -20,6 +21,8 @@ export async function main(args: string[]): Promise<void> {
   const concurrent = env('BENCH_CONCURRENT', 10);
   const stratus = await startStratus({ env: {
     STRATUS_COMPUTE_DRIVER: 'qemu', STRATUS_NETWORK_DATA_PLANE_DRIVER: 'linuxbridge', STRATUS_GUEST_IMAGE: 'true',
+    // The default 4 vCPUs per core gives a 2-core machine room for 8 one-vCPU guests, fewer than the concurrent round.
+    STRATUS_COMPUTE_CPU_ALLOCATION_RATIO: String(Math.max(4, Math.ceil(concurrent / availableParallelism()))),
   } });
   try {
     const token = await issueToken(stratus.url, stratus.admin);
