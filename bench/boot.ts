@@ -83,6 +83,11 @@ export async function main(args: string[]): Promise<void> {
     const vmRss = qemuPids.map(rssMb).sort((a, b) => a - b);
     const stratusRss = rssMb(stratus.pid);
     await remove(many.map((m) => m.id));
+    // The network goes too, and with it what the agent wired (bridge, DHCP namespace, dnsmasq, metadata proxy).
+    await call(neutron, 'DELETE', `/v2.0/networks/${net}`);
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+      if (!execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes(`qdhcp-${net}`)) break;
+    }
 
     seq.sort((a, b) => a - b);
     const par = many.map((m) => m.ms).sort((a, b) => a - b);
