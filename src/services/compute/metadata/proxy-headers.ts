@@ -1,6 +1,6 @@
 // Who a metadata request is for. Only Networking's metadata proxy is trusted: it names the instance and signs the
 // name with the shared secret (hex HMAC-SHA256), so a guest cannot ask for another instance's documents.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { BadRequest, Forbidden } from '#lib/errors.ts';
 
 export interface ProxiedRequest {
@@ -10,9 +10,9 @@ export interface ProxiedRequest {
   guestAddress?: string;
 }
 
-/** The signature the proxy sends for `instanceId`. */
-export const signInstanceId = (instanceId: string, secret: string): string =>
-  createHmac('sha256', secret).update(instanceId).digest('hex');
+import { signInstanceId } from '../contract/metadata-signature.ts';
+
+export { signInstanceId };
 
 function single(headers: Record<string, string[] | undefined>, name: string, label: string): string {
   const values = headers[name];

@@ -5,12 +5,12 @@
 import { createServer, request as httpRequest } from 'node:http';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createHmac } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Bus, BusContext } from '#lib/bus/index.ts';
 import { newRequestId } from '#lib/context.ts';
 import type { Logger } from '#lib/log.ts';
+import { signInstanceId } from '#services/compute/contract/metadata-signature.ts';
 import { networkServerRpc } from '../rpc/agent-rpc.ts';
 import type { MetadataPort, MetadataPortQuery } from '../rpc/agent-rpc.ts';
 
@@ -30,8 +30,6 @@ export interface MetadataAgentDeps {
 
 export interface MetadataAgent { close(): Promise<void> }
 
-/** Nova checks this: hex HMAC-SHA256 of the instance id with the shared secret. */
-export const instanceIdSignature = (secret: string, instanceId: string): string => createHmac('sha256', secret).update(instanceId).digest('hex');
 
 // Headers that concern one connection only, never forwarded (RFC 9110 §7.6.1).
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
@@ -76,7 +74,7 @@ export async function startMetadataAgent(deps: MetadataAgentDeps): Promise<Metad
     const target = new URL(`${base.pathname.replace(/\/+$/, '')}${path}`, base);
     const headers: OutgoingHttpHeaders = {
       'x-forwarded-for': guest, 'x-instance-id': port.deviceId, 'x-tenant-id': port.projectId,
-      'x-instance-id-signature': instanceIdSignature(deps.sharedSecret, port.deviceId), 'x-openstack-request-id': requestId,
+      'x-instance-id-signature': signInstanceId(port.deviceId, deps.sharedSecret), 'x-openstack-request-id': requestId,
     };
     for (const name of ['content-type', 'content-length', 'accept']) if (req.headers[name] !== undefined) headers[name] = req.headers[name];
     deps.log.debug({ guest, instanceId: port.deviceId, path: target.pathname, requestId }, 'forwarding a metadata request');
