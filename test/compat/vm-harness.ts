@@ -74,6 +74,8 @@ export interface VmCloud {
   bootMarker(name: string, match?: RegExp): Promise<string>;
   /** The cirros-like image once it is active (a first start registers it). */
   guestImage(): Promise<void>;
+  /** Stops the cloud (a clean exit) and starts it again on the same data directory and ports; guests keep running. */
+  restart(): Promise<void>;
 }
 
 /**
@@ -85,10 +87,16 @@ export function useVmCloud(env: Record<string, string> = {}): () => VmCloud {
   let release: (() => void) | undefined;
   before(async () => {
     release = await lockHostDataPlane();
-    const cloud = await startCloud({ logLevel: 'info', env: { ...VM_CLOUD_ENV, ...env } });
-    const key = join(cloud.dataDir, 'id_vm');
+    const options = { logLevel: 'info', env: { ...VM_CLOUD_ENV, ...env } };
+    const first = await startCloud(options);
+    const key = join(first.dataDir, 'id_vm');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
-    vm = vmTools(cloud, key);
+    const restart = async () => {
+      const old = vm!.cloud;
+      await old.stop();
+      vm = vmTools(await startCloud({ ...options, dataDir: old.dataDir, ports: old.ports, adminPassword: old.adminPassword }), key, restart);
+    };
+    vm = vmTools(first, key, restart);
   });
   after(async () => {
     const cloud = vm?.cloud;
@@ -108,12 +116,12 @@ export function useVmCloud(env: Record<string, string> = {}): () => VmCloud {
   };
 }
 
-function vmTools(cloud: RunningCloud, key: string): VmCloud {
+function vmTools(cloud: RunningCloud, key: string, restart: () => Promise<void>): VmCloud {
   const json = <T = Row>(args: string[]): Promise<T> => cloud.openstackJson<T>(args);
   const ssh = (ip: string, command: string) => run('ssh', ['-i', key, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
     '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR', `root@${ip}`, command]);
   return {
-    cloud, key, json, ssh,
+    cloud, key, json, ssh, restart,
     ok: (args) => cloud.ok(args),
     settle: (name, want, timeoutMs) => until(`${name} to be ${want}`, async () => {
       const s = await json(['server', 'show', name]);

@@ -72,6 +72,8 @@ export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: Compute
       return path;
     },
   });
+  // A guest that stopped on its own is synced at once, as Nova handles the hypervisor's lifecycle events.
+  const unwatch = deps.driver.watchLifecycle?.((uuid) => background(syncPowerStates(deps, selfContext(), uuid).then(() => undefined)));
   let ticks = 0;
   const timer = setInterval(() => {
     ticks += 1;
@@ -86,6 +88,7 @@ export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: Compute
     nodeUuid: uuid,
     async stop() {
       clearInterval(timer);
+      unwatch?.();
       await sub.close();
       await Promise.allSettled([...inFlight]);
       await deps.driver.close?.();

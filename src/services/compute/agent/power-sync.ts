@@ -5,10 +5,12 @@ import { PowerState, VmState } from '../domain/vm-states.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { powerNumber } from './power.ts';
 
-export async function syncPowerStates(deps: AgentDeps, ctx: BusContext): Promise<number> {
+/** Syncs every server of this host, or only `onlyUuid` (a lifecycle event from the driver); returns how many changed. */
+export async function syncPowerStates(deps: AgentDeps, ctx: BusContext, onlyUuid?: string): Promise<number> {
   const instances = await deps.conductor.call('host_instances', { host: deps.host }, ctx);
   let changed = 0;
   for (const i of instances) {
+    if (onlyUuid && i.uuid !== onlyUuid) continue;
     if (i.taskState !== null) continue; // something is in progress; the next sync looks again
     const power = await deps.driver.powerState({ uuid: i.uuid });
     const actual = power ? powerNumber(power) : PowerState.shutdown;

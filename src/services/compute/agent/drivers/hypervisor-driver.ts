@@ -93,6 +93,11 @@ export interface HypervisorDriver {
   powerState(opts: { uuid: string }): Promise<GuestPower | undefined>;
   /** Every guest the hypervisor runs, for the agent's start-up sync. */
   listGuests(): Promise<string[]>;
+  /**
+   * Lifecycle events: calls `listener` when a guest stopped without the driver being asked (it powered itself off or
+   * was killed), so the agent syncs its power state at once instead of at the next periodic sync. Returns the unsubscribe.
+   */
+  watchLifecycle?(listener: (uuid: string) => void): () => void;
   /** Releases what the driver holds open (sockets, timers); guests keep running. */
   close?(): Promise<void>;
 }

@@ -21,6 +21,7 @@ import { guestPid, killGuest } from './guest-process.ts';
 import { createPowerOps } from './power-ops.ts';
 import { createVolumePlug } from './volume-plug.ts';
 import { createResizeOps } from './resize-disks.ts';
+import { watchGuestExits } from './lifecycle-watch.ts';
 
 export interface QemuDriverOptions {
   /** The node's name (Nova's hypervisor_hostname). */
@@ -221,6 +222,14 @@ export function createQemuDriver(opts: QemuDriverOptions): QemuDriver {
     },
 
     listGuests: () => listGuestDirs(opts.instancesDir),
+
+    watchLifecycle(listener) {
+      const watch = watchGuestExits({
+        list: () => listGuestDirs(opts.instancesDir), running: async (uuid) => Boolean(await guestPid(host.paths(uuid), uuid)),
+        onStopped: listener, everyMs: 2000,
+      });
+      return () => watch.stop();
+    },
 
     async close() {
       clearInterval(pruneTimer);
