@@ -89,7 +89,10 @@ export function createDiskObjectServer(opts: DiskObjectServerOptions): ObjectSer
         if (put.expectedEtag !== undefined && put.expectedEtag.toLowerCase() !== etag) throw etagMismatch();
         if (opts.fsync) await fh.sync();
         await fh.close();
-        const metadata: ObjectMetadata = { timestamp: put.timestamp, etag, size, contentType: put.contentType, meta: put.meta, ...(put.deleteAt !== undefined ? { deleteAt: put.deleteAt } : {}) };
+        const metadata: ObjectMetadata = {
+          timestamp: put.timestamp, etag, size, contentType: put.contentType, meta: put.meta, ...(put.deleteAt !== undefined ? { deleteAt: put.deleteAt } : {}),
+          ...(put.objectManifest !== undefined ? { objectManifest: put.objectManifest } : {}), ...(put.slo ? { slo: put.slo } : {}),
+        };
         const dir = objectDir(addr);
         // The sidecar lands first: a .data without its sidecar is never read, so a crash between the renames hides nothing.
         await writeFileDurably(join(tmp, `${randomUUID()}.json`), join(dir, `${put.timestamp}.meta.json`), JSON.stringify(metadata), opts.fsync);
@@ -152,6 +155,8 @@ export function createDiskObjectServer(opts: DiskObjectServerOptions): ObjectSer
       const next: ObjectMetadata = { ...current, meta: p.meta, metaTimestamp: p.timestamp, contentType: p.contentType ?? current.contentType };
       if (p.deleteAt === null) delete next.deleteAt;
       else if (p.deleteAt !== undefined) next.deleteAt = p.deleteAt;
+      if (p.objectManifest === null) delete next.objectManifest;
+      else if (p.objectManifest !== undefined) next.objectManifest = p.objectManifest;
       await mkdir(tmpDir(addr.device), { recursive: true });
       await writeFileDurably(join(tmpDir(addr.device), `${randomUUID()}.json`), join(dir, `${v.timestamp}.meta.json`), JSON.stringify(next), opts.fsync);
       return true;

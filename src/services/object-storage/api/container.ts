@@ -43,6 +43,16 @@ function containerHeaders(c: Container, owner: boolean): Record<string, string> 
   };
 }
 
+/** Deletes an empty container for the caller: 404 when it does not exist, 409 when it holds objects. */
+export async function removeContainerAt(deps: ProxyDeps, req: FastifyRequest, account: string, name: string): Promise<void> {
+  authorize(deps, req, 'account-write', account);
+  const c = await getContainer(deps.db, account, name);
+  if (!c) throw notFound();
+  const outcome = await deleteContainer(deps.db, c.id);
+  if (outcome === 'missing') throw notFound();
+  if (outcome === 'not-empty') throw containerNotEmpty();
+}
+
 export async function containerRequest(deps: ProxyDeps, req: FastifyRequest, reply: FastifyReply, account: string, name: string): Promise<FastifyReply> {
   const load = async () => (await getContainer(deps.db, account, name));
   switch (req.method) {
@@ -75,12 +85,7 @@ export async function containerRequest(deps: ProxyDeps, req: FastifyRequest, rep
       return reply.code(204).type(CONTENT_TYPES.plain).send();
     }
     case 'DELETE': {
-      authorize(deps, req, 'account-write', account);
-      const c = await load();
-      if (!c) throw notFound();
-      const outcome = await deleteContainer(deps.db, c.id);
-      if (outcome === 'missing') throw notFound();
-      if (outcome === 'not-empty') throw containerNotEmpty();
+      await removeContainerAt(deps, req, account, name);
       return reply.code(204).type(CONTENT_TYPES.plain).send();
     }
     case 'HEAD': {

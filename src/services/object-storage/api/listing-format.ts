@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { BadRequest, NotAcceptable, PreconditionFailed } from '#lib/errors.ts';
 import type { ListingEntry, ListingQuery } from '../domain/listing.ts';
 import type { ContainerListing, ObjectListing } from '../db/listings-repo.ts';
+import { listedObject } from '../domain/large-object-listing.ts';
 import { header } from './deps.ts';
 
 export type ListingFormat = 'plain' | 'json' | 'xml';
@@ -57,15 +58,18 @@ const xmlEscape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(
 /** Swift's last_modified: ISO without the zone, with microseconds. */
 const swiftTime = (iso: string) => iso.replace(/Z$/, '').replace(/\.(\d{3})$/, '.$1000');
 
+/** An SLO manifest lists with its large object's size, and (JSON only) its large object's ETag as `slo_etag`. */
 export function renderObjectListing(entries: ListingEntry<ObjectListing>[], format: ListingFormat, container: string): string {
   if (format === 'plain') return entries.map((e) => `${e.kind === 'item' ? e.item.name : e.subdir}\n`).join('');
-  const docs = entries.map((e) => (e.kind === 'subdir' ? { subdir: e.subdir } : {
-    hash: e.item.etag, last_modified: swiftTime(e.item.lastModified), bytes: e.item.bytes, name: e.item.name, content_type: e.item.contentType,
+  const items = entries.map((e) => (e.kind === 'subdir' ? e : { ...e, shown: listedObject(e.item) }));
+  const docs = items.map((e) => (e.kind === 'subdir' ? { subdir: e.subdir } : {
+    hash: e.shown.hash, last_modified: swiftTime(e.item.lastModified), bytes: e.shown.bytes, name: e.item.name, content_type: e.shown.contentType,
+    ...(e.shown.sloEtag !== undefined ? { slo_etag: e.shown.sloEtag } : {}),
   }));
   if (format === 'json') return JSON.stringify(docs);
-  const body = entries.map((e) => (e.kind === 'subdir'
+  const body = items.map((e) => (e.kind === 'subdir'
     ? `<subdir name="${xmlEscape(e.subdir)}"><name>${xmlEscape(e.subdir)}</name></subdir>`
-    : `<object><name>${xmlEscape(e.item.name)}</name><hash>${e.item.etag}</hash><bytes>${e.item.bytes}</bytes><content_type>${xmlEscape(e.item.contentType)}</content_type><last_modified>${swiftTime(e.item.lastModified)}</last_modified></object>`)).join('');
+    : `<object><name>${xmlEscape(e.item.name)}</name><hash>${xmlEscape(e.shown.hash)}</hash><bytes>${e.shown.bytes}</bytes><content_type>${xmlEscape(e.shown.contentType)}</content_type><last_modified>${swiftTime(e.item.lastModified)}</last_modified></object>`)).join('');
   return `<?xml version="1.0" encoding="UTF-8"?>\n<container name="${xmlEscape(container)}">${body}</container>`;
 }
 

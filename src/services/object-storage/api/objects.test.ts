@@ -151,15 +151,6 @@ describe('object storage objects', () => {
     assert.deepEqual(listed.map((o: { name: string; hash: string; bytes: number }) => [o.name, o.hash, o.bytes]), [['raced', md5(got.bytes), got.bytes.length]]);
   });
 
-  it('refuses large-object manifests (DLO header, SLO upload) with 501 instead of storing an empty object', async () => {
-    const dlo = await os.call('PUT', `${base}/files/manifest`, { token, body: '', headers: { 'x-object-manifest': 'files_segments/big/' } });
-    assert.equal(dlo.status, 501);
-    assert.match(dlo.text, /Dynamic Large Objects/);
-    assert.equal((await os.call('PUT', `${base}/files/slo?multipart-manifest=put`, { token, body: '[]' })).status, 501);
-    assert.equal((await os.call('HEAD', `${base}/files/manifest`, { token })).status, 404);
-    assert.equal((await os.call('HEAD', `${base}/files/slo`, { token })).status, 404);
-  });
-
   it('DELETE answers 204 then 404, and the object leaves the listing and the stats', async () => {
     await os.call('PUT', `${base}/files/gone`, { token, body: 'bye' });
     const before = await os.call('HEAD', `${base}/files`, { token });

@@ -59,7 +59,9 @@ export function createReplicas(deps: { ring: Ring; server: ObjectServer; log: Lo
     async put(path, opts, data) {
       const nodes = writeNodes(path);
       if (nodes.length < quorum) throw noQuorum();
-      const sinks = nodes.map(() => new PassThrough({ highWaterMark: 64 * 1024 }));
+      // A sink destroyed with the body's error before its server started reading must not be an uncaught 'error':
+      // the server's read of it still fails with that error.
+      const sinks = nodes.map(() => new PassThrough({ highWaterMark: 64 * 1024 }).on('error', () => undefined));
       const results = nodes.map((addr, i) => server.put(addr, opts, sinks[i]).catch((err: unknown) => {
         sinks[i].destroy();
         throw err;

@@ -3,8 +3,10 @@
 // too (a route constraint picks a public twin of each route), where only container ACLs can let them through.
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { accountRequest } from './account.ts';
+import { bulkDelete } from './bulk-delete.ts';
 import { containerRequest } from './container.ts';
 import type { ProxyDeps } from './deps.ts';
+import { extractArchive } from './extract-archive.ts';
 import { registerInfo } from './info.ts';
 import { copyObject, putObject } from './object-write.ts';
 import { deleteObject, postObject } from './object-meta.ts';
@@ -16,6 +18,10 @@ const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'COPY'];
 
 async function dispatch(deps: ProxyDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const path = parseSwiftPath(req.raw.url ?? '');
+  // The bulk middleware's requests, at any level of the path (Swift's bulk sits before the proxy's routing).
+  const q = req.query as Record<string, unknown>;
+  if (req.method === 'PUT' && q['extract-archive'] !== undefined) return extractArchive(deps, req, reply, path, q['extract-archive']);
+  if ((req.method === 'POST' || req.method === 'DELETE') && q['bulk-delete'] !== undefined) return bulkDelete(deps, req, reply, path.account);
   if (path.container === undefined) return accountRequest(deps, req, reply, path.account);
   if (path.object === undefined) return containerRequest(deps, req, reply, path.account, path.container);
   const objectPath = { account: path.account, container: path.container, object: path.object };

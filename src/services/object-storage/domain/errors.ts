@@ -11,8 +11,12 @@ export const lengthRequired = (): StratusError => new StratusError(411, 'LengthR
 export const noQuorum = (): ServiceUnavailable => new ServiceUnavailable('Not enough storage devices accepted the write; try again later.');
 export const noReplica = (): ServiceUnavailable => new ServiceUnavailable('No storage device could serve the object; try again later.');
 export const tooLarge = (max: number): StratusError => new StratusError(413, 'RequestEntityTooLarge', `Your request is too large: objects may hold at most ${max} bytes.`);
-/** Large object manifests (DLO, SLO) are refused rather than stored as empty objects that would lose the data. */
-export const largeObjectsNotSupported = (kind: string): StratusError => new StratusError(501, 'NotImplemented', `${kind} are not supported yet by this object store; upload the object whole.`);
+/** A large object whose first segment is missing or changed: nothing is sent (later segments close the connection). */
+export const segmentConflict = (): Conflict => new Conflict('There was a conflict when trying to complete your request.');
+/** A segment that is gone or no longer what its manifest recorded (Swift's SegmentError). */
+export class SegmentError extends StratusError {
+  constructor(message: string) { super(409, 'SegmentError', message); }
+}
 export const badRequest = (message: string): BadRequest => new BadRequest(message);
 
 /** Thrown by an object server when a replica's bytes do not match its recorded MD5; the replica is already quarantined. */

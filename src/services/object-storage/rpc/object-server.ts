@@ -26,7 +26,13 @@ export interface ObjectMetadata {
   deleteAt?: number;
   /** Timestamp of the last POST, if any. */
   metaTimestamp?: string;
+  /** A Dynamic Large Object manifest's X-Object-Manifest (`<container>/<prefix>`, as the client sent it, %-encoded). */
+  objectManifest?: string;
+  /** Set on a Static Large Object manifest: the large object's ETag and size (Swift's slo-etag and slo-size sysmeta). */
+  slo?: LargeObjectSummary;
 }
+
+export interface LargeObjectSummary { etag: string; size: number }
 
 /** A HEAD answer: the live object's metadata, or a tombstone saying when it was deleted. */
 export type ObjectState = { kind: 'object'; metadata: ObjectMetadata } | { kind: 'deleted'; timestamp: string };
@@ -40,6 +46,8 @@ export interface PutObjectOptions {
   expectedEtag?: string;
   /** The client's Content-Length: the replica is not committed unless exactly this many bytes arrived. */
   expectedSize?: number;
+  objectManifest?: string;
+  slo?: LargeObjectSummary;
 }
 
 export interface ObjectServer {
@@ -56,8 +64,11 @@ export interface ObjectServer {
    * quarantined (CorruptReplica is thrown); without it, a full read is checked at its end and fails the stream.
    */
   get(addr: ObjectAddress, opts: { range?: ByteRange; verify: boolean }): Promise<{ metadata: ObjectMetadata; data: Readable } | undefined>;
-  /** Replaces user metadata (and content type, delete-at) of the live replica; false when there is none. */
-  post(addr: ObjectAddress, opts: { timestamp: string; contentType?: string; meta: Record<string, string>; deleteAt?: number | null }): Promise<boolean>;
+  /**
+   * Replaces user metadata (and content type, delete-at, a DLO's X-Object-Manifest: null removes it) of the live
+   * replica; false when there is none. An SLO stays an SLO: that marker is part of the data, not of the metadata.
+   */
+  post(addr: ObjectAddress, opts: { timestamp: string; contentType?: string; meta: Record<string, string>; deleteAt?: number | null; objectManifest?: string | null }): Promise<boolean>;
   /**
    * Writes a tombstone at `timestamp` and removes older versions; idempotent. With `ifDeleteAt` (the expirer's
    * X-If-Delete-At), only a live version that still expires at that time is deleted, so a newer upload survives.
