@@ -33,5 +33,8 @@ export const imagePolicy: PolicyRule[] = [
   r('get_member', ADMIN_OR_READER_OR_SHARED_MEMBER, 'Show an image member.'),
   r('get_members', ADMIN_OR_READER_OR_SHARED_MEMBER, 'List image members.'),
   r('modify_member', ADMIN_OR_SHARED_MEMBER, 'Accept or reject an image shared with the caller\'s project.'),
-  r('get_image_location', ADMIN, 'See where an image\'s data is stored (never shown in this slice).'),
+  r('get_image_location', ADMIN_OR_READER, 'Read where an image\'s data is stored (locations are never shown; DELETE /v2/stores/{store_id}/{image_id} checks it).'),
+  r('delete_image_location', ADMIN, 'Remove an image\'s copy from one store (DELETE /v2/stores/{store_id}/{image_id}).'),
+  r('copy_image', ADMIN, 'Copy an active image\'s data into further stores (the copy-image import method).'),
+  r('stores_info_detail', ADMIN, 'See the stores\' types and settings (GET /v2/info/stores/detail).'),
 ];

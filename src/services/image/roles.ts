@@ -10,8 +10,9 @@ import type { ServiceAuth } from '#services/identity/contract/service-auth.ts';
 import type { ImageOptions } from './config.ts';
 import { imagePolicy } from './policy.ts';
 import type { ImageTables } from './db/tables.ts';
-import { imageMigrations } from './db/migrations/001-initial.ts';
+import { imageMigrations } from './db/migrations/index.ts';
 import { requeueInterruptedUploads, stagedLocations } from './db/images-repo.ts';
+import { releaseStaleImportLocks } from './db/import-progress-repo.ts';
 import { createFileStore } from './stores/file/file-store.ts';
 import { createObjectStore } from './stores/object-store/object-store.ts';
 import { createSwiftClient } from './stores/object-store/swift-client.ts';
@@ -19,6 +20,7 @@ import { createStoreSet } from './stores/store-set.ts';
 import type { StoreSet } from './stores/store-set.ts';
 import type { ImageStore } from './stores/store.ts';
 import { createInflightTracker } from './provider/quota.ts';
+import { createImportTasks } from './provider/import-tasks.ts';
 import { glanceErrorRenderer } from './api/render-error.ts';
 import { registerImageRoutes } from './api/routes.ts';
 
@@ -58,6 +60,8 @@ export async function createImageApi(deps: ImageApiServiceDeps): Promise<ImageAp
     async build({ app, database, policy }) {
       const requeued = await requeueInterruptedUploads(database.db, new Date().toISOString());
       if (requeued > 0) deps.log.warn({ images: requeued }, 'images left saving, staging or importing by a stopped process are queued (or staged) again');
+      const unlocked = await releaseStaleImportLocks(database.db, new Date().toISOString());
+      if (unlocked > 0) deps.log.warn({ images: unlocked }, 'imports cut off by a stopped process are unlocked; their stores are listed in os_glance_failed_import');
       const store = configuredStores(options, deps.dataDir, auth!);
       const stagingDir = resolve(deps.dataDir, 'image-staging');
       const staging = createFileStore({ dir: stagingDir });
@@ -66,14 +70,17 @@ export async function createImageApi(deps: ImageApiServiceDeps): Promise<ImageAp
       for (const name of readdirSync(stagingDir)) {
         if (name !== '.partial' && !held.has(pathToFileURL(join(stagingDir, name)).href)) rmSync(join(stagingDir, name), { force: true });
       }
+      const tasks = createImportTasks(deps.log);
       registerImageRoutes(app, {
-        db: database.db, store, staging, policy, inflight: createInflightTracker(), log: deps.log,
+        db: database.db, store, staging, policy, inflight: createInflightTracker(), tasks, log: deps.log,
         settings: {
           limitParamDefault: options.limit_param_default, apiLimitMax: options.api_limit_max, memberQuota: options.image_member_quota,
           propertyQuota: options.image_property_quota, tagQuota: options.image_tag_quota,
         },
         limits: { imageCountTotal: options.image_count_total, imageSizeTotal: options.image_size_total, imageSizeCap: options.image_size_cap },
       });
+      // Copies still running stop (and clean up after themselves) before the database closes.
+      return () => tasks.close();
     },
   });
 }

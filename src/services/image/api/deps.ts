@@ -15,6 +15,7 @@ import { imageNotFound, policyDenied } from '../domain/errors.ts';
 import type { ImageStore } from '../stores/store.ts';
 import type { StoreSet } from '../stores/store-set.ts';
 import type { InflightTracker, QuotaLimits } from '../provider/quota.ts';
+import type { ImportTasks } from '../provider/import-tasks.ts';
 
 export interface ImageApiDeps {
   db: ImageDb;
@@ -26,6 +27,8 @@ export interface ImageApiDeps {
   settings: ImageApiSettings;
   limits: QuotaLimits;
   inflight: InflightTracker;
+  /** Imports running after their request was answered (copy-image). */
+  tasks: ImportTasks;
   log: Logger;
 }
 
@@ -80,5 +83,8 @@ export async function loadVisible(deps: ImageApiDeps, caller: Caller, id: string
   if (!canSee(image, caller, membership)) throw imageNotFound(id);
   return { image, membership, target: imageTarget(image, caller, membership) };
 }
+
+/** The configured stores' ids, the default first, as import requests are checked against them. */
+export const storeIds = (deps: ImageApiDeps) => ({ all: deps.store.stores.map((s) => s.id), default: deps.store.id });
 
 export const idParam = (req: FastifyRequest): string => (req.params as { image_id: string }).image_id;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { startImage } from './test-image.ts';
 import type { TestImage } from './test-image.ts';
-import { qcow2Header } from '../domain/test-disk-images.ts';
+import { ploopImage, qcow2Header, vhdxImage } from '../domain/test-disk-images.ts';
 
 let t: TestImage;
 before(async () => { t = await startImage({ image_count_total: 12, image_size_total: 2_000_000 }); });
@@ -80,6 +80,27 @@ describe('image data', () => {
     const got = await t.call('GET', `/v2/images/${img.id}/file`, { token: t.as.bob.token });
     assert.equal(got.status, 200);
     assert.ok(got.bytes.equals(data));
+  });
+
+  it('VHDX and ploop uploads take their virtual size from their metadata; a VHDX whose metadata lies past its data is refused', async () => {
+    // Each image is deleted once looked at: the suite's byte quota is small.
+    const upload = async (diskFormat: string, data: Buffer) => {
+      const img = await t.create(t.as.alice, { name: diskFormat, disk_format: diskFormat, container_format: 'bare' });
+      const r = await t.upload(t.as.alice, img.id, data);
+      const shown = (await t.call('GET', `/v2/images/${img.id}`, { token: t.as.alice.token })).body;
+      assert.equal((await t.call('DELETE', `/v2/images/${img.id}`, { token: t.as.alice.token })).status, 204);
+      return { r, shown };
+    };
+    const vhdx = await upload('vhdx', vhdxImage({ size: 7n << 30n }));
+    assert.equal(vhdx.r.status, 204);
+    assert.deepEqual([vhdx.shown.status, vhdx.shown.virtual_size], ['active', 7 * 2 ** 30]);
+    const ploop = await upload('ploop', ploopImage({ sectors: 4194304n }));
+    assert.equal(ploop.r.status, 204);
+    assert.equal(ploop.shown.virtual_size, 2 * 2 ** 30);
+    const cut = await upload('vhdx', vhdxImage({ truncateAt: (1 << 20) + 4096 }));
+    assert.equal(cut.r.status, 400);
+    assert.match(cut.r.body.message, /VHDX metadata lies beyond the data/);
+    assert.equal(cut.shown.status, 'queued');
   });
 
   it('the byte quota counts uploads in flight: a second upload is refused while the first streams, which then completes', async () => {

@@ -77,9 +77,11 @@ export function registerImageData(app: FastifyInstance, deps: ImageApiDeps): voi
     const { image, target } = await loadVisible(deps, caller, idParam(req));
     authorize(deps, caller, 'download_image', target);
     if (image.status === 'deactivated' && !caller.isAdmin) throw deactivatedDownload();
-    if (!image.location || image.size === null || (image.status !== 'active' && image.status !== 'deactivated')) return reply.code(204).send();
+    if (image.locations.length === 0 || image.size === null || (image.status !== 'active' && image.status !== 'deactivated')) return reply.code(204).send();
     const range = parseRange(req.headers.range, image.size);
-    const data = await deps.store.open(image.location, range);
+    // The first copy a store serves; a copy whose store fails is skipped (and logged), as Glance tries each location.
+    const { stream: data, skipped } = await deps.store.openFirst(image.locations, range);
+    for (const s of skipped) req.log.warn({ err: s.error, imageId: image.id, store: s.location.store }, 'image copy unreadable; serving the next one');
     reply.header('content-type', OCTET_STREAM);
     if (image.checksum) reply.header('content-md5', image.checksum);
     if (range) {

@@ -1,25 +1,13 @@
-// Interoperable import: PUT /v2/images/{id}/stage streams data into the staging area, POST /v2/images/{id}/import
-// with the `glance-direct` method moves it into the store (provider/import.ts). The import runs to completion before
-// the 202 is sent, so a client polling the image afterwards finds it `active` (or the error in the answer).
+// Interoperable import: PUT /v2/images/{id}/stage streams data into the staging area; POST /v2/images/{id}/import
+// runs `glance-direct` (the staged data into one or more stores, before the 202, so a client polling afterwards finds
+// the image `active`) or `copy-image` (an active image's data into further stores, after the 202, as Glance does).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { importMethod, importStaged, stageImageData } from '../provider/import.ts';
-import { BadRequest } from '#lib/errors.ts';
-import type { ImageStore } from '../stores/store.ts';
-import { receiveImageData, requestedStore, storeNamed } from './image-data.ts';
+import { parseImportRequest } from '../domain/import-request.ts';
+import { assertStaged, importStaged, stageImageData } from '../provider/import.ts';
+import { assertCopyable, startCopyImage } from '../provider/copy-image.ts';
+import { receiveImageData } from './image-data.ts';
 import type { ImageApiDeps } from './deps.ts';
-import { authorize, callerOf, idParam, loadVisible } from './deps.ts';
-
-/**
- * The store an import goes to: the body's `stores` (one store: an image here lives in a single store) or the
- * X-Image-Meta-Store header, else the default; 400 for an unknown store or several.
- */
-function importTarget(deps: ImageApiDeps, req: FastifyRequest): ImageStore | undefined {
-  const body = req.body as { stores?: unknown; all_stores?: unknown } | null | undefined;
-  if (body?.all_stores === true && deps.store.stores.length > 1) throw new BadRequest('Importing into all stores is not available: each image here lives in a single store. Name one store in "stores".');
-  if (body?.stores === undefined) return requestedStore(deps, req);
-  if (!Array.isArray(body.stores) || body.stores.length !== 1) throw new BadRequest('"stores" must list exactly one store: each image here lives in a single store.');
-  return storeNamed(deps, body.stores[0]);
-}
+import { authorize, callerOf, idParam, loadVisible, storeIds } from './deps.ts';
 
 /** Registered after registerImageData, whose octet-stream parser hands the request stream to the handler. */
 export function registerImageImport(app: FastifyInstance, deps: ImageApiDeps): void {
@@ -28,12 +16,21 @@ export function registerImageImport(app: FastifyInstance, deps: ImageApiDeps): v
     return reply.code(204).send();
   });
 
+  // Glance's order: the request, the image's status, then policy (copy_image for copies, modify_image otherwise).
   app.post('/v2/images/:image_id/import', async (req, reply) => {
     const caller = callerOf(deps, req);
     const { image, target } = await loadVisible(deps, caller, idParam(req));
-    importMethod(req.body);
-    authorize(deps, caller, 'modify_image', target);
-    await importStaged(deps, image, importTarget(deps, req));
+    const header = req.headers['x-image-meta-store'];
+    const request = parseImportRequest(req.body, typeof header === 'string' ? header : undefined, storeIds(deps));
+    if (request.method === 'copy-image') {
+      assertCopyable(image);
+      authorize(deps, caller, 'copy_image', target);
+      await startCopyImage(deps, image, request);
+    } else {
+      assertStaged(image);
+      authorize(deps, caller, 'modify_image', target);
+      await importStaged(deps, image, request.stores.map((id) => deps.store.byId(id)!), request.mustSucceed);
+    }
     return reply.code(202).send();
   });
 }

@@ -7,13 +7,14 @@ import type { Image, Visibility } from '../domain/image-model.ts';
 import { enforceImageLimits, notOwnerCreate, parseCreateBody, visibilityRule } from '../domain/image-input.ts';
 import { imageExists, protectedImage } from '../domain/errors.ts';
 import { canSee } from '../domain/visibility.ts';
-import { IMPORT_METHODS } from '../provider/import.ts';
+import { importMethods } from '../domain/import-request.ts';
 import { deleteImage, getImage, insertImage, saveImage, transition } from '../db/images-repo.ts';
+import { deleteImageWithLocations } from '../db/locations-repo.ts';
 import { getMember } from '../db/members-repo.ts';
 import { listImages } from '../db/image-list.ts';
 import { enforceImageCount } from '../provider/quota.ts';
 import type { ImageApiDeps } from './deps.ts';
-import { authorize, callerOf, idParam, imageTarget, loadVisible } from './deps.ts';
+import { authorize, callerOf, idParam, imageTarget, loadVisible, storeIds } from './deps.ts';
 import { parseListQuery } from './list-query.ts';
 import { imageView } from './views.ts';
 
@@ -33,8 +34,8 @@ export function registerImages(app: FastifyInstance, deps: ImageApiDeps): void {
       visibility: (a.visibility as Visibility | undefined) ?? 'shared', diskFormat: (a.disk_format as string | null | undefined) ?? null,
       containerFormat: (a.container_format as string | null | undefined) ?? null, size: null, virtualSize: null, checksum: null,
       osHashAlgo: null, osHashValue: null, minDisk: (a.min_disk as number | undefined) ?? 0, minRam: (a.min_ram as number | undefined) ?? 0,
-      protected: (a.protected as boolean | undefined) ?? false, osHidden: (a.os_hidden as boolean | undefined) ?? false, location: null,
-      createdAt: at, updatedAt: at, properties, tags: [...new Set((a.tags as string[] | undefined) ?? [])],
+      protected: (a.protected as boolean | undefined) ?? false, osHidden: (a.os_hidden as boolean | undefined) ?? false, stagedLocation: null,
+      locations: [], createdAt: at, updatedAt: at, properties, tags: [...new Set((a.tags as string[] | undefined) ?? [])],
     };
     const target = imageTarget(image, caller);
     authorize(deps, caller, 'add_image', target);
@@ -57,7 +58,7 @@ export function registerImages(app: FastifyInstance, deps: ImageApiDeps): void {
         throw err;
       }
     }
-    return reply.code(201).header('location', `/v2/images/${image.id}`).header('openstack-image-import-methods', IMPORT_METHODS.join(','))
+    return reply.code(201).header('location', `/v2/images/${image.id}`).header('openstack-image-import-methods', importMethods(storeIds(deps)).join(','))
       .send(imageView(image, deps.store));
   });
 
@@ -98,11 +99,15 @@ export function registerImages(app: FastifyInstance, deps: ImageApiDeps): void {
     const { image, target } = await loadVisible(deps, caller, idParam(req));
     authorize(deps, caller, 'delete_image', target);
     if (image.protected) throw protectedImage(image.id);
-    await deleteImage(deps.db, image.id);
-    // An upload still streaming finds the row gone when it finishes and removes its own data.
-    // An image `uploading` or `importing` with a location has staged data: that lives in the staging store.
-    const holder = image.status === 'uploading' || image.status === 'importing' ? deps.staging : deps.store;
-    if (image.location) await holder.delete(image.location).catch((err: unknown) => req.log.error({ err, imageId: image.id }, 'cannot delete image data'));
+    // Every copy goes with the image; a copy still being made finds the image gone and removes its own data, as does
+    // an upload still streaming.
+    const copies = await deleteImageWithLocations(deps.db, image.id);
+    deps.tasks.cancel(image.id);
+    for (const copy of copies ?? []) {
+      await deps.store.delete(copy.url).catch((err: unknown) => req.log.error({ err, imageId: image.id, store: copy.store }, 'cannot delete image data'));
+    }
+    // Staged data (of an `uploading` or `importing` image) lives in the staging store.
+    if (image.stagedLocation) await deps.staging.delete(image.stagedLocation).catch((err: unknown) => req.log.error({ err, imageId: image.id }, 'cannot delete staged image data'));
     return reply.code(204).send();
   });
 

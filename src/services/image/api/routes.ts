@@ -8,13 +8,15 @@ import { registerImageData } from './image-data.ts';
 import { registerImageImport } from './image-import.ts';
 import { registerMembers } from './members.ts';
 import { registerSchemasAndInfo } from './schemas-info.ts';
+import { registerStores } from './stores.ts';
 
 export function registerImageRoutes(app: FastifyInstance, deps: ImageApiDeps): void {
-  registerVersions(app);
+  registerVersions(app, deps.store.stores.length > 1);
   registerImages(app, deps);
   registerImagePatch(app, deps);
   registerImageData(app, deps);
   registerImageImport(app, deps);
   registerMembers(app, deps);
   registerSchemasAndInfo(app, deps);
+  registerStores(app, deps);
 }

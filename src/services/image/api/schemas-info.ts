@@ -1,10 +1,11 @@
-// The documents clients read before acting: JSON schemas, the stores, the import methods and the caller's quota usage.
+// The documents clients read before acting: JSON schemas, the import methods and the caller's quota usage (the stores
+// are in stores.ts).
 import type { FastifyInstance } from 'fastify';
 import { imageSchema, imagesSchema, memberSchema, membersSchema } from '../domain/image-schema.ts';
 import { storedBytes, countOwned } from '../db/images-repo.ts';
 import type { ImageApiDeps } from './deps.ts';
-import { callerOf } from './deps.ts';
-import { IMPORT_METHODS } from '../provider/import.ts';
+import { callerOf, storeIds } from './deps.ts';
+import { importMethods } from '../domain/import-request.ts';
 
 export function registerSchemasAndInfo(app: FastifyInstance, deps: ImageApiDeps): void {
   app.get('/v2/schemas/image', async () => imageSchema);
@@ -12,10 +13,7 @@ export function registerSchemasAndInfo(app: FastifyInstance, deps: ImageApiDeps)
   app.get('/v2/schemas/member', async () => memberSchema);
   app.get('/v2/schemas/members', async () => membersSchema);
 
-  app.get('/v2/info/import', async () => ({ 'import-methods': { description: 'Import methods available.', type: 'array', value: [...IMPORT_METHODS] } }));
-  app.get('/v2/info/stores', async () => ({
-    stores: deps.store.stores.map((s) => ({ id: s.id, description: s.description, ...(s.id === deps.store.id ? { default: true } : {}) })),
-  }));
+  app.get('/v2/info/import', async () => ({ 'import-methods': { description: 'Import methods available.', type: 'array', value: importMethods(storeIds(deps)) } }));
   app.get('/v2/info/usage', async (req) => {
     const caller = callerOf(deps, req);
     const owner = caller.projectId ?? '';

@@ -1,15 +1,18 @@
 // Images and members as Glance v2 shows them: custom properties at the top level, locations never shown (with several
-// stores, only which store holds the data), timestamps to the second with a Z.
+// stores, only which stores hold the data), timestamps to the second with a Z.
 import type { Image, Member } from '../domain/image-model.ts';
 import type { StoreSet } from '../stores/store-set.ts';
 
 export const glanceTime = (iso: string): string => iso.replace(/\.\d+Z$/, 'Z');
 
-/** `stores` (Glance's multi-store field) names the store holding the data when more than one store is configured. */
+/**
+ * `stores` (Glance's multi-store field) lists the stores holding a copy, comma-separated in the order reads try them,
+ * when more than one store is configured.
+ */
 export function imageView(i: Image, stores: StoreSet): Record<string, unknown> {
-  const holder = stores.stores.length > 1 && i.location ? stores.stores.find((s) => s.owns(i.location!)) : undefined;
+  const holders = stores.stores.length > 1 ? i.locations.map((l) => l.store).join(',') : '';
   return {
-    ...(holder ? { stores: holder.id } : {}),
+    ...(holders ? { stores: holders } : {}),
     ...i.properties,
     name: i.name, disk_format: i.diskFormat, container_format: i.containerFormat, visibility: i.visibility, size: i.size,
     virtual_size: i.virtualSize, status: i.status, checksum: i.checksum, protected: i.protected, min_ram: i.minRam,

@@ -1,16 +1,17 @@
 // Images in the database: rows with their custom properties and tags, saved and read back as domain Images.
-import type { Image, ImageStatus, Visibility } from '../domain/image-model.ts';
+import type { Image, ImageLocation, ImageStatus, Visibility } from '../domain/image-model.ts';
+import { RESERVED_PREFIX } from '../domain/image-model.ts';
 import type { ImageDb, ImageRow } from './tables.ts';
 
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
 
-export function rowToImage(row: ImageRow, properties: Record<string, string>, tags: string[]): Image {
+export function rowToImage(row: ImageRow, properties: Record<string, string>, tags: string[], locations: ImageLocation[]): Image {
   return {
     id: row.id, name: row.name, owner: row.owner, status: row.status as ImageStatus, visibility: row.visibility as Visibility,
     diskFormat: row.disk_format, containerFormat: row.container_format, size: num(row.size), virtualSize: num(row.virtual_size),
     checksum: row.checksum, osHashAlgo: row.os_hash_algo, osHashValue: row.os_hash_value, minDisk: Number(row.min_disk),
-    minRam: Number(row.min_ram), protected: Boolean(row.protected), osHidden: Boolean(row.os_hidden), location: row.location,
-    createdAt: row.created_at, updatedAt: row.updated_at, properties, tags,
+    minRam: Number(row.min_ram), protected: Boolean(row.protected), osHidden: Boolean(row.os_hidden), stagedLocation: row.location,
+    locations, createdAt: row.created_at, updatedAt: row.updated_at, properties, tags,
   };
 }
 
@@ -19,23 +20,26 @@ function imageToRow(i: Image): ImageRow {
     id: i.id, name: i.name, owner: i.owner, status: i.status, visibility: i.visibility, disk_format: i.diskFormat,
     container_format: i.containerFormat, size: i.size, virtual_size: i.virtualSize, checksum: i.checksum,
     os_hash_algo: i.osHashAlgo, os_hash_value: i.osHashValue, min_disk: i.minDisk, min_ram: i.minRam, protected: i.protected,
-    os_hidden: i.osHidden, location: i.location, created_at: i.createdAt, updated_at: i.updatedAt,
+    os_hidden: i.osHidden, location: i.stagedLocation, created_at: i.createdAt, updated_at: i.updatedAt,
   };
 }
 
-/** Rows to Images, reading the properties and tags of all of them in two queries. */
+/** Rows to Images, reading the properties, tags and locations of all of them in three queries. */
 export async function hydrate(db: ImageDb, rows: ImageRow[]): Promise<Image[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  const [props, tags] = await Promise.all([
+  const [props, tags, locations] = await Promise.all([
     db.selectFrom('image_properties').selectAll().where('image_id', 'in', ids).execute(),
     db.selectFrom('image_tags').selectAll().where('image_id', 'in', ids).orderBy('value').execute(),
+    db.selectFrom('image_locations').selectAll().where('image_id', 'in', ids).orderBy('position').execute(),
   ]);
   const propsOf = new Map<string, Record<string, string>>();
   for (const p of props) (propsOf.get(p.image_id) ?? propsOf.set(p.image_id, {}).get(p.image_id)!)[p.name] = p.value;
   const tagsOf = new Map<string, string[]>();
   for (const t of tags) (tagsOf.get(t.image_id) ?? tagsOf.set(t.image_id, []).get(t.image_id)!).push(t.value);
-  return rows.map((r) => rowToImage(r, propsOf.get(r.id) ?? {}, tagsOf.get(r.id) ?? []));
+  const locationsOf = new Map<string, ImageLocation[]>();
+  for (const l of locations) (locationsOf.get(l.image_id) ?? locationsOf.set(l.image_id, []).get(l.image_id)!).push({ store: l.store, url: l.url });
+  return rows.map((r) => rowToImage(r, propsOf.get(r.id) ?? {}, tagsOf.get(r.id) ?? [], locationsOf.get(r.id) ?? []));
 }
 
 export async function getImage(db: ImageDb, id: string): Promise<Image | undefined> {
@@ -51,8 +55,9 @@ export async function insertImage(db: ImageDb, image: Image): Promise<void> {
   });
 }
 
+/** Writes the client's properties and the tags; the service's own (`os_glance_*`) properties are left to their workflows. */
 async function writeExtras(db: ImageDb, image: Image): Promise<void> {
-  const props = Object.entries(image.properties).map(([name, value]) => ({ image_id: image.id, name, value }));
+  const props = Object.entries(image.properties).filter(([name]) => !name.startsWith(RESERVED_PREFIX)).map(([name, value]) => ({ image_id: image.id, name, value }));
   if (props.length) await db.insertInto('image_properties').values(props).execute();
   if (image.tags.length) await db.insertInto('image_tags').values(image.tags.map((value) => ({ image_id: image.id, value }))).execute();
 }
@@ -69,7 +74,9 @@ export async function saveImage(db: ImageDb, image: Image): Promise<boolean> {
       os_hidden: image.osHidden, updated_at: image.updatedAt,
     }).where('id', '=', image.id).executeTakeFirst();
     if (Number(r.numUpdatedRows) === 0) return false;
-    await trx.deleteFrom('image_properties').where('image_id', '=', image.id).execute();
+    // An import running meanwhile owns the os_glance_* rows (its lock among them): an update never rewrites them.
+    await trx.deleteFrom('image_properties').where('image_id', '=', image.id)
+      .where((eb) => eb(eb.fn('substr', ['name', eb.val(1), eb.val(RESERVED_PREFIX.length)]), '<>', RESERVED_PREFIX)).execute();
     await trx.deleteFrom('image_tags').where('image_id', '=', image.id).execute();
     await writeExtras(trx, image);
     return true;
@@ -88,16 +95,25 @@ export async function transition(db: ImageDb, id: string, from: ImageStatus, to:
 }
 
 export interface StoredData {
-  size: number; virtualSize: number | null; checksum: string; osHashAlgo: string; osHashValue: string; location: string;
+  size: number; virtualSize: number | null; checksum: string; osHashAlgo: string; osHashValue: string;
+  /** The copies written, one per store, in the order reads should try them. */
+  locations: ImageLocation[];
 }
 
-/** Records completed data and makes the image active, only if it is still in `from`; answers whether it did. */
+/**
+ * Records completed data (its copies as the image's locations, any staged location released) and makes the image
+ * active, only if it is still in `from`; answers whether it did.
+ */
 export async function activate(db: ImageDb, id: string, data: StoredData, at: string, from: ImageStatus): Promise<boolean> {
-  const r = await db.updateTable('images').set({
-    status: 'active', size: data.size, virtual_size: data.virtualSize, checksum: data.checksum, os_hash_algo: data.osHashAlgo,
-    os_hash_value: data.osHashValue, location: data.location, updated_at: at,
-  }).where('id', '=', id).where('status', '=', from).executeTakeFirst();
-  return Number(r.numUpdatedRows) > 0;
+  return db.transaction().execute(async (trx) => {
+    const r = await trx.updateTable('images').set({
+      status: 'active', size: data.size, virtual_size: data.virtualSize, checksum: data.checksum, os_hash_algo: data.osHashAlgo,
+      os_hash_value: data.osHashValue, location: null, updated_at: at,
+    }).where('id', '=', id).where('status', '=', from).executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) return false;
+    await trx.insertInto('image_locations').values(data.locations.map((l, position) => ({ image_id: id, store: l.store, url: l.url, position }))).execute();
+    return true;
+  });
 }
 
 export async function countOwned(db: ImageDb, owner: string): Promise<number> {
@@ -105,10 +121,14 @@ export async function countOwned(db: ImageDb, owner: string): Promise<number> {
   return Number(r?.n ?? 0);
 }
 
-/** Bytes of data a project stores (images with data, whatever their status). */
+/** Bytes of data a project stores (images with data, staged or stored, whatever their status), once per image. */
 export async function storedBytes(db: ImageDb, owner: string): Promise<number> {
   const r = await db.selectFrom('images').select((eb) => eb.fn.sum<number | string | null>('size').as('bytes'))
-    .where('owner', '=', owner).where('location', 'is not', null).executeTakeFirst();
+    .where('owner', '=', owner)
+    .where((eb) => eb.or([
+      eb('location', 'is not', null),
+      eb.exists(eb.selectFrom('image_locations').select('image_locations.image_id').whereRef('image_locations.image_id', '=', 'images.id')),
+    ])).executeTakeFirst();
   return Number(r?.bytes ?? 0);
 }
 
@@ -135,13 +155,4 @@ export async function recordStaged(db: ImageDb, id: string, location: string, at
   const r = await db.updateTable('images').set({ location, updated_at: at }).where('id', '=', id).where('status', '=', 'uploading')
     .where('location', 'is', null).executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
-}
-
-/** Sets service-owned (`os_glance_*`) properties of an image, replacing earlier values. */
-export async function setServiceProperties(db: ImageDb, id: string, props: Record<string, string>, at: string): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('image_properties').where('image_id', '=', id).where('name', 'in', Object.keys(props)).execute();
-    await trx.insertInto('image_properties').values(Object.entries(props).map(([name, value]) => ({ image_id: id, name, value }))).execute();
-    await trx.updateTable('images').set({ updated_at: at }).where('id', '=', id).execute();
-  });
 }

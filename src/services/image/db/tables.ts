@@ -19,7 +19,7 @@ export interface ImageRow {
   min_ram: number;
   protected: boolean | number;
   os_hidden: boolean | number;
-  /** The store's location of the data (never shown to clients); null until an upload completes. */
+  /** Where staged data waits (`uploading`/`importing` images, in the staging store); the stored copies are in image_locations. */
   location: string | null;
   created_at: string;
   updated_at: string;
@@ -28,6 +28,8 @@ export interface ImageRow {
 /** Custom properties, one row each, so lists can filter on them. */
 export interface ImagePropertyRow { image_id: string; name: string; value: string }
 export interface ImageTagRow { image_id: string; value: string }
+/** One copy of an image's data per store; `position` orders reads (the first copy first). */
+export interface ImageLocationRow { image_id: string; store: string; url: string; position: number }
 export interface ImageMemberRow { image_id: string; member: string; status: string; created_at: string; updated_at: string }
 
 export interface ImageTables {
@@ -35,6 +37,7 @@ export interface ImageTables {
   image_properties: ImagePropertyRow;
   image_tags: ImageTagRow;
   image_members: ImageMemberRow;
+  image_locations: ImageLocationRow;
 }
 
 export type ImageDb = Kysely<ImageTables>;

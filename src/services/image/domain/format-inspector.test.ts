@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFormatInspector, formatRefusal, inspectBytes } from './format-inspector.ts';
-import { descriptor, isoImage, qcow2Header, vhdFooter, vmdkSparse } from './test-disk-images.ts';
+import { descriptor, isoImage, ploopImage, qcow2Header, vhdFooter, vhdxImage, vmdkSparse } from './test-disk-images.ts';
 
 describe('format inspector', () => {
   it('a qcow2 header gives the format and the virtual size, and is accepted as qcow2 only', () => {
@@ -78,12 +78,71 @@ describe('format inspector', () => {
     for (let i = 0; i < header.length; i += 7) inspector.write(header.subarray(i, i + 7));
     const chunk = Buffer.alloc(256 * 1024);
     for (let i = 0; i < 16; i++) inspector.write(chunk);
-    assert.equal(inspector.headComplete, true);
+    assert.equal(inspector.settled, true);
     assert.match(formatRefusal('qcow2', inspector.finish())!, /backing file/);
   });
 
+  /** Streams `data` through an inspector in chunks of `size`, noting after how many bytes it settled. */
+  function streamed(data: Buffer, size: number): { inspection: ReturnType<typeof inspectBytes>; settledAt: number | undefined } {
+    const inspector = createFormatInspector();
+    let settledAt: number | undefined;
+    for (let i = 0; i < data.length; i += size) {
+      inspector.write(data.subarray(i, i + size));
+      if (settledAt === undefined && inspector.settled) settledAt = Math.min(i + size, data.length);
+    }
+    return { inspection: inspector.finish(), settledAt };
+  }
+
+  it('VHDX: the virtual size comes from the metadata region\'s Virtual Disk Size, whatever the chunking', () => {
+    const image = vhdxImage({ size: 5n << 30n });
+    assert.deepEqual(inspectBytes(image), { format: 'vhdx', virtualSize: 5 * 2 ** 30, problems: [] });
+    assert.equal(formatRefusal('vhdx', inspectBytes(image)), undefined);
+    assert.match(formatRefusal('raw', inspectBytes(image))!, /disk_format is raw but the data is vhdx/);
+    for (const size of [7777, 65536, 1 << 20, image.length]) {
+      const { inspection, settledAt } = streamed(image, size);
+      assert.deepEqual(inspection, { format: 'vhdx', virtualSize: 5 * 2 ** 30, problems: [] }, `chunks of ${size}`);
+      // The verdict waits for the item, 64 KiB + 8 into the metadata region at 1 MiB.
+      assert.ok(settledAt !== undefined && settledAt >= (1 << 20) + 65536 + 16, `settled after ${settledAt} bytes with chunks of ${size}`);
+    }
+    // The item inside the captured metadata table, and a metadata region further on, read the same way.
+    assert.equal(inspectBytes(vhdxImage({ size: 3n << 20n, vdsOffset: 4096 })).virtualSize, 3 << 20);
+    assert.equal(streamed(vhdxImage({ size: 3n << 20n, metadataAt: 3 << 20 }), 65536).inspection.virtualSize, 3 << 20);
+  });
+
+  it('VHDX: structures past the data or outside their region, a parent, or no size are refused, never trusted', () => {
+    const refused = (image: Buffer, why: RegExp) => {
+      const r = inspectBytes(image);
+      assert.equal(r.format, 'vhdx');
+      assert.equal(r.virtualSize, null);
+      assert.match(formatRefusal('vhdx', r)!, why);
+      assert.match(formatRefusal('vhdx', streamed(image, 65536).inspection)!, why);
+    };
+    refused(vhdxImage({ truncateAt: (1 << 20) + 1000 }), /metadata lies beyond the data/);
+    refused(vhdxImage({ truncateAt: (1 << 20) + 65536 + 12 }), /metadata lies beyond the data/);
+    const far = vhdxImage();
+    far.writeBigUInt64LE(1n << 40n, 192 * 1024 + 64);
+    refused(far, /metadata lies beyond the data/);
+    refused(vhdxImage().subarray(0, 200 * 1024), /region table lies beyond the data/);
+    refused(vhdxImage({ vdsOffset: 65536 + 8, metadataLength: 65536 }), /virtual disk size lies outside its metadata region/);
+    refused(vhdxImage({ parent: true }), /differencing disk with a parent/);
+    refused(vhdxImage({ vdsOffset: null }), /no virtual disk size/);
+    refused(vhdxImage({ regionSignature: 'nope' }), /region table has no signature/);
+    refused(vhdxImage({ size: 65n << 40n }), /outside the format's 64 TiB/);
+  });
+
+  it('ploop: the virtual size is the header\'s sector count; another header version or a truncated header is refused', () => {
+    assert.deepEqual(inspectBytes(ploopImage({ sectors: 131072n })), { format: 'ploop', virtualSize: 64 << 20, problems: [] });
+    assert.equal(formatRefusal('ploop', inspectBytes(ploopImage())), undefined);
+    assert.match(formatRefusal('raw', inspectBytes(ploopImage()))!, /the data is ploop/);
+    assert.equal(inspectBytes(ploopImage({ v1: true, sectors: 2048n })).virtualSize, 1 << 20, 'v1 keeps a 32-bit count');
+    assert.equal(inspectBytes(ploopImage({ sectors: 1n << 33n })).virtualSize, 2 ** 42, 'v2 has 64 bits');
+    assert.match(formatRefusal('ploop', inspectBytes(ploopImage({ version: 3 })))!, /ploop header version 3/);
+    assert.match(formatRefusal('ploop', inspectBytes(ploopImage().subarray(0, 40)))!, /ploop header is truncated/);
+    assert.match(formatRefusal('ploop', inspectBytes(ploopImage({ sectors: 1n << 60n })))!, /implausible/);
+  });
+
   const qemuImg = ['/usr/bin/qemu-img', '/usr/local/bin/qemu-img'].find(existsSync);
-  it('real images from qemu-img: qcow2, qcow2 with a backing file, vmdk, vhd and vhdx', { skip: qemuImg ? false : 'qemu-img is not installed' }, () => {
+  it('real images from qemu-img: qcow2, qcow2 with a backing file, vmdk, vhd, vhdx and ploop', { skip: qemuImg ? false : 'qemu-img is not installed' }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'inspector-'));
     try {
       const make = (args: string[]) => execFileSync(qemuImg!, args, { stdio: 'pipe' });
@@ -95,6 +154,8 @@ describe('format inspector', () => {
       make(['create', '-f', 'vmdk', '-o', 'subformat=monolithicFlat', join(dir, 'flat.vmdk'), '1M']);
       make(['create', '-f', 'vpc', join(dir, 'disk.vhd'), '32M']);
       make(['create', '-f', 'vhdx', join(dir, 'disk.vhdx'), '32M']);
+      make(['create', '-f', 'vhdx', '-o', 'subformat=fixed', join(dir, 'fixed.vhdx'), '8M']);
+      make(['create', '-f', 'parallels', join(dir, 'disk.ploop'), '64M']);
       writeFileSync(join(dir, 'disk.raw'), Buffer.alloc(1 << 20));
 
       assert.deepEqual(inspectBytes(read('base.qcow2')), { format: 'qcow2', virtualSize: 64 << 20, problems: [] });
@@ -107,7 +168,9 @@ describe('format inspector', () => {
       const vhd = inspectBytes(read('disk.vhd'));
       assert.deepEqual([vhd.format, formatRefusal('vhd', vhd)], ['vhd', undefined]);
       assert.ok(vhd.virtualSize! >= 32 << 20, `vhd virtual size ${vhd.virtualSize}`);
-      assert.equal(inspectBytes(read('disk.vhdx')).format, 'vhdx');
+      assert.deepEqual(inspectBytes(read('disk.vhdx')), { format: 'vhdx', virtualSize: 32 << 20, problems: [] });
+      assert.deepEqual(streamed(read('fixed.vhdx'), 65536).inspection, { format: 'vhdx', virtualSize: 8 << 20, problems: [] });
+      assert.deepEqual(inspectBytes(read('disk.ploop')), { format: 'ploop', virtualSize: 64 << 20, problems: [] });
       assert.equal(formatRefusal('raw', inspectBytes(read('disk.raw'))), undefined);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,8 @@
 // Safe disk images: detects the real format of uploaded bytes as they stream past (no qemu-img, no file on disk)
 // and finds the features that let a disk image read other files on the host — qcow2 backing and external data
-// files, VMDK extents, differencing VHD/VDI — the attacks behind OpenStack's image-format advisories.
+// files, VMDK extents, differencing VHD/VHDX/VDI — the attacks behind OpenStack's image-format advisories.
+import { vhdxFromHead } from './format-vhdx.ts';
+import type { VhdxStep } from './format-vhdx.ts';
 
 /** Bytes kept from the start of the stream: enough for every header, qcow2 header extensions and an ISO's PVD. */
 export const HEAD_BYTES = 1024 * 1024;
@@ -111,10 +113,33 @@ function vdi(head: Buffer): Match | undefined {
   return { format: 'vdi', virtualSize: u64le(head, 0x170), problems: type === 4 ? ['the VDI is a differencing image with a parent'] : [] };
 }
 
+/** The largest byte count a JavaScript number holds exactly. */
+const MAX_EXACT = Number.MAX_SAFE_INTEGER;
+
+/**
+ * A ploop (Parallels/Virtuozzo) image: a 64-byte header, "WithoutFreeSpace" (v1: a 32-bit sector count) or
+ * "WithouFreSpacExt" (64-bit), header version 2, the disk size in 512-byte sectors at offset 36; as qemu reads it.
+ */
+function ploop(head: Buffer): Match | undefined {
+  const v1 = ascii(head, 0, 'WithoutFreeSpace');
+  if (!v1 && !ascii(head, 0, 'WithouFreSpacExt')) return undefined;
+  if (head.length < 64) return { format: 'ploop', virtualSize: null, problems: ['the ploop header is truncated'] };
+  const version = head.readUInt32LE(16);
+  if (version !== 2) return { format: 'ploop', virtualSize: null, problems: [`ploop header version ${version} is not supported`] };
+  const sectors = v1 ? BigInt(head.readUInt32LE(36)) : head.readBigUInt64LE(36);
+  if (sectors * 512n > BigInt(MAX_EXACT)) return { format: 'ploop', virtualSize: null, problems: [`the ploop disk size of ${sectors} sectors is implausible`] };
+  return { format: 'ploop', virtualSize: Number(sectors) * SECTOR, problems: [] };
+}
+
+/** The VHDX's verdict once its steps are done; unfinished steps mean the structures lie beyond the data. */
+function vhdx(step: VhdxStep): Match {
+  if ('done' in step) return { format: 'vhdx', ...step.done };
+  return { format: 'vhdx', virtualSize: null, problems: ['the VHDX metadata lies beyond the data'] };
+}
+
 function detectHead(head: Buffer): Match[] {
-  const matches = [qcow2(head), vmdk(head), vhdFooter(head), iso(head), vdi(head)].filter((m): m is Match => m !== undefined);
+  const matches = [qcow2(head), vmdk(head), vhdFooter(head), iso(head), vdi(head), ploop(head)].filter((m): m is Match => m !== undefined);
   if (ascii(head, 0, 'vhdxfile')) matches.push({ format: 'vhdx', virtualSize: null, problems: [] });
-  if (ascii(head, 0, 'WithoutFreeSpace') || ascii(head, 0, 'WithouFreSpacExt')) matches.push({ format: 'ploop', virtualSize: null, problems: [] });
   return matches;
 }
 
@@ -126,34 +151,77 @@ export function inspectBytes(data: Buffer): Inspection {
 }
 
 export interface FormatInspector {
-  /** Feeds the next chunk; keeps at most HEAD_BYTES + 512 bytes, whatever the image size. */
+  /** Feeds the next chunk; keeps at most HEAD_BYTES + 64 KiB + 512 bytes, whatever the image size. */
   write(chunk: Buffer): void;
-  /** Whether HEAD_BYTES were seen, so a verdict from finish() can only change through a fixed VHD footer. */
-  readonly headComplete: boolean;
+  /**
+   * Whether everything the verdict reads was seen (the head, and a VHDX's metadata), so a verdict from finish() can
+   * only change through a fixed VHD footer.
+   */
+  readonly settled: boolean;
   /** The verdict once all data was written. */
   finish(): Inspection;
 }
 
-/** A streaming inspector: memory stays bounded by HEAD_BYTES whatever the image size. */
+/** Bytes at a fixed offset of the stream, collected as they pass. */
+interface Capture { start: number; length: number; parts: Buffer[]; got: number }
+
+/** Follows a VHDX's steps through the head and the captures it needs further on. */
+function advanceVhdx(step: VhdxStep, head: Buffer): { step: VhdxStep; capture?: Capture } {
+  while ('need' in step) {
+    const { start, length } = step.need;
+    if (start + length > head.length) return { step, capture: { start, length, parts: [], got: 0 } };
+    step = step.then(head.subarray(start, start + length));
+  }
+  return { step };
+}
+
+/** A streaming inspector: memory stays bounded by HEAD_BYTES (plus a VHDX's metadata table) whatever the image size. */
 export function createFormatInspector(): FormatInspector {
   const headChunks: Buffer[] = [];
   let headLength = 0;
   let tail = Buffer.alloc(0);
   let total = 0;
+  // A VHDX's structures lie past the head: its steps start once the head is complete and capture bytes further on.
+  let vhdxStep: VhdxStep | undefined;
+  let capture: Capture | undefined;
+
+  /** Takes what `chunk` (at stream offset `at`) holds of the current capture, following the steps it unlocks. */
+  function feedCapture(chunk: Buffer, at: number): void {
+    while (capture && vhdxStep && 'need' in vhdxStep) {
+      const from = capture.start + capture.got;
+      // Bytes already gone past (never the case for a well-formed VHDX) cannot be read any more.
+      if (from < at) { vhdxStep = { done: { virtualSize: null, problems: ['the VHDX metadata lies before the structures that locate it'] } }; break; }
+      if (from >= at + chunk.length) break;
+      const part = chunk.subarray(from - at, Math.min(chunk.length, capture.start + capture.length - at));
+      capture.parts.push(Buffer.from(part));
+      capture.got += part.length;
+      if (capture.got < capture.length) break;
+      const next = advanceVhdx(vhdxStep.then(Buffer.concat(capture.parts)), Buffer.alloc(0));
+      vhdxStep = next.step;
+      capture = next.capture;
+    }
+  }
+
   return {
     write(chunk) {
+      const at = total;
       total += chunk.length;
       if (headLength < HEAD_BYTES) {
         const part = chunk.subarray(0, HEAD_BYTES - headLength);
         headChunks.push(Buffer.from(part));
         headLength += part.length;
+        if (headLength >= HEAD_BYTES && ascii(Buffer.concat(headChunks, 8), 0, 'vhdxfile')) {
+          const head = Buffer.concat(headChunks);
+          ({ step: vhdxStep, capture } = advanceVhdx(vhdxFromHead(head), head));
+        }
       }
+      if (capture) feedCapture(chunk, at);
       tail = chunk.length >= TAIL_BYTES ? Buffer.from(chunk.subarray(chunk.length - TAIL_BYTES)) : Buffer.concat([tail, chunk]).subarray(-TAIL_BYTES);
     },
-    get headComplete() { return headLength >= HEAD_BYTES; },
+    get settled() { return headLength >= HEAD_BYTES && (vhdxStep === undefined || 'done' in vhdxStep); },
     finish() {
       const head = Buffer.concat(headChunks);
-      const matches = detectHead(head);
+      const matches = detectHead(head).map((m) => (m.format === 'vhdx' ? vhdx(vhdxStep ?? advanceVhdx(vhdxFromHead(head), head).step) : m));
       if (matches.length > 1) {
         const names = matches.map((m) => m.format).join(' and ');
         return { format: matches[0].format, virtualSize: null, problems: [`the data matches several disk formats (${names})`] };

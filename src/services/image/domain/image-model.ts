@@ -29,12 +29,20 @@ export interface Image {
   minRam: number;
   protected: boolean;
   osHidden: boolean;
-  /** Where the store keeps the data; never shown to clients. */
-  location: string | null;
+  /** Where staged data waits (`uploading` and `importing` images only, in the staging store); never shown to clients. */
+  stagedLocation: string | null;
+  /** The copies of the data, one per store, in the order reads try them (the first upload first); never shown. */
+  locations: ImageLocation[];
   createdAt: string;
   updatedAt: string;
   properties: Record<string, string>;
   tags: string[];
+}
+
+/** One copy of an image's data: the store holding it and that store's location of it. */
+export interface ImageLocation {
+  store: string;
+  url: string;
 }
 
 export interface Member {

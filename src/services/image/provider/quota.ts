@@ -57,6 +57,9 @@ export async function enforceImageCount(db: ImageDb, owner: string, limits: Quot
 }
 
 export const sizeCapExceeded = (cap: number) => overQuota(`The incoming image is too large: images may be at most ${cap} bytes.`);
+/** 413 for an image larger than one store holds (an Object Storage object; segmented images are not supported). */
+export const tooLargeForStore = (store: string, max: number) =>
+  overQuota(`The incoming image is too large for store ${store}: it holds images of at most ${max} bytes (one object; segmented images are not supported).`);
 export const storageQuotaExceeded = (owner: string, limit: number, used: number) =>
   overQuota(`Image storage quota exceeded: project ${owner} may store at most ${limit} bytes; ${used} are stored or being uploaded.`);
 

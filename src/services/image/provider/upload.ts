@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { BadRequest, StratusError } from '#lib/errors.ts';
 import type { Logger } from '#lib/log.ts';
 import type { Image, ImageStatus } from '../domain/image-model.ts';
-import { badTransition, overQuota } from '../domain/errors.ts';
+import { badTransition } from '../domain/errors.ts';
 import { createFormatInspector, formatRefusal } from '../domain/format-inspector.ts';
 import type { Inspection } from '../domain/format-inspector.ts';
 import type { ImageDb } from '../db/tables.ts';
@@ -16,7 +16,7 @@ import { activate, getImage, storedBytes, transition } from '../db/images-repo.t
 import type { StoredData } from '../db/images-repo.ts';
 import type { ImageStore, PendingWrite } from '../stores/store.ts';
 import type { InflightTracker, QuotaLimits } from './quota.ts';
-import { sizeCapExceeded, storageQuotaExceeded, usedBytes } from './quota.ts';
+import { sizeCapExceeded, storageQuotaExceeded, tooLargeForStore, usedBytes } from './quota.ts';
 import { createBufferReclaimer } from './buffer-reclaim.ts';
 
 /** After a refusal the rest of the body is read and dropped up to this much, so the client gets the error. */
@@ -106,7 +106,7 @@ export async function receiveImageData(deps: UploadDeps, image: Image, source: R
       }
       if (inspect) {
         inspector.write(chunk);
-        if (!checkedHead && inspector.headComplete) {
+        if (!checkedHead && inspector.settled) {
           checkedHead = true;
           stop ??= refusal(image.diskFormat!, inspector.finish(), true);
         }
@@ -133,7 +133,7 @@ export async function receiveImageData(deps: UploadDeps, image: Image, source: R
     const location = await pending.commit();
     const recorded = await plan.record({
       size: upload.bytes, virtualSize: inspection?.virtualSize ?? null, checksum: md5.digest('hex'),
-      osHashAlgo: 'sha512', osHashValue: sha512.digest('hex'), location,
+      osHashAlgo: 'sha512', osHashValue: sha512.digest('hex'), locations: [{ store: plan.store.id, url: location }],
     }, now());
     if (!recorded) {
       await plan.store.delete(location);
@@ -159,7 +159,7 @@ async function sizeLimit(store: ImageStore, imageSizeCap: number): Promise<{ cap
   if (storeMax >= imageSizeCap) return { cap: imageSizeCap, error: () => sizeCapExceeded(imageSizeCap) };
   return {
     cap: storeMax,
-    error: () => overQuota(`The incoming image is too large for store ${store.id}: it holds images of at most ${storeMax} bytes (one object; segmented images are not supported).`),
+    error: () => tooLargeForStore(store.id, storeMax),
   };
 }
 

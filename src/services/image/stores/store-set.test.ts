@@ -42,6 +42,22 @@ describe('store set', () => {
     await assert.rejects(after.open('file:///elsewhere/x'), /no configured store holds/);
   });
 
+  it('openFirst reads the first copy a store serves, skipping missing data and stores not configured', async () => {
+    const [a, b] = [fileStoreAs('fa'), fileStoreAs('fb')];
+    const set = createStoreSet([a, b], 'fa');
+    const inA = await write(a, 'copy in a');
+    const inB = await write(b, 'copy in b');
+    const first = await set.openFirst([{ store: 'fa', url: inA }, { store: 'fb', url: inB }]);
+    assert.deepEqual([await text(first.stream), first.location.store, first.skipped.length], ['copy in a', 'fa', 0]);
+    await a.delete(inA);
+    const fallback = await set.openFirst([{ store: 'tape', url: 'tape://x' }, { store: 'fa', url: inA }, { store: 'fb', url: inB }], { start: 5, end: 8 });
+    assert.equal(await text(fallback.stream), 'in b');
+    assert.deepEqual(fallback.skipped.map((s) => s.location.store), ['tape', 'fa']);
+    assert.match(String((fallback.skipped[0].error as Error).message), /store tape is not configured/);
+    await assert.rejects(set.openFirst([{ store: 'fa', url: inA }]), { code: 'ENOENT' });
+    await assert.rejects(set.openFirst([]), /the image has no data/);
+  });
+
   it('refuses a default that is not among the stores', () => {
     assert.throws(() => createStoreSet([fileStoreAs('c')], 'object-store'), /default store object-store is not one of the configured stores \(c\)/);
   });

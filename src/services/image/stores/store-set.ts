@@ -1,12 +1,26 @@
 // The configured stores behind one ImageStore: new data goes to the default store, and reads and deletes go to the
-// store that holds the location, so images stay readable when the default changes (Glance's multi-store).
-import type { ImageStore } from './store.ts';
+// store that holds the location, so images stay readable when the default changes (Glance's multi-store). An image
+// may have a copy in several stores: openFirst reads the first copy a store serves.
+import type { Readable } from 'node:stream';
+import type { ImageLocation } from '../domain/image-model.ts';
+import type { ByteRange, ImageStore } from './store.ts';
+
+/** A copy openFirst could not read, and why (for the caller's log). */
+export interface SkippedCopy {
+  location: ImageLocation;
+  error: unknown;
+}
 
 export interface StoreSet extends ImageStore {
   /** Every configured store, the default first, as /v2/info/stores lists them. */
   readonly stores: readonly ImageStore[];
   /** The configured store with this id, if any. */
   byId(id: string): ImageStore | undefined;
+  /**
+   * Streams the first of `locations` whose store serves it, trying them in order (a copy whose store is not
+   * configured, or fails to open it, is skipped); rejects with the last failure when none opens.
+   */
+  openFirst(locations: readonly ImageLocation[], range?: ByteRange): Promise<{ stream: Readable; location: ImageLocation; skipped: SkippedCopy[] }>;
 }
 
 /** `defaultId` must be the id of one of `stores` (config validation says which ids exist). */
@@ -29,5 +43,19 @@ export function createStoreSet(stores: readonly ImageStore[], defaultId: string)
     begin: (imageId) => chosen.begin(imageId),
     open: async (location, range) => holder(location).open(location, range),
     delete: async (location) => holder(location).delete(location),
+    async openFirst(locations, range) {
+      const skipped: SkippedCopy[] = [];
+      for (const location of locations) {
+        const store = ordered.find((s) => s.id === location.store && s.owns(location.url));
+        try {
+          if (!store) throw new Error(`store ${location.store} is not configured`);
+          return { stream: await store.open(location.url, range), location, skipped };
+        } catch (error) {
+          skipped.push({ location, error });
+        }
+      }
+      if (skipped.length === 0) throw new Error('the image has no data');
+      throw skipped[skipped.length - 1].error;
+    },
   };
 }

@@ -19,10 +19,18 @@ export interface ByteRange {
   end: number;
 }
 
+/** What /v2/info/stores/detail tells an admin about a store: its driver type and its settings, as Glance names them. */
+export interface StoreDetail {
+  type: string;
+  properties: Record<string, unknown>;
+}
+
 export interface ImageStore {
   /** The store's identifier, as /v2/info/stores lists it. */
   readonly id: string;
   readonly description: string;
+  /** The store's type and settings for /v2/info/stores/detail. */
+  detail?(): StoreDetail;
   /** Whether `location` (as commit() returned it) is data of this store. */
   owns(location: string): boolean;
   /** The largest image the store can hold, when it has a limit of its own (below the service's image_size_cap). */

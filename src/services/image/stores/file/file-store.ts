@@ -34,6 +34,8 @@ export function createFileStore(opts: FileStoreOptions): ImageStore {
   return {
     id: 'file',
     description: 'Image data on this host\'s file system.',
+    // Reads stream in fs.ReadStream's 64 KiB chunks; files are written whole (no sparse holes).
+    detail: () => ({ type: 'file', properties: { data_dir: dir, chunk_size: 65536, thin_provisioning: false } }),
     owns: (location) => location.startsWith(pathToFileURL(dir).href + '/'),
     async begin(imageId) {
       if (!IMAGE_ID.test(imageId)) throw new Error(`not an image id: ${imageId}`);

@@ -33,6 +33,8 @@ export function createObjectStore(opts: ObjectStoreOptions): ImageStore {
   return {
     id: 'object-store',
     description: 'Image data in Object Storage (the image service\'s account, container ' + container + ').',
+    // One object per image (no segments), so Glance's large-object settings have no counterpart here.
+    detail: () => ({ type: 'swift', properties: { container } }),
     owns: (location) => location.startsWith(SCHEME),
 
     async maxImageSize() {
