@@ -25,6 +25,7 @@ import { conductorRpc } from './rpc/conductor-rpc.ts';
 import { cinderErrorRenderer } from './api/render-error.ts';
 import { installMicroversions } from './api/microversion.ts';
 import { registerBlockStorageRoutes } from './api/routes.ts';
+import { swiftAccountUrl } from './api/backup-swift-url.ts';
 import { schedulerHandlers } from './scheduler/scheduler-manager.ts';
 import { conductorHandlers } from './conductor/conductor-manager.ts';
 import { createNotifier } from './conductor/notifier.ts';
@@ -32,6 +33,7 @@ import { failWorkOfDeadHosts } from './conductor/dead-hosts.ts';
 import { volumeDrivers } from './volume/driver-registry.ts';
 import type { VolumeDriver } from './volume/drivers/volume-driver.ts';
 import { volumeManagerHandlers } from './volume/volume-manager.ts';
+import { createBackupService } from './volume/backup/backup-service.ts';
 import { startReporter } from './volume/capabilities-reporter.ts';
 
 export { blockStorageOptions } from './config.ts';
@@ -93,7 +95,12 @@ export async function createBlockStorageApi(deps: BlockStorageApiDeps): Promise<
         installMicroversions(app);
         const session = auth!;
         registerBlockStorageRoutes(app, {
-          db: database.db, policy, images: { endpoint: () => session.endpoint('image'), serviceToken: () => session.serviceToken() }, scheduler: schedulerRpc.client(bus), volume: volumeRpc.client(bus), log: deps.log,
+          db: database.db, policy, images: { endpoint: () => session.endpoint('image'), serviceToken: () => session.serviceToken() },
+          backups: {
+            store: options.backup_driver === 'object-store' ? 'swift' : 'file', defaultContainer: options.backup_container,
+            swiftAccountUrl: (projectId) => swiftAccountUrl({ configured: options.backup_swift_url, catalog: () => session.endpoint('object-store') }, projectId),
+          },
+          scheduler: schedulerRpc.client(bus), volume: volumeRpc.client(bus), log: deps.log,
           settings: {
             maxLimit: options.max_limit, quotaDefaults: quotaDefaults(options), defaultFormat: options.volume_format,
             defaultZone: options.storage_availability_zone, rpcTimeoutMs: options.rpc_timeout_ms, serviceDownTimeS: options.service_down_time_s,
@@ -201,6 +208,11 @@ export async function createVolumeService(deps: VolumeServiceDeps): Promise<Volu
     fakeCapacityGb: o.fake_capacity_gb, log: deps.log,
   });
   await driver.start();
+  if (o.backup_object_size % o.backup_sha_block_size !== 0) throw new Error(`backup_object_size ${o.backup_object_size} must be a multiple of backup_sha_block_size ${o.backup_sha_block_size}`);
+  const backups = createBackupService({
+    driver, backupsDir: o.backups_dir || join(deps.dataDir, 'backups'),
+    chunks: { objectSize: o.backup_object_size, blockSize: o.backup_sha_block_size, compression: o.backup_compression_algorithm as 'zlib' | 'none' },
+  });
   const host = `${o.host}@${o.backend_name}`;
   const bus = await createBus(o.bus_url, deps.log);
   try {
@@ -209,7 +221,7 @@ export async function createVolumeService(deps: VolumeServiceDeps): Promise<Volu
       driver, scheduler: schedulerRpc.client(bus), conductor, host, backendName: o.backend_name, zone: o.storage_availability_zone,
       intervalMs: o.report_interval_s * 1000, log: deps.log,
     });
-    const sub = await volumeRpc.serve(bus, host, volumeManagerHandlers({ driver, conductor, capacityChanged: (ctx) => void reporter.report(ctx), log: deps.log }));
+    const sub = await volumeRpc.serve(bus, host, volumeManagerHandlers({ driver, backups, conductor, capacityChanged: (ctx) => void reporter.report(ctx), log: deps.log }));
     await reporter.report();
     try {
       await conductor.call('initHost', { host }, systemContext(), { timeoutMs: o.rpc_timeout_ms });

@@ -1,7 +1,10 @@
-// Backups through the API (fake driver): create, list, restore into an existing volume and into a new one, delete,
-// quota, and refusals (incremental, a volume that is not available) with nothing changed.
+// Backups through the API (fake driver, file backup store): create, list, restore into an existing volume and into a
+// new one, delete, quota, and refusals (incremental without a full backup, a volume that is not available) with
+// nothing changed.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { startBlockStorageForTest } from './test-block-storage.ts';
 import type { TestBlockStorage } from './test-block-storage.ts';
 
@@ -9,7 +12,7 @@ describe('block storage API: backups', () => {
   let c: TestBlockStorage;
   before(async () => { c = await startBlockStorageForTest(); });
   after(async () => { await c?.close(); });
-  const fake = () => c.volume.driver as unknown as { volumes: Map<string, number>; backupSizes: Map<string, number> };
+  const fake = () => c.volume.driver as unknown as { volumes: Map<string, number>; data: Map<string, Map<number, Buffer>> };
 
   it('backs a volume up, restores it in place and into a new volume, and deletes the backup', async () => {
     const { alice, bob } = c.as;
@@ -18,8 +21,10 @@ describe('block storage API: backups', () => {
     assert.equal(r.status, 202);
     const id = r.body.backup.id;
     const b = (await c.waitFor(alice, c.p(alice, `/backups/${id}`), ['available', 'error'])).backup;
-    assert.deepEqual([b.status, b.size, b.volume_id, b.is_incremental], ['available', 2, v.id, false]);
-    assert.equal(fake().backupSizes.get(id), 2);
+    assert.deepEqual([b.status, b.size, b.volume_id, b.is_incremental, b.container, b.has_dependent_backups], ['available', 2, v.id, false, 'volumebackups', false]);
+    assert.equal(b.object_count, 2, 'a blank volume backs up as its sha file and metadata only');
+    const backupDir = join(c.dir, 'backups', 'volumebackups', `volume_${v.id}`);
+    assert.deepEqual(readdirSync(backupDir).sort(), [`backup_${id}_metadata`, `backup_${id}_sha256file`]);
     assert.equal((await c.call('GET', c.p(alice, `/volumes/${v.id}`), { token: alice.token })).body.volume.status, 'available');
     assert.deepEqual((await c.call('GET', c.p(alice, '/backups'), { token: alice.token })).body.backups.map((x: { id: string }) => x.id), [id]);
     assert.equal((await c.call('GET', c.p(bob, `/backups/${id}`), { token: bob.token })).status, 404);
@@ -39,7 +44,7 @@ describe('block storage API: backups', () => {
 
     assert.equal((await c.call('DELETE', c.p(alice, `/backups/${id}`), { token: alice.token })).status, 202);
     await c.waitFor(alice, c.p(alice, `/backups/${id}`), ['gone']);
-    assert.equal(fake().backupSizes.has(id), false);
+    assert.equal(existsSync(backupDir) ? readdirSync(backupDir).length : 0, 0, 'the backup\'s objects are gone');
   });
 
   it('refuses incremental backups, backups of volumes in error, too-small restore targets and over-quota backups', async () => {

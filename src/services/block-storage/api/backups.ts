@@ -1,21 +1,28 @@
-// Backups: full copies of a volume kept by its volume service apart from the volumes (the file driver: compressed
-// qcow2 under <data>/backups). Create (of an available volume; in-use with force), list/detail, show, delete, and
-// restore into an existing volume or a new one. Incremental backups are not offered: a full one is never passed off
-// as incremental.
+// Backups: chunked copies of a volume made by its volume service into the backup store in use (backup_driver: file
+// containers on its host, or Object Storage in the owner's account). Create full or incremental (of an available
+// volume; in-use with force), list/detail, show, delete (not while increments of it exist), and restore into an
+// existing volume or a new one; an incremental restore applies its chain from the full backup up.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { BadRequest } from '#lib/errors.ts';
+import { toBusContext } from '#lib/bus/index.ts';
+import type { BusContext } from '#lib/bus/index.ts';
+import { BadRequest, ServiceUnavailable } from '#lib/errors.ts';
 import type { Volume } from '../domain/models.ts';
 import { backupNotFound, invalidBackup, invalidInput, invalidVolume } from '../domain/errors.ts';
 import type { BackupRow } from '../db/tables.ts';
 import { insertBackupWithinQuota, insertVolumeWithinQuota } from '../db/quotas-repo.ts';
 import { getVolume, updateVolume } from '../db/volumes-repo.ts';
+import { getBackup, latestChainableBackup, moveBackup, startBackupDelete, withDependents } from '../db/backups-repo.ts';
+import { backupPrefix, chunkedLocation, parseChunkedLocation } from '../domain/backup-location.ts';
+import type { BackupStoreKind } from '../domain/backup-location.ts';
 import { volumeServer } from '../rpc/volume-rpc.ts';
+import type { BackupRef } from '../rpc/volume-rpc.ts';
 import { authorize, busContext, callerOf, loadVolume, pathProject } from './deps.ts';
 import type { BlockStorageApiDeps, Caller } from './deps.ts';
 import { atLeast } from './microversion.ts';
-import { links, nextLink } from './views.ts';
-import { booleanish, descriptionField, nameField, toBool, uuidField } from './schemas/common.ts';
+import { nextLink } from './views.ts';
+import { backupView } from './backup-view.ts';
+import { booleanish, descriptionField, metadataField, nameField, toBool, uuidField } from './schemas/common.ts';
 import { findType } from './volume-types-lookup.ts';
 
 const createBody = {
@@ -26,7 +33,7 @@ const createBody = {
       properties: {
         volume_id: uuidField, name: nameField, description: descriptionField, container: { type: ['string', 'null'], maxLength: 255 },
         incremental: { anyOf: [booleanish, { type: 'null' }] }, force: { anyOf: [booleanish, { type: 'null' }] },
-        snapshot_id: { anyOf: [uuidField, { type: 'null' }] }, metadata: { type: ['object', 'null'] }, availability_zone: { type: ['string', 'null'] },
+        snapshot_id: { anyOf: [uuidField, { type: 'null' }] }, metadata: { anyOf: [metadataField, { type: 'null' }] }, availability_zone: { type: ['string', 'null'] },
       },
     },
   },
@@ -37,30 +44,37 @@ const restoreBody = {
   properties: { restore: { type: ['object', 'null'], additionalProperties: false, properties: { volume_id: { anyOf: [uuidField, { type: 'null' }] }, name: nameField } } },
 } as const;
 
+interface CreateBackup {
+  volume_id: string; name?: string | null; description?: string | null; container?: string | null; incremental?: boolean | string | null;
+  force?: boolean | string | null; snapshot_id?: string | null; metadata?: Record<string, string> | null;
+}
+
 const idParam = (req: FastifyRequest): string => (req.params as { backup_id: string }).backup_id;
 
-function view(req: FastifyRequest, b: BackupRow, detailed: boolean): Record<string, unknown> {
-  const summary = { id: b.id, name: b.name, links: links(req, b.project_id, 'backups', b.id) };
-  if (!detailed) return summary;
-  return {
-    ...summary, description: b.description, status: b.status, size: b.size, volume_id: b.volume_id, snapshot_id: null, container: null,
-    availability_zone: b.availability_zone, created_at: b.created_at.replace(/Z$/, ''), updated_at: b.updated_at.replace(/Z$/, ''),
-    fail_reason: b.fail_reason, is_incremental: false, has_dependent_backups: false, object_count: 0, data_timestamp: b.created_at.replace(/Z$/, ''),
-    'os-backup-project-attr:project_id': b.project_id, ...(atLeast(req, 43) ? { metadata: {} } : {}), ...(atLeast(req, 56) ? { user_id: b.user_id } : {}),
-  };
+const CONTAINER_NAME = /^(?!\.{1,2}$)[A-Za-z0-9_.-]{1,255}$/;
+
+/** The Object Storage account of the backup owner's project, for backups kept there. */
+async function swiftUrlFor(deps: BlockStorageApiDeps, kind: BackupStoreKind, projectId: string): Promise<string | undefined> {
+  if (kind !== 'swift') return undefined;
+  const url = await deps.backups?.swiftAccountUrl(projectId);
+  if (!url) throw new ServiceUnavailable('Object Storage is not in the catalog (or its endpoint names no AUTH_ account): backups in it cannot be reached.');
+  return url;
+}
+
+/** The envelope context: with the user's token when the volume service must reach Object Storage with it. */
+const contextFor = (req: FastifyRequest, swiftUrl: string | undefined): BusContext => (swiftUrl ? toBusContext(req.ctx, { forwardToken: true }) : busContext(req));
+
+/** What the volume service needs to reach an existing backup's data. */
+async function backupRef(deps: BlockStorageApiDeps, b: BackupRow): Promise<BackupRef> {
+  const kind = parseChunkedLocation(b.location)?.kind;
+  return { id: b.id, location: b.location, container: b.container, ...(kind ? { swiftUrl: await swiftUrlFor(deps, kind, b.project_id) } : {}) };
 }
 
 async function loadBackup(deps: BlockStorageApiDeps, caller: Caller, id: string, rule: string): Promise<BackupRow> {
-  const b = await deps.db.selectFrom('backups').selectAll().where('id', '=', id).executeTakeFirst();
+  const b = await getBackup(deps.db, id);
   if (!b || (!caller.isAdmin && b.project_id !== caller.projectId)) throw backupNotFound(id);
   authorize(deps, caller, rule, b.project_id);
   return b;
-}
-
-/** Moves a backup between statuses conditionally; false when it was elsewhere. */
-async function moveBackup(deps: BlockStorageApiDeps, id: string, from: string, to: string): Promise<boolean> {
-  const r = await deps.db.updateTable('backups').set({ status: to, updated_at: new Date().toISOString() }).where('id', '=', id).where('status', '=', from).executeTakeFirst();
-  return Number(r.numUpdatedRows) > 0;
 }
 
 async function restoreToNewVolume(deps: BlockStorageApiDeps, req: FastifyRequest, caller: Caller, b: BackupRow, name: string | null): Promise<Volume> {
@@ -72,14 +86,15 @@ async function restoreToNewVolume(deps: BlockStorageApiDeps, req: FastifyRequest
     sourceVolid: null, backupId: b.id, imageMetadata: null, bootable: false, readOnly: false, multiattach: false, providerLocation: null,
     format: type.extraSpecs.volume_format ?? deps.settings.defaultFormat, createdAt: now, updatedAt: now, launchedAt: null,
   };
-  if (!await moveBackup(deps, b.id, 'available', 'restoring')) throw invalidBackup('Backup status must be available');
+  if (!await moveBackup(deps.db, b.id, 'available', 'restoring')) throw invalidBackup('Backup status must be available');
   try {
     await insertVolumeWithinQuota(deps.db, v, {}, deps.settings.quotaDefaults);
   } catch (err) {
-    await moveBackup(deps, b.id, 'restoring', 'available');
+    await moveBackup(deps.db, b.id, 'restoring', 'available');
     throw err;
   }
-  await deps.scheduler.cast('createVolume', { volumeId: v.id }, busContext(req));
+  const ref = await backupRef(deps, b);
+  await deps.scheduler.cast('createVolume', { volumeId: v.id, ...(ref.swiftUrl ? { backupSwiftUrl: ref.swiftUrl } : {}) }, contextFor(req, ref.swiftUrl));
   return v;
 }
 
@@ -103,40 +118,66 @@ export function registerBackups(app: FastifyInstance, deps: BlockStorageApiDeps)
         query = query.where((eb) => eb.or([eb('created_at', '<', m.created_at), eb.and([eb('created_at', '=', m.created_at), eb('id', '<', m.id)])]));
       }
       const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
-      const body: Record<string, unknown> = { backups: rows.map((b) => view(req, b, detailed)) };
+      const parents = detailed ? await withDependents(deps.db, rows.map((b) => b.id)) : new Set<string>();
+      const body: Record<string, unknown> = { backups: rows.map((b) => backupView(req, b, detailed, parents.has(b.id))) };
       if (q.limit !== undefined && limit > 0 && rows.length === limit) body.backups_links = nextLink(req, `/v3/${pathProject(req)}${path}`, limit, rows.at(-1)!.id);
       return body;
     });
   }
 
-  app.get(`${base}/:backup_id`, async (req) => ({ backup: view(req, await loadBackup(deps, callerOf(deps, req), idParam(req), 'backup:get'), true) }));
+  app.get(`${base}/:backup_id`, async (req) => {
+    const b = await loadBackup(deps, callerOf(deps, req), idParam(req), 'backup:get');
+    return { backup: backupView(req, b, true, (await withDependents(deps.db, [b.id])).has(b.id)) };
+  });
 
   app.post(base, { schema: { body: createBody } }, async (req, reply) => {
     const caller = callerOf(deps, req);
-    const b = (req.body as { backup: { volume_id: string; name?: string | null; description?: string | null; incremental?: boolean | string | null; force?: boolean | string | null; snapshot_id?: string | null } }).backup;
+    const b = (req.body as { backup: CreateBackup }).backup;
     const v = await loadVolume(deps, caller, b.volume_id, 'backup:create');
-    if (b.incremental !== undefined && b.incremental !== null && toBool(b.incremental, 'incremental')) throw new BadRequest('Incremental backups are not supported by this cloud yet; create a full backup.');
     if (b.snapshot_id) throw new BadRequest('Backups of snapshots are not supported by this cloud yet.');
+    if (b.metadata && !atLeast(req, 43)) throw new BadRequest('Invalid input for field/attribute backup. Value: metadata is allowed from microversion 3.43.');
+    if (b.container !== undefined && b.container !== null && !CONTAINER_NAME.test(b.container)) {
+      throw invalidInput(`container must be 1 to 255 letters, digits, '_', '.' or '-', not ${JSON.stringify(b.container)}`);
+    }
+    const incremental = b.incremental !== undefined && b.incremental !== null && toBool(b.incremental, 'incremental');
     const force = b.force !== undefined && b.force !== null && toBool(b.force, 'force');
     const allowed = force ? ['available', 'in-use'] : ['available'];
     if (!allowed.includes(v.status) || !v.host) throw invalidVolume(`Volume to be backed up must be available or in-use, but the current status is "${v.status}".`);
+    const kind = deps.backups?.store ?? 'file';
+    const parent = incremental ? await latestChainableBackup(deps.db, v.id, `chunked+${kind}:`) : undefined;
+    if (incremental && !parent) throw invalidBackup('No backups available to do an incremental backup.');
+    const swiftUrl = await swiftUrlFor(deps, kind, v.projectId);
     const now = new Date().toISOString();
+    const id = randomUUID();
     const row: BackupRow = {
-      id: randomUUID(), project_id: v.projectId, user_id: caller.userId, volume_id: v.id, host: volumeServer(v.host), availability_zone: v.availabilityZone,
-      name: b.name ?? null, description: b.description ?? null, size: v.size, status: 'creating', fail_reason: null, location: null, created_at: now, updated_at: now,
+      id, project_id: v.projectId, user_id: caller.userId, volume_id: v.id, host: volumeServer(v.host), availability_zone: v.availabilityZone,
+      name: b.name ?? null, description: b.description ?? null, size: v.size, status: 'creating', fail_reason: null,
+      location: chunkedLocation(kind, backupPrefix(v.id, id)), container: b.container ?? parent?.container ?? deps.backups?.defaultContainer ?? 'volumebackups',
+      parent_id: parent?.id ?? null, object_count: 0, data_timestamp: now, metadata: b.metadata ? JSON.stringify(b.metadata) : null, created_at: now, updated_at: now,
     };
     if (!await insertBackupWithinQuota(deps.db, row, v.status, deps.settings.quotaDefaults)) throw invalidVolume(`Volume ${v.id} changed status meanwhile.`);
-    await deps.volume.cast('createBackup', { backup: { id: row.id, location: null }, volume: { id: v.id, sizeGb: v.size, format: v.format, location: v.providerLocation }, previousStatus: v.status },
-      busContext(req), { server: row.host });
-    return reply.code(202).send({ backup: view(req, row, false) });
+    if (parent && (await getBackup(deps.db, parent.id))?.status !== 'available') {
+      // The parent began to be deleted (or was) between the choice and the insert: undo, nothing changed.
+      await deps.db.deleteFrom('backups').where('id', '=', id).execute();
+      await updateVolume(deps.db, v.id, { status: v.status }, ['backing-up']);
+      throw invalidBackup('No backups available to do an incremental backup.');
+    }
+    await deps.volume.cast('createBackup', {
+      backup: { id, volumeId: v.id, store: kind, container: row.container!, swiftUrl, parent: parent ? { id: parent.id, location: parent.location!, container: parent.container! } : null },
+      volume: { id: v.id, sizeGb: v.size, format: v.format, location: v.providerLocation }, previousStatus: v.status,
+    }, contextFor(req, swiftUrl), { server: row.host });
+    return reply.code(202).send({ backup: backupView(req, row, false, false) });
   });
 
   app.delete(`${base}/:backup_id`, async (req, reply) => {
     const b = await loadBackup(deps, callerOf(deps, req), idParam(req), 'backup:delete');
-    if (!['available', 'error'].includes(b.status) || !await moveBackup(deps, b.id, b.status, 'deleting')) {
-      throw invalidBackup(`Backup status must be available or error, but it is ${b.status}.`);
+    if (!['available', 'error'].includes(b.status)) throw invalidBackup(`Backup status must be available or error, but it is ${b.status}.`);
+    const ref = await backupRef(deps, b);
+    if (!await startBackupDelete(deps.db, b.id, b.status)) {
+      if ((await withDependents(deps.db, [b.id])).has(b.id)) throw invalidBackup('Incremental backups exist for this backup.');
+      throw invalidBackup('Backup status must be available or error.');
     }
-    await deps.volume.cast('deleteBackup', { backup: { id: b.id, location: b.location } }, busContext(req), { server: b.host });
+    await deps.volume.cast('deleteBackup', { backup: ref }, contextFor(req, ref.swiftUrl), { server: b.host });
     return reply.code(202).send();
   });
 
@@ -154,12 +195,13 @@ export function registerBackups(app: FastifyInstance, deps: BlockStorageApiDeps)
     if (v.size < b.size) throw invalidInput(`volume size ${v.size} is smaller than backup size ${b.size}`);
     if (!v.host || volumeServer(v.host) !== b.host) throw invalidVolume(`Volume ${v.id} is on another backend than backup ${b.id}; restore to a new volume instead.`);
     if (!await updateVolume(deps.db, v.id, { status: 'restoring-backup' }, ['available'])) throw invalidVolume('Volume to be restored to must be available.');
-    if (!await moveBackup(deps, b.id, 'available', 'restoring')) {
+    if (!await moveBackup(deps.db, b.id, 'available', 'restoring')) {
       await updateVolume(deps.db, v.id, { status: 'available' }, ['restoring-backup']);
       throw invalidBackup('Backup status must be available.');
     }
-    await deps.volume.cast('restoreBackup', { backup: { id: b.id, location: b.location }, volume: { id: v.id, sizeGb: v.size, format: v.format, location: v.providerLocation } },
-      busContext(req), { server: b.host });
+    const ref = await backupRef(deps, b);
+    await deps.volume.cast('restoreBackup', { backup: ref, volume: { id: v.id, sizeGb: v.size, format: v.format, location: v.providerLocation } },
+      contextFor(req, ref.swiftUrl), { server: b.host });
     return reply.code(202).send({ restore: { backup_id: b.id, volume_id: v.id, volume_name: (await getVolume(deps.db, v.id))?.name ?? null } });
   });
 }

@@ -7,6 +7,7 @@ import type { PolicyEnforcer } from '#lib/policy/index.ts';
 import type { BusContext, RpcClient } from '#lib/bus/index.ts';
 import { toBusContext } from '#lib/bus/index.ts';
 import type { QuotaLimits } from '../domain/quotas.ts';
+import type { BackupStoreKind } from '../domain/backup-location.ts';
 import type { Snapshot, Volume } from '../domain/models.ts';
 import { snapshotNotFound, volumeNotFound } from '../domain/errors.ts';
 import type { BlockStorageDb } from '../db/tables.ts';
@@ -30,9 +31,19 @@ export interface ImageAccess {
   serviceToken(): Promise<string>;
 }
 
+/** Where new backups go (backup_driver), and how the API finds a project's Object Storage account for them. */
+export interface BackupAccess {
+  store: BackupStoreKind;
+  defaultContainer: string;
+  /** The project's Object Storage account URL (…/v1/AUTH_<project>); undefined when there is no Object Storage. */
+  swiftAccountUrl(projectId: string): Promise<string | undefined>;
+}
+
 export interface BlockStorageApiDeps {
   db: BlockStorageDb;
   images?: ImageAccess;
+  /** Absent: backups go to the file store in the default container. */
+  backups?: BackupAccess;
   policy: PolicyEnforcer;
   scheduler: RpcClient<SchedulerRpcMethods>;
   volume: RpcClient<VolumeRpcMethods>;

@@ -15,6 +15,8 @@ import type { Persona, PersonaName } from '#services/identity/test-identity-pers
 import { blockStorageOptions, createVolumeService, startBlockStorage } from '../roles.ts';
 import { createImageApi, imageOptions } from '#services/image/roles.ts';
 import type { ImageApi } from '#services/image/roles.ts';
+import { createObjectStorage, objectStorageOptions } from '#services/object-storage/roles.ts';
+import type { ObjectStorageService } from '#services/object-storage/roles.ts';
 import type { BlockStorageApi, VolumeService } from '../roles.ts';
 
 export type { Reply } from '#lib/test-http.ts';
@@ -31,6 +33,8 @@ export interface TestBlockStorage {
   volume: VolumeService;
   /** The Image service's URL when started withImage. */
   imageUrl: string;
+  /** Object Storage's root URL (…/v1 is its API) when started withObjectStorage. */
+  swiftUrl: string;
   url: string;
   dir: string;
   options: ReturnType<typeof resolveOptions<typeof blockStorageOptions>>;
@@ -53,9 +57,19 @@ export interface TestBlockStorage {
  * Starts the roles; with `withImage`, also an Image service on the same Identity, listed in the catalog (before the
  * block-storage API's service session first reads it).
  */
-export async function startBlockStorageForTest(overrides: Record<string, unknown> = {}, opts: { withImage?: boolean } = {}): Promise<TestBlockStorage> {
+export async function startBlockStorageForTest(overrides: Record<string, unknown> = {}, opts: { withImage?: boolean; withObjectStorage?: boolean } = {}): Promise<TestBlockStorage> {
   const dir = mkdtempSync(join(tmpdir(), 'block-storage-api-'));
-  const { identity, authUrl, servicePasswords, as, registerEndpoint } = await startTestIdentity(dir, ['cinder', 'glance']);
+  const { identity, authUrl, servicePasswords, as, registerEndpoint } = await startTestIdentity(dir, ['cinder', 'glance', ...(opts.withObjectStorage ? ['swift'] : [])]);
+  let swift: ObjectStorageService | undefined;
+  let swiftUrl = '';
+  if (opts.withObjectStorage) {
+    swift = await createObjectStorage({
+      options: resolveOptions('object_storage', objectStorageOptions, { fsync: false, part_power: 6 }, {}),
+      databaseUrl: `sqlite://${dir}/object-storage.sqlite`, dataDir: dir, authUrl, servicePassword: servicePasswords.swift, log: silentLogger(),
+    });
+    swiftUrl = await swift.listen('127.0.0.1', 0);
+    await registerEndpoint('object-store', 'swift', `${swiftUrl}/v1/AUTH_%(project_id)s`);
+  }
   let image: ImageApi | undefined;
   let imageUrl = '';
   if (opts.withImage) {
@@ -88,7 +102,7 @@ export async function startBlockStorageForTest(overrides: Record<string, unknown
   }
 
   return {
-    api: bs.api, get volume() { return volume; }, url, dir, imageUrl, options, as, call, p, waitFor,
+    api: bs.api, get volume() { return volume; }, url, dir, imageUrl, swiftUrl, options, as, call, p, waitFor,
     async createVolume(who, v) {
       const r = await call('POST', p(who, '/volumes'), { token: who.token, body: { volume: v } });
       assert.equal(r.status, 202, JSON.stringify(r.body));
@@ -102,6 +116,7 @@ export async function startBlockStorageForTest(overrides: Record<string, unknown
       await bs.close();
       await volume.close().catch(() => undefined);
       await image?.close();
+      await swift?.close();
       await identity.close();
       rmSync(dir, { recursive: true, force: true });
     },

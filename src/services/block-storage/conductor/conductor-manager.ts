@@ -101,7 +101,11 @@ export function conductorHandlers(deps: ConductorDeps): RpcHandlers<ConductorRpc
       await updateVolume(db, r.volumeId, { status: r.previousStatus }, ['uploading']);
     },
     async backupCreated(ctx, r) {
-      const made = await db.updateTable('backups').set({ status: r.ok ? 'available' : 'error', location: r.location ?? null, fail_reason: r.ok ? null : r.error ?? 'backup failed', updated_at: new Date().toISOString() })
+      // A chunked backup's location was recorded with it; an answer without one keeps it (objects to clean up on delete).
+      const made = await db.updateTable('backups').set({
+        status: r.ok ? 'available' : 'error', ...(r.location ? { location: r.location } : {}), ...(r.objectCount !== undefined ? { object_count: r.objectCount } : {}),
+        fail_reason: r.ok ? null : r.error ?? 'backup failed', updated_at: new Date().toISOString(),
+      })
         .where('id', '=', r.backupId).where('status', '=', 'creating').executeTakeFirst();
       await updateVolume(db, r.volumeId, { status: r.previousStatus }, ['backing-up']);
       const b = r.ok && Number(made.numUpdatedRows) > 0 ? await db.selectFrom('backups').selectAll().where('id', '=', r.backupId).executeTakeFirst() : undefined;
@@ -165,7 +169,7 @@ export function conductorHandlers(deps: ConductorDeps): RpcHandlers<ConductorRpc
         nSnapshots++;
         const action = BACKUP_RECOVERY[b.status];
         if (action === 'resume-delete') {
-          await volume.cast('deleteBackup', { backup: { id: b.id, location: b.location } }, ctx, server);
+          await volume.cast('deleteBackup', { backup: { id: b.id, location: b.location, container: b.container } }, ctx, server);
         } else {
           await db.updateTable('backups').set({ status: action, ...(action === 'error' ? { fail_reason: 'the volume service stopped during the backup' } : {}) })
             .where('id', '=', b.id).where('status', '=', b.status).execute();

@@ -113,6 +113,15 @@ export interface BackupRow {
   status: string;
   fail_reason: string | null;
   location: string | null;
+  /** Chunked backups: the container of their objects (null for the old layout). */
+  container: string | null;
+  /** The backup this incremental one builds on; null for a full backup. */
+  parent_id: string | null;
+  object_count: number;
+  /** When the backed-up data was read (the create time: backups of snapshots are not offered). */
+  data_timestamp: string | null;
+  /** JSON object of string keys and values (3.43). */
+  metadata: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -15,7 +15,7 @@ export type ConductorRpcMethods = {
   snapshotCreated: { kind: 'cast'; args: OperationResult & { snapshotId: string; location?: string }; result: void };
   snapshotDeleted: { kind: 'cast'; args: OperationResult & { snapshotId: string; reason: 'delete' | 'cleanup' }; result: void };
   volumeUploaded: { kind: 'cast'; args: OperationResult & { volumeId: string; imageId: string; previousStatus: string }; result: void };
-  backupCreated: { kind: 'cast'; args: OperationResult & { backupId: string; volumeId: string; previousStatus: string; location?: string }; result: void };
+  backupCreated: { kind: 'cast'; args: OperationResult & { backupId: string; volumeId: string; previousStatus: string; location?: string; objectCount?: number }; result: void };
   backupRestored: { kind: 'cast'; args: OperationResult & { backupId: string; volumeId: string }; result: void };
   backupDeleted: { kind: 'cast'; args: OperationResult & { backupId: string }; result: void };
   reportState: { kind: 'cast'; args: { binary: string; host: string; zone: string }; result: void };

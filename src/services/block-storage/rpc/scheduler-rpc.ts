@@ -6,7 +6,8 @@ import type { BackendCapabilities } from '../domain/models.ts';
 export type SchedulerRpcMethods = {
   updateCapabilities: { kind: 'cast'; args: BackendCapabilities; result: void };
   /** imageEndpoint: where the volume service downloads an image source from (the API found it in the catalog). */
-  createVolume: { kind: 'cast'; args: { volumeId: string; imageEndpoint?: string }; result: void };
+  /** backupSwiftUrl: the Object Storage account of a backup source kept there (the API found it in the catalog). */
+  createVolume: { kind: 'cast'; args: { volumeId: string; imageEndpoint?: string; backupSwiftUrl?: string }; result: void };
 };
 
 export const schedulerRpc = defineRpc<SchedulerRpcMethods>('block-storage-scheduler', '1.0');

@@ -4,7 +4,25 @@ import { defineRpc } from '#lib/bus/index.ts';
 
 export interface VolumeRef { id: string; sizeGb: number; format: string; location: string | null }
 export interface SnapshotRef { id: string; volumeId: string; location: string | null }
-export interface BackupRef { id: string; location: string | null }
+export interface BackupRef {
+  id: string;
+  /** chunked+<store>:<prefix> for chunked backups; a file path for the old layout; null until made. */
+  location: string | null;
+  /** The container of a chunked backup. */
+  container?: string | null;
+  /** The Object Storage account URL of backups kept there (reached with the envelope's token). */
+  swiftUrl?: string;
+}
+
+/** A chunked backup to make: where, and the backup it increments (an incremental) or null (a full backup). */
+export interface NewBackupRef {
+  id: string;
+  volumeId: string;
+  store: 'file' | 'swift';
+  container: string;
+  swiftUrl?: string;
+  parent: { id: string; location: string; container: string } | null;
+}
 
 /** Where a new volume's data comes from. */
 export type VolumeSource =
@@ -28,7 +46,7 @@ export type VolumeRpcMethods = {
   deleteSnapshot: { kind: 'cast'; args: { snapshot: SnapshotRef; reason: 'delete' | 'cleanup' }; result: void };
   /** Converts the volume to the image's disk format and uploads it with the user's token (the envelope's authToken). */
   uploadToImage: { kind: 'cast'; args: { volume: VolumeRef; image: { id: string; diskFormat: string; endpoint: string }; previousStatus: string }; result: void };
-  createBackup: { kind: 'cast'; args: { backup: BackupRef; volume: VolumeRef; previousStatus: string }; result: void };
+  createBackup: { kind: 'cast'; args: { backup: NewBackupRef; volume: VolumeRef; previousStatus: string }; result: void };
   restoreBackup: { kind: 'cast'; args: { backup: BackupRef; volume: VolumeRef }; result: void };
   deleteBackup: { kind: 'cast'; args: { backup: BackupRef }; result: void };
   initializeConnection: { kind: 'call'; args: { volume: VolumeRef; connector: Record<string, unknown>; readOnly: boolean }; result: ConnectionInfo };

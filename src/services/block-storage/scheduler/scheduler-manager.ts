@@ -35,7 +35,7 @@ export function schedulerHandlers(deps: SchedulerDeps): RpcHandlers<SchedulerRpc
     updateCapabilities(_ctx, caps) {
       backends.set(caps.host, caps);
     },
-    async createVolume(ctx, { volumeId, imageEndpoint }) {
+    async createVolume(ctx, { volumeId, imageEndpoint, backupSwiftUrl }) {
       const v = await getVolume(deps.db, volumeId);
       if (!v || v.status !== 'creating' || v.host) return;
       const type = await getType(deps.db, v.volumeTypeId);
@@ -61,7 +61,7 @@ export function schedulerHandlers(deps: SchedulerDeps): RpcHandlers<SchedulerRpc
       if (v.backupId) {
         const b = await deps.db.selectFrom('backups').selectAll().where('id', '=', v.backupId).executeTakeFirst();
         if (!b || b.status !== 'restoring') return fail(ctx, volumeId, `backup ${v.backupId} is gone`);
-        source = { kind: 'backup', backup: { id: b.id, location: b.location } };
+        source = { kind: 'backup', backup: { id: b.id, location: b.location, container: b.container, swiftUrl: backupSwiftUrl } };
         requiredHost = b.host;
       }
       const chosen = selectBackend(fresh(), { sizeGb: v.size, availabilityZone: v.availabilityZone, extraSpecs: type?.extraSpecs ?? {}, requiredHost });

@@ -7,12 +7,14 @@ import { createImageClient } from '#services/image/contract/client.ts';
 import type { VolumeDriver, DriverVolume } from './drivers/volume-driver.ts';
 import type { VolumeRef, VolumeRpcMethods } from '../rpc/volume-rpc.ts';
 import type { ConductorRpcMethods } from '../rpc/conductor-rpc.ts';
+import type { BackupService } from './backup/backup-service.ts';
 
 const asDriverVolume = (v: VolumeRef): DriverVolume => ({ id: v.id, sizeGb: v.sizeGb, format: v.format, location: v.location });
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export interface VolumeManagerDeps {
   driver: VolumeDriver;
+  backups: BackupService;
   conductor: RpcClient<ConductorRpcMethods>;
   /** Called after anything that changes capacity, so the scheduler hears of it before the next periodic report. */
   capacityChanged(ctx: BusContext): void;
@@ -46,10 +48,7 @@ export function volumeManagerHandlers(deps: VolumeManagerDeps): RpcHandlers<Volu
     }
   }
 
-  const backups = () => {
-    if (!driver.backups) throw new Error(`the ${driver.name} driver does not support backups`);
-    return driver.backups;
-  };
+  const { backups } = deps;
 
   return {
     async createVolume(ctx, { volume, source }) {
@@ -57,7 +56,7 @@ export function volumeManagerHandlers(deps: VolumeManagerDeps): RpcHandlers<Volu
         const v = asDriverVolume(volume);
         if (source.kind === 'snapshot') return driver.createVolumeFromSnapshot(v, source.snapshot);
         if (source.kind === 'volume') return driver.cloneVolume(v, asDriverVolume(source.volume));
-        if (source.kind === 'backup') return backups().createVolume(v, source.backup);
+        if (source.kind === 'backup') return backups.createVolume(ctx, v, source.backup);
         if (source.kind === 'image') return fromImage(ctx, v, source.image);
         return driver.createVolume(v);
       }, (r) => conductor.cast('volumeCreated', { volumeId: volume.id, ok: r.ok, location: r.value, error: r.error }, ctx));
@@ -101,15 +100,17 @@ export function volumeManagerHandlers(deps: VolumeManagerDeps): RpcHandlers<Volu
       }, (r) => conductor.cast('volumeUploaded', { volumeId: volume.id, imageId: image.id, previousStatus, ok: r.ok, error: r.error }, ctx));
     },
     async createBackup(ctx, { backup, volume, previousStatus }) {
-      await run(ctx, `backup ${backup.id} of volume ${volume.id}`, () => backups().create(backup, asDriverVolume(volume)),
-        (r) => conductor.cast('backupCreated', { backupId: backup.id, volumeId: volume.id, previousStatus, ok: r.ok, location: r.value, error: r.error }, ctx));
+      await run(ctx, `backup ${backup.id} of volume ${volume.id}`, () => backups.create(ctx, backup, asDriverVolume(volume)),
+        (r) => conductor.cast('backupCreated', {
+          backupId: backup.id, volumeId: volume.id, previousStatus, ok: r.ok, location: r.value?.location, objectCount: r.value?.objectCount, error: r.error,
+        }, ctx));
     },
     async restoreBackup(ctx, { backup, volume }) {
-      await run(ctx, `restore of backup ${backup.id} to volume ${volume.id}`, () => backups().restore(backup, asDriverVolume(volume)),
+      await run(ctx, `restore of backup ${backup.id} to volume ${volume.id}`, () => backups.restore(ctx, backup, asDriverVolume(volume)),
         (r) => conductor.cast('backupRestored', { backupId: backup.id, volumeId: volume.id, ok: r.ok, error: r.error }, ctx));
     },
     async deleteBackup(ctx, { backup }) {
-      await run(ctx, `delete of backup ${backup.id}`, () => backups().delete(backup),
+      await run(ctx, `delete of backup ${backup.id}`, () => backups.delete(ctx, backup),
         (r) => conductor.cast('backupDeleted', { backupId: backup.id, ok: r.ok, error: r.error }, ctx));
     },
     initializeConnection(_ctx, { volume, connector, readOnly }) {

@@ -1,6 +1,7 @@
 // Block storage's first schema, and Cinder's default volume type `__DEFAULT__`, created once on first start.
 import type { Kysely } from 'kysely';
 import type { Migration } from '#lib/db/index.ts';
+import { backupChains } from './003-backup-chains.ts';
 
 const id = 'varchar(64)';
 const name = 'varchar(255)';
@@ -173,4 +174,4 @@ export const defaultType: Migration = {
   },
 };
 
-export const blockStorageMigrations: Migration[] = [initial, defaultType];
+export const blockStorageMigrations: Migration[] = [initial, defaultType, backupChains];

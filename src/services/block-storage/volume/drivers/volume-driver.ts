@@ -23,6 +23,18 @@ export interface DriverBackup {
   location: string | null;
 }
 
+export interface RawVolumeReader {
+  /** The raw size in bytes. */
+  size: number;
+  /** Reads up to buffer.length bytes at `position`; resolves to the count read (0 at the end). */
+  read(buffer: Buffer, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface RawVolumeWriter {
+  write(data: Buffer, position: number): Promise<void>;
+}
+
 export interface DriverCapacity {
   totalGb: number;
   freeGb: number;
@@ -69,12 +81,25 @@ export interface VolumeDriver {
   /** What a host needs to attach the volume (Compute's driver consumes driver_volume_type and data). */
   initializeConnection(volume: DriverVolume, connector: Record<string, unknown>, readOnly: boolean): Promise<DriverConnection>;
   terminateConnection?(volume: DriverVolume, connector: Record<string, unknown> | null): Promise<void>;
-  /** Optional: a full copy of the volume's data kept apart from the volumes (Cinder's backup driver, on this host). */
-  backups?: {
-    create(backup: DriverBackup, volume: DriverVolume): Promise<string>;
-    /** Replaces the volume's data with the backup's (the volume keeps its size if bigger). */
+  /**
+   * Optional: a read-only view of the volume's bytes as a raw disk (what backups read). close() removes whatever
+   * the view made (a temporary raw copy of a qcow2 volume); reading an attached volume is crash-consistent.
+   */
+  openRaw?(volume: DriverVolume): Promise<RawVolumeReader>;
+  /**
+   * Optional: replaces the volume's data (or makes the volume) from raw bytes that `fill` writes into a zeroed raw
+   * disk of `sizeBytes`, then grows it to volume.sizeGb. The volume holds either its old data or the new, never half
+   * (built under a partial name and renamed); resolves to the volume's location.
+   */
+  writeRaw?(volume: DriverVolume, sizeBytes: number, fill: (out: RawVolumeWriter) => Promise<void>): Promise<string>;
+  /**
+   * Optional: backups made before the chunked backup format (one compressed qcow2 per backup on this host), which
+   * can still be restored and deleted but no longer made.
+   */
+  legacyBackups?: {
+    /** True when `location` names a backup of the old layout. */
+    owns(location: string): boolean;
     restore(backup: DriverBackup, volume: DriverVolume): Promise<void>;
-    /** A new volume holding the backup's data. */
     createVolume(volume: DriverVolume, backup: DriverBackup): Promise<string>;
     /** Idempotent. */
     delete(backup: DriverBackup): Promise<void>;

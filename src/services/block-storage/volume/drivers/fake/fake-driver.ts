@@ -1,23 +1,32 @@
 // The fake driver: keeps volumes and snapshots in memory with real bookkeeping (sizes, capacity, existence checks)
-// and touches nothing on the host, for tests and scale runs.
+// and touches nothing on the host, for tests and scale runs. Contents are sparse pages in memory (fake-data.ts), so
+// what a test writes into a volume is what its backups, snapshots and clones hold.
 import { Readable } from 'node:stream';
 import type { DriverCapacity, VolumeDriver } from '../volume-driver.ts';
+import { readSparse, writeSparse } from './fake-data.ts';
+import type { SparseData } from './fake-data.ts';
 
-export function createFakeDriver(opts: { capacityGb: number }): VolumeDriver & { volumes: Map<string, number>; snapshots: Map<string, number>; backupSizes: Map<string, number> } {
+const GiB = 1024 ** 3;
+
+export interface FakeDriver extends VolumeDriver {
+  volumes: Map<string, number>;
+  snapshots: Map<string, number>;
+  /** Each volume's written bytes (absent: all zeros). */
+  data: Map<string, SparseData>;
+}
+
+export function createFakeDriver(opts: { capacityGb: number }): FakeDriver {
   const volumes = new Map<string, number>();
   const snapshots = new Map<string, number>();
-  const backupSizes = new Map<string, number>();
-  const needBackup = (id: string) => {
-    if (!backupSizes.has(id)) throw new Error(`fake backup ${id} does not exist`);
-    return backupSizes.get(id)!;
-  };
+  const data = new Map<string, SparseData>();
+  const copyData = (from: string, to: string) => data.set(to, new Map([...(data.get(from) ?? new Map<number, Buffer>())].map(([k, b]) => [k, Buffer.from(b)])));
   const used = () => [...volumes.values(), ...snapshots.values()].reduce((a, b) => a + b, 0);
   const need = (id: string) => {
     if (!volumes.has(id)) throw new Error(`fake volume ${id} does not exist`);
     return volumes.get(id)!;
   };
   return {
-    name: 'fake', volumes, snapshots, backupSizes,
+    name: 'fake', volumes, snapshots, data,
     async start() {},
     async capacity(): Promise<DriverCapacity> {
       return { totalGb: opts.capacityGb, freeGb: Math.max(0, opts.capacityGb - used()), provisionedGb: used(), thin: false, maxOverSubscriptionRatio: 1 };
@@ -26,6 +35,7 @@ export function createFakeDriver(opts: { capacityGb: number }): VolumeDriver & {
     async createVolumeFromSnapshot(v, s) {
       if (!snapshots.has(s.id)) throw new Error(`fake snapshot ${s.id} does not exist`);
       volumes.set(v.id, Math.max(v.sizeGb, snapshots.get(s.id)!));
+      copyData(`snapshot:${s.id}`, v.id);
       return `fake://volume/${v.id}`;
     },
     async createVolumeFromImage(v, image) {
@@ -39,16 +49,34 @@ export function createFakeDriver(opts: { capacityGb: number }): VolumeDriver & {
       const data = Buffer.alloc(1024);
       return { data: Readable.from([data]), size: data.length, done: async () => {} };
     },
-    async cloneVolume(v, src) { volumes.set(v.id, Math.max(v.sizeGb, need(src.id))); return `fake://volume/${v.id}`; },
-    async deleteVolume(v) { volumes.delete(v.id); },
+    async cloneVolume(v, src) { volumes.set(v.id, Math.max(v.sizeGb, need(src.id))); copyData(src.id, v.id); return `fake://volume/${v.id}`; },
+    async deleteVolume(v) { volumes.delete(v.id); data.delete(v.id); },
     async extendVolume(v) { if (need(v.id) < v.sizeGb) volumes.set(v.id, v.sizeGb); },
-    async createSnapshot(s, v) { snapshots.set(s.id, need(v.id)); return `fake://snapshot/${s.id}`; },
-    async deleteSnapshot(s) { snapshots.delete(s.id); },
-    backups: {
-      async create(b, v) { backupSizes.set(b.id, need(v.id)); return `fake://backup/${b.id}`; },
-      async restore(b, v) { volumes.set(v.id, Math.max(need(v.id), needBackup(b.id))); },
-      async createVolume(v, b) { volumes.set(v.id, Math.max(v.sizeGb, needBackup(b.id))); return `fake://volume/${v.id}`; },
-      async delete(b) { backupSizes.delete(b.id); },
+    async createSnapshot(s, v) { snapshots.set(s.id, need(v.id)); copyData(v.id, `snapshot:${s.id}`); return `fake://snapshot/${s.id}`; },
+    async deleteSnapshot(s) { snapshots.delete(s.id); data.delete(`snapshot:${s.id}`); },
+    async openRaw(v) {
+      const size = need(v.id) * GiB;
+      const pages = data.get(v.id);
+      return {
+        size,
+        async read(buffer, position) {
+          const n = Math.max(0, Math.min(buffer.length, size - position));
+          readSparse(pages, buffer.subarray(0, n), position);
+          return n;
+        },
+        async close() {},
+      };
+    },
+    async writeRaw(v, sizeBytes, fill) {
+      // Filled aside and swapped in at the end, as the file driver renames its partial file.
+      const pages: SparseData = new Map();
+      await fill({ async write(chunk, position) {
+        if (position + chunk.length > sizeBytes) throw new Error(`write beyond the ${sizeBytes} bytes of fake volume ${v.id}`);
+        writeSparse(pages, chunk, position);
+      } });
+      volumes.set(v.id, Math.max(v.sizeGb, volumes.get(v.id) ?? 0, Math.ceil(sizeBytes / GiB)));
+      data.set(v.id, pages);
+      return `fake://volume/${v.id}`;
     },
     async initializeConnection(v, _connector, readOnly) {
       need(v.id);

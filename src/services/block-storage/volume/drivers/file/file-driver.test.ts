@@ -57,18 +57,38 @@ describe('file volume driver', { skip }, () => {
     assert.equal(cap.provisionedGb, 2 + 3 + 2);
     assert.ok(cap.totalGb >= cap.freeGb);
 
-    // A backup survives its volume's overwrite and restores the data in place or into a new volume.
-    const backup = { id: randomUUID(), location: null };
-    await d.backups!.create(backup, { ...vol, sizeGb: 2, location: path });
+    // A backup of the old layout (a compressed qcow2 per backup, as made before chunked backups) still restores in
+    // place and into a new volume, and goes with delete.
+    const backupId = randomUUID();
+    const backup = { id: backupId, location: join(backupsDir, `backup-${backupId}`) };
+    execFileSync('qemu-img', ['convert', '-q', '-c', '-f', 'qcow2', '-O', 'qcow2', path, backup.location]);
+    assert.equal(d.legacyBackups!.owns(backup.location), true);
+    assert.equal(d.legacyBackups!.owns('chunked+file:volume_x/backup_y'), false);
     execFileSync('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x11 0 64k', path]);
-    await d.backups!.restore(backup, { ...vol, sizeGb: 2, location: path });
+    await d.legacyBackups!.restore(backup, { ...vol, sizeGb: 2, location: path });
     assert.match(execFileSync('qemu-io', ['-f', 'qcow2', '-c', 'read -P 0x5a 0 64k', path], { encoding: 'utf8' }), /read 65536/);
     const restored = { id: randomUUID(), sizeGb: 2, format: 'raw', location: null };
-    const restoredPath = await d.backups!.createVolume(restored, backup);
+    const restoredPath = await d.legacyBackups!.createVolume(restored, backup);
     assert.match(execFileSync('qemu-io', ['-f', 'raw', '-c', 'read -P 0x5a 0 64k', restoredPath], { encoding: 'utf8' }), /read 65536/);
-    await d.backups!.delete(backup);
-    await d.backups!.delete(backup);
+    await d.legacyBackups!.delete(backup);
+    await d.legacyBackups!.delete(backup);
     assert.deepEqual(readdirSync(backupsDir), []);
+
+    // The raw view of a qcow2 volume reads its bytes (through a temporary copy removed on close), and writeRaw
+    // replaces a volume's data, converting back to its format and keeping its size.
+    const raw = await d.openRaw!({ ...vol, sizeGb: 2, location: path });
+    assert.equal(raw.size, 2 * GiB);
+    const head = Buffer.alloc(65536);
+    assert.equal(await raw.read(head, 0), 65536);
+    assert.ok(head.equals(Buffer.alloc(65536, 0x5a)));
+    await raw.close();
+    assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.partial-')), []);
+    await d.writeRaw!({ ...vol, sizeGb: 2, location: path }, GiB, async (out) => { await out.write(Buffer.alloc(4096, 0x77), 8192); });
+    assert.match(execFileSync('qemu-io', ['-f', 'qcow2', '-c', 'read -P 0x77 8192 4k', '-c', 'read -P 0 0 8k', path], { encoding: 'utf8' }), /read 4096[^]*read 8192/);
+    assert.equal(info(path, 'qcow2')['virtual-size'], 2 * GiB);
+    await assert.rejects(d.writeRaw!({ ...vol, sizeGb: 2, location: path }, GiB, async () => { throw new Error('cut off'); }), /cut off/);
+    assert.match(execFileSync('qemu-io', ['-f', 'qcow2', '-c', 'read -P 0x77 8192 4k', path], { encoding: 'utf8' }), /read 4096/, 'a failed write leaves the volume as it was');
+    assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.partial-')), []);
 
     for (const v of [vol, fromSnap, clone, restored]) { await d.deleteVolume(v); await d.deleteVolume(v); }
     assert.deepEqual(readdirSync(dir), []);

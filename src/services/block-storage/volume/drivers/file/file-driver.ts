@@ -153,10 +153,54 @@ export function createFileDriver(opts: FileDriverOptions): VolumeDriver {
     async deleteSnapshot(s) {
       await rm(pathOf('snapshot', s.id), { force: true });
     },
-    backups: {
-      // Backups are compressed qcow2 copies, independent of the volume, its snapshots and other backups.
-      async create(b, v) {
-        return build(backupPath(b.id), (p) => qemu.run(['convert', '-q', '-U', '-c', '-f', format(v.format), '-O', 'qcow2', pathOf('volume', v.id), p]).then(() => undefined));
+    async openRaw(v) {
+      const fmt = format(v.format);
+      const source = pathOf('volume', v.id);
+      // A raw volume is read in place; a qcow2 one through a sparse raw copy (-U: it may be open in a running VM).
+      const copy = fmt === 'raw' ? undefined : join(opts.dir, `${PARTIAL}raw-${fileName('volume', v.id)}-${process.hrtime.bigint()}`);
+      try {
+        if (copy) await qemu.run(['convert', '-q', '-U', '-f', fmt, '-O', 'raw', source, copy]);
+        const fh = await open(copy ?? source, 'r');
+        const size = (await fh.stat()).size;
+        return {
+          size,
+          read: async (buffer, position) => (await fh.read(buffer, 0, buffer.length, position)).bytesRead,
+          close: async () => { await fh.close(); if (copy) await rm(copy, { force: true }); },
+        };
+      } catch (err) {
+        if (copy) await rm(copy, { force: true });
+        throw err;
+      }
+    },
+    async writeRaw(v, sizeBytes, fill) {
+      const fmt = format(v.format);
+      const fillInto = async (path: string) => {
+        const fh = await open(path, 'w', 0o600);
+        try {
+          await fh.truncate(sizeBytes);
+          await fill({ write: async (data, position) => { await fh.write(data, 0, data.length, position); } });
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+      };
+      if (fmt === 'raw') return build(pathOf('volume', v.id), async (p) => { await fillInto(p); await growTo(p, fmt, v.sizeGb); });
+      const raw = join(opts.dir, `${PARTIAL}raw-in-${fileName('volume', v.id)}`);
+      try {
+        await fillInto(raw);
+        return await build(pathOf('volume', v.id), async (p) => {
+          await qemu.run(['convert', '-q', '-f', 'raw', '-O', fmt, raw, p]);
+          await growTo(p, fmt, v.sizeGb);
+        });
+      } finally {
+        await rm(raw, { force: true });
+      }
+    },
+    legacyBackups: {
+      // The layout before chunked backups: one compressed qcow2 per backup at <backups dir>/backup-<id>, its location.
+      owns: (location) => {
+        const id = basename(location).replace(/^backup-/, '');
+        return UUID.test(id) && location === backupPath(id);
       },
       async restore(b, v) {
         const fmt = format(v.format);
