@@ -46,6 +46,12 @@ describe('real VMs through the openstack CLI', { skip: vmSkipReason() }, () => {
   it('reaches the guest from the host through a floating IP: ping and ssh with the key from metadata', async () => {
     fip = String((await json(['floating', 'ip', 'create', 'public'])).floating_ip_address);
     await ok(['server', 'add', 'floating', 'ip', 'vm1', fip]);
+    // Security groups are enforced: with the default group's rules alone (its own members in), the wired floating IP
+    // does not answer the host; the two rules a user adds on OpenStack open ping and ssh.
+    await until('the floating IP ACTIVE', async () => (await json(['floating', 'ip', 'show', fip])).status === 'ACTIVE', 60_000);
+    assert.notEqual((await run('busybox', ['ping', '-c', '3', '-W', '2', fip])).code, 0, 'the default security group keeps the host out');
+    await ok(['security', 'group', 'rule', 'create', '--protocol', 'icmp', 'default']);
+    await ok(['security', 'group', 'rule', 'create', '--protocol', 'tcp', '--dst-port', '22', 'default']);
     await pings(fip);
     assert.match(await sshWorks(fip, 'hostname', /vm1/), /vm1/);
   });

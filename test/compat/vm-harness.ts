@@ -34,6 +34,9 @@ export function cleanHost(dataDir: string): void {
   for (const ns of execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0])) {
     if (/^q(router|dhcp)-/.test(ns)) execFileSync('ip', ['netns', 'delete', ns]);
   }
+  for (const family of ['bridge', 'inet']) {
+    try { execFileSync('nft', ['delete', 'table', family, 'stratus'], { stdio: 'ignore' }); } catch { /* no filtered port was left */ }
+  }
   for (const line of execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).split('\n')) {
     const name = /^\d+: ([^:@]+)/.exec(line)?.[1];
     if (name && /^(brq|tap|vxlan-|stratus-ex)/.test(name)) {

@@ -1,8 +1,9 @@
 // The per-host network agent (Neutron's L2, DHCP and L3 agents in one): listens for the server's fanout on
 // `network-agent`, wires the ports bound to its host through the data-plane driver and reports them up, (with
 // `dhcp`) runs a DHCP server per network with a DHCP-enabled subnet, and (with `l3`) wires routers (l3-routers.ts).
-// It never touches the database: what it needs comes in the cast or from the server by RPC. On start it resyncs:
-// rewires what the server says is bound here, and lets the driver remove what nothing claims.
+// Filtered ports get their security group filter before their device is wired (port-filters.ts). It never touches
+// the database: what it needs comes in the cast or from the server by RPC. On start it resyncs: rewires what the
+// server says is bound here, and lets the driver remove what nothing claims.
 import type { Bus, BusContext, Subscription } from '#lib/bus/index.ts';
 import type { Logger } from '#lib/log.ts';
 import { newRequestId } from '#lib/context.ts';
@@ -11,6 +12,7 @@ import type { PortDetails } from '../rpc/agent-rpc.ts';
 import type { DataPlaneDriver } from './drivers/data-plane-driver.ts';
 import { createKeyedQueue } from './keyed-queue.ts';
 import { createL3Routers } from './l3-routers.ts';
+import { createPortFilters } from './port-filters.ts';
 
 export interface NetworkAgentDeps {
   bus: Bus;
@@ -50,7 +52,15 @@ export async function startNetworkAgent(deps: NetworkAgentDeps): Promise<Network
       log.warn({ err: (err as Error).message, portId }, `cannot report a port ${up ? 'up' : 'down'}`);
     }
   };
+  const filters = createPortFilters({ server, driver, host, context: own, log, retryMs: deps.resyncRetryMs ?? 5_000 });
+  const unplug = async (portId: string) => {
+    if (!plugged.delete(portId)) return;
+    await driver.unplugPort(portId);
+    await filters.portUnwired(portId);
+  };
   const plug = async (ctx: BusContext, port: PortDetails) => {
+    // The filter first, so a device never carries traffic unfiltered; if it cannot be applied, nothing is plugged.
+    await filters.portWired(port);
     await driver.plugPort(port);
     plugged.add(port.portId);
     // An administratively down port is wired but its device is down, and so is its status (as in Neutron).
@@ -86,7 +96,7 @@ export async function startNetworkAgent(deps: NetworkAgentDeps): Promise<Network
       queue.push(port.networkId, async () => {
         if (port.hostId !== host) {
           // Bound elsewhere now (a migration): let go of it here.
-          if (plugged.delete(port.portId)) await driver.unplugPort(port.portId);
+          await unplug(port.portId);
           return;
         }
         await plug(ctx, port);
@@ -94,7 +104,7 @@ export async function startNetworkAgent(deps: NetworkAgentDeps): Promise<Network
     },
     async port_delete(_ctx, { portId, networkId, hostId }) {
       // Sent for a delete and for the old host of a rebound port: only that host lets go.
-      if (hostId === host) queue.push(networkId, async () => { if (plugged.delete(portId)) await driver.unplugPort(portId); });
+      if (hostId === host) queue.push(networkId, () => unplug(portId));
     },
     async network_update() { /* the next port_update carries the network's new details */ },
     async network_delete(_ctx, { networkId }) {
@@ -105,8 +115,8 @@ export async function startNetworkAgent(deps: NetworkAgentDeps): Promise<Network
     },
     async subnet_update(ctx, { networkId }) { dhcpChanged(ctx, networkId); },
     async network_ports_changed(ctx, { networkId }) { dhcpChanged(ctx, networkId); },
-    async security_groups_rule_updated(_ctx, { securityGroupIds }) { await driver.refreshSecurityGroups?.(securityGroupIds); },
-    async security_groups_member_updated(_ctx, { securityGroupIds }) { await driver.refreshSecurityGroups?.(securityGroupIds); },
+    async security_groups_rule_updated(_ctx, { securityGroupIds }) { filters.groupsChanged(securityGroupIds); },
+    async security_groups_member_updated(_ctx, { securityGroupIds }) { filters.groupsChanged(securityGroupIds); },
     async routers_updated(ctx, { routerIds }) { l3?.routersUpdated(ctx, routerIds); },
   });
   // The resync runs beside the casts (the server may start after its agents) and retries until the server answers.
@@ -127,9 +137,10 @@ export async function startNetworkAgent(deps: NetworkAgentDeps): Promise<Network
     async stop() {
       stopped = true;
       clearTimeout(retry);
+      filters.stop();
       await sub.close();
     },
-    settled: async () => { await resynced; await queue.idle(); },
+    settled: async () => { await resynced; await queue.idle(); await filters.idle(); },
   };
 
   /** Rewires what the server says is bound here and serves its DHCP networks, then removes what nothing claims. */
@@ -147,6 +158,9 @@ export async function startNetworkAgent(deps: NetworkAgentDeps): Promise<Network
       log.warn({ err: (err as Error).message }, 'network agent cannot resync with the server yet; keeping what is wired and retrying');
       return false;
     }
+    // Every port's filter in one apply before any is (re)plugged, so none is briefly unfiltered after a restart.
+    filters.record(ports);
+    await filters.apply().catch(() => { /* logged; each plug retries it */ });
     for (const port of ports) queue.push(port.networkId, () => plug(own(), port));
     for (const networkId of dhcpNetworks) queue.push(networkId, () => syncDhcp(own(), networkId));
     await queue.idle();

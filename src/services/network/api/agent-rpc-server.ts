@@ -1,6 +1,6 @@
 // The server's side of the agent contract (`network-server` topic): agents ask for a device's details and report
 // it up or down, which moves the port's status as Neutron's plugin does; L3 agents ask for routers and report them
-// wired; metadata agents ask which port a guest address is.
+// wired; metadata agents ask which port a guest address is; every agent asks for its ports' security group rules.
 import type { Bus, Subscription } from '#lib/bus/index.ts';
 import { getNetwork } from '../db/networks-repo.ts';
 import { getPort } from '../db/ports-repo.ts';
@@ -11,6 +11,7 @@ import type { NetworkApiDeps } from './deps.ts';
 import { portDetails } from './ports.ts';
 import { dhcpNetworkIds, dhcpNetworkInfo, ensureDhcpPort } from './dhcp-ports.ts';
 import { metadataPort, routerIds, routerInfo, updateRouterState } from './l3-agents.ts';
+import { securityGroupInfo } from './security-group-info.ts';
 
 /** Serves agents' calls until the subscription closes. Several servers may serve one topic (competing consumers). */
 export function serveAgents(bus: Bus, host: string, deps: NetworkApiDeps): Promise<Subscription> {
@@ -45,5 +46,6 @@ export function serveAgents(bus: Bus, host: string, deps: NetworkApiDeps): Promi
     get_router: (_ctx, { routerId }) => routerInfo(deps, routerId),
     update_router_state: (_ctx, { routerId, wiring }) => updateRouterState(deps, routerId, wiring),
     get_metadata_port: (_ctx, { query }) => metadataPort(deps, query),
+    security_group_info: (_ctx, { securityGroupIds }) => securityGroupInfo(deps, securityGroupIds),
   });
 }

@@ -25,6 +25,7 @@ import { quotaDefaults } from './quotas.ts';
 import { AllocationRace, claimFixedIps, planFixedIps } from './port-addresses.ts';
 import type { FixedIpRequest } from './port-addresses.ts';
 import { createPortRecords } from './port-records.ts';
+import { notifyMembersChanged } from './security-group-info.ts';
 import { checkAddressPairs, checkPortSecurity, checkSecurityGroups } from './port-input.ts';
 import type { AddressPair } from './port-input.ts';
 
@@ -151,6 +152,7 @@ export function registerPorts(app: FastifyInstance, deps: NetworkApiDeps): void 
     const row = (await getPort(deps.db, id))!;
     const port = await renderOne(deps, caller, id, network);
     await publish(deps, req, 'create', port, row, network);
+    notifyMembersChanged(deps, req.ctx, securityGroups);
     reply.code(201);
     return { port };
   });
@@ -217,6 +219,8 @@ export function registerPorts(app: FastifyInstance, deps: NetworkApiDeps): void 
     const updated = (await getPort(deps.db, row.id))!;
     const port = await renderOne(deps, caller, row.id, network);
     await publish(deps, req, 'update', port, updated, network);
+    // Remote-group members are addresses: agents refetch when the port's groups or addresses change.
+    if (b.security_groups !== undefined || b.fixed_ips !== undefined || b.allowed_address_pairs !== undefined) notifyMembersChanged(deps, req.ctx, [...currentGroups, ...groups]);
     if (row.binding_host_id && row.binding_host_id !== updated.binding_host_id) {
       deps.events.agents(req.ctx, 'port_delete', { portId: row.id, networkId: row.network_id, hostId: row.binding_host_id });
     }
@@ -246,6 +250,7 @@ export async function deletePort(deps: NetworkApiDeps, req: FastifyRequest, port
   const expected = expectedRevision(req);
   // Floating IPs on the port are detached with it: their routers' L3 hosts drop the NAT.
   const routers = await deps.db.selectFrom('floating_ips').select('router_id').where('port_id', '=', port.id).execute();
+  const groups = (await securityGroupsOf(deps.db, [port.id])).get(port.id) ?? [];
   await deps.db.transaction().execute(async (tx) => {
     if (expected !== undefined) await touchRow(tx, 'ports', port.id, { expected, now: now() });
     await deletePortRows(tx, port.id);
@@ -255,4 +260,5 @@ export async function deletePort(deps: NetworkApiDeps, req: FastifyRequest, port
   if (routerIds.length) deps.events.agents(req.ctx, 'routers_updated', { routerIds });
   deps.events.agents(req.ctx, 'port_delete', { portId: port.id, networkId: port.network_id, hostId: port.binding_host_id });
   deps.events.agents(req.ctx, 'network_ports_changed', { networkId: port.network_id });
+  notifyMembersChanged(deps, req.ctx, groups);
 }

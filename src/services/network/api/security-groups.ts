@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { isUniqueViolation } from '#lib/db/index.ts';
 import {
-  deleteSecurityGroupRows, ensureDefaultSecurityGroup, findRuleByFingerprint, getRule, getSecurityGroup, groupInUse, insertRule,
+  deleteSecurityGroupRows, ensureDefaultSecurityGroup, findRuleByFingerprint, getRule, getSecurityGroup, groupInUse, groupsReferencing, insertRule,
   insertSecurityGroup, isDefaultGroup, listRules, listSecurityGroups, rulesOf,
 } from '../db/security-groups-repo.ts';
 import { tagsOf, touchRow } from '../db/standard-attrs.ts';
@@ -102,12 +102,16 @@ export function registerSecurityGroups(app: FastifyInstance, deps: NetworkApiDep
     enforce(deps, caller, 'delete_security_group', target(g));
     if (await isDefaultGroup(deps.db, g.id) && !caller.isAdmin) throw cannotDeleteDefaultSecurityGroup();
     const expected = expectedRevision(req);
+    // Rules elsewhere naming it as their remote group go with it: agents filtering by them refetch.
+    let referencing: string[] = [];
     await deps.db.transaction().execute(async (tx) => {
       if (expected !== undefined) await touchRow(tx, 'security_groups', g.id, { expected, now: now() });
       if (await groupInUse(tx, g.id)) throw securityGroupInUse(g.id);
+      referencing = await groupsReferencing(tx, g.id);
       await deleteSecurityGroupRows(tx, g.id);
     });
     deps.events.resourceChanged(req.ctx, 'security_group', 'delete', { security_group_id: g.id });
+    if (referencing.length) deps.events.agents(req.ctx, 'security_groups_rule_updated', { securityGroupIds: referencing });
     reply.code(204);
   });
 

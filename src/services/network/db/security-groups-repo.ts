@@ -27,6 +27,27 @@ export async function rulesOf(db: Db, groupIds: string[]): Promise<Map<string, S
   return out;
 }
 
+/** Which of these groups exist. */
+export async function existingGroupIds(db: Db, ids: string[]): Promise<string[]> {
+  if (!ids.length) return [];
+  return (await db.selectFrom('security_groups').select('id').where('id', 'in', ids).execute()).map((r) => r.id);
+}
+
+/** Every port in each of the groups, with its allowed address pairs' JSON (its fixed IPs are fixedIpsOf's). */
+export async function memberPortsOf(db: Db, groupIds: string[]): Promise<{ groupId: string; portId: string; allowedAddressPairs: string }[]> {
+  if (!groupIds.length) return [];
+  return db.selectFrom('port_security_groups').innerJoin('ports', 'ports.id', 'port_security_groups.port_id')
+    .select(['port_security_groups.security_group_id as groupId', 'ports.id as portId', 'ports.allowed_address_pairs as allowedAddressPairs'])
+    .where('port_security_groups.security_group_id', 'in', groupIds).orderBy('ports.id').execute();
+}
+
+/** Groups other than `groupId` with a rule naming it as remote_group_id. */
+export async function groupsReferencing(db: Db, groupId: string): Promise<string[]> {
+  const rows = await db.selectFrom('security_group_rules').select('security_group_id').distinct()
+    .where('remote_group_id', '=', groupId).where('security_group_id', '!=', groupId).execute();
+  return rows.map((r) => r.security_group_id);
+}
+
 export async function getRule(db: Db, id: string): Promise<SecurityGroupRuleRow | undefined> {
   return db.selectFrom('security_group_rules').selectAll().where('id', '=', id).executeTakeFirst();
 }

@@ -31,10 +31,23 @@ export function normalizeProtocol(protocol: string | number | null | undefined):
     return text;
   }
   if (text === 'ipv6-icmp') return 'ipv6-icmp';
-  if (!(text in PROTOCOL_NUMBERS)) {
+  if (!Object.hasOwn(PROTOCOL_NUMBERS, text)) {
     throw new NeutronError(400, 'SecurityGroupRuleInvalidProtocol', `Security group rule protocol ${text} not supported. Only protocol values [${Object.keys(PROTOCOL_NUMBERS).join(', ')}] and integer representations [0 to 255] are supported.`);
   }
   return text;
+}
+
+/** Protocols whose rules may carry a destination port range (TCP, UDP, SCTP, DCCP, UDP-Lite). */
+export const PORTED_PROTOCOL_NUMBERS: ReadonlySet<number> = new Set([6, 17, 33, 132, 136]);
+
+/**
+ * The IP protocol number a rule's (normalized) protocol means for its ethertype: Neutron reads `icmp` in an IPv6
+ * rule as ICMPv6. Throws on a protocol normalizeProtocol would have refused.
+ */
+export function ipProtocolNumber(protocol: string, ethertype: 'IPv4' | 'IPv6'): number {
+  const n = /^\d{1,3}$/.test(protocol) ? Number(protocol) : protocol === 'ipv6-icmp' ? 58 : Object.hasOwn(PROTOCOL_NUMBERS, protocol) ? PROTOCOL_NUMBERS[protocol] : undefined;
+  if (n === undefined || n > 255) throw new Error(`'${protocol}' is not an IP protocol`);
+  return ethertype === 'IPv6' && n === 1 ? 58 : n;
 }
 
 /** Checks a rule as Neutron does and returns it with the prefix in canonical form. */

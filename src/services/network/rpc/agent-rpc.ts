@@ -6,10 +6,12 @@ import { defineRpc } from '#lib/bus/index.ts';
 import type { PortDetails } from '../domain/port-details.ts';
 import type { DhcpNetwork } from '../domain/dhcp-network.ts';
 import type { MetadataPort, MetadataPortQuery, RouterInfo, RouterWiring } from '../domain/router-info.ts';
+import type { SecurityGroupInfo } from '../domain/security-group-info.ts';
 
 export type { AgentFixedIp, PortDetails } from '../domain/port-details.ts';
 export type { DhcpNetwork } from '../domain/dhcp-network.ts';
 export type { MetadataPort, MetadataPortQuery, RouterInfo, RouterWiring } from '../domain/router-info.ts';
+export type { SecurityGroupInfo } from '../domain/security-group-info.ts';
 
 /** Server → every agent (fanout casts). Agents ignore what is not on their host. */
 export type NetworkAgentMethods = {
@@ -20,7 +22,9 @@ export type NetworkAgentMethods = {
   subnet_update: { kind: 'cast'; args: { networkId: string; subnetId: string }; result: void };
   /** Any port on the network was created, changed or deleted (bound or not): DHCP servers refresh their hosts. */
   network_ports_changed: { kind: 'cast'; args: { networkId: string }; result: void };
+  /** The groups' rules changed: agents filtering ports in them (or naming them as remote groups) refetch. */
   security_groups_rule_updated: { kind: 'cast'; args: { securityGroupIds: string[] }; result: void };
+  /** A port joined or left the groups, or its addresses changed: agents whose rules name them as remote groups refetch. */
   security_groups_member_updated: { kind: 'cast'; args: { securityGroupIds: string[] }; result: void };
   routers_updated: { kind: 'cast'; args: { routerIds: string[] }; result: void };
 };
@@ -46,10 +50,12 @@ export type NetworkServerMethods = {
   update_router_state: { kind: 'call'; args: { routerId: string; host: string; wiring: RouterWiring | null }; result: void };
   /** The port a metadata request comes from: the guest's address on the router's networks or on one network. */
   get_metadata_port: { kind: 'call'; args: { query: MetadataPortQuery; host: string }; result: MetadataPort | null };
+  /** The rules of these groups and the member addresses of the remote groups they name (an agent's port filters). */
+  security_group_info: { kind: 'call'; args: { securityGroupIds: string[]; host: string }; result: SecurityGroupInfo };
 };
 
 export const networkAgentRpc = defineRpc<NetworkAgentMethods>('network-agent', '1.0');
-export const networkServerRpc = defineRpc<NetworkServerMethods>('network-server', '1.0');
+export const networkServerRpc = defineRpc<NetworkServerMethods>('network-server', '1.1');
 
 /** Notification event types, Neutron's names: `<resource>.<create|update|delete>.end`. */
 export type NotifiedResource = 'network' | 'subnet' | 'port' | 'router' | 'floatingip' | 'security_group' | 'security_group_rule';

@@ -11,7 +11,7 @@ export interface LinkInfo {
   flags?: string[];
   ifalias?: string;
   address?: string;
-  linkinfo?: { info_kind?: string; info_data?: { id?: number; local?: string; group?: string; dstport?: number } };
+  linkinfo?: { info_kind?: string; info_data?: { id?: number; local?: string; group?: string; dstport?: number; nf_call_iptables?: number; nf_call_ip6tables?: number } };
 }
 
 export function createIpLinks(runner: HostRunner) {

@@ -1,9 +1,9 @@
 // The linuxbridge data plane: a Linux bridge per network (`brq…`) with its segment's leg (a VXLAN device on the
 // tunnel address, or a flat/VLAN physical interface), a tap per port (`tap…`) for Compute to plug, and per network
 // with DHCP a `qdhcp-…` namespace holding the DHCP port's veth end and a dnsmasq, per router a `qrouter-…` namespace
-// (router-namespaces.ts), metadata proxies, and the external network's host leg. Every change compares what the host
-// has with what is wanted and repairs the difference; every device carries an alias naming its owner, so a resync
-// removes exactly the Stratus devices nothing claims.
+// (router-namespaces.ts), metadata proxies, the external network's host leg, and the ports' security group filters
+// (port-firewall.ts). Every change compares what the host has with what is wanted and repairs the difference; every
+// device carries an alias naming its owner, so a resync removes exactly the Stratus devices nothing claims.
 import type { Logger } from '#lib/log.ts';
 import type { DataPlaneDriver, DhcpNetwork, NetworkSegment } from '../data-plane-driver.ts';
 import { bridgeName, dhcpInterfaceName, dhcpNamespace, tapName, vxlanName } from '../../../domain/device-names.ts';
@@ -17,6 +17,7 @@ import { createMetadataProxies } from './metadata-proxy-process.ts';
 import { createRouterNamespaces } from './router-namespaces.ts';
 import { METADATA_ADDRESS } from './router-nat.ts';
 import { ensureExternalHostLeg } from './external-host-leg.ts';
+import { createPortFirewall } from './port-firewall.ts';
 import type { ExternalHostLeg } from './external-host-leg.ts';
 
 export interface LinuxBridgeOptions {
@@ -65,6 +66,7 @@ export function createLinuxBridgeDriver(opts: LinuxBridgeOptions): LinuxBridgeDr
   const external = opts.externalHostLeg;
   if (external && !physicalInterfaces[external.physicalNetwork]) physicalInterfaces[external.physicalNetwork] = external.physicalInterface;
   const networkProxyKey = (networkId: string) => `network-${networkId}`;
+  const firewall = createPortFirewall({ runner, stateDir: opts.stateDir, log: opts.log });
 
   async function ensureLink(name: string, create: string[], links?: Map<string, LinkInfo>): Promise<LinkInfo> {
     const have = (links ?? await ip.list()).get(name);
@@ -126,6 +128,12 @@ export function createLinuxBridgeDriver(opts: LinuxBridgeOptions): LinuxBridgeDr
     const bridge = bridgeName(segment.networkId);
     const link = await ensureLink(bridge, ['ip', 'link', 'add', 'name', bridge, 'type', 'bridge'], links);
     await ip.converge(link, { alias: networkAlias(segment.networkId), up: true });
+    // Bridged IP traffic meets conntrack and the port filters only through br_netfilter: switched on per bridge, so
+    // it does not hang on the host-wide sysctl.
+    const nf = link.linkinfo?.info_data;
+    if (nf?.nf_call_iptables !== 1 || nf.nf_call_ip6tables !== 1) {
+      await runner.run(['ip', 'link', 'set', 'dev', bridge, 'type', 'bridge', 'nf_call_iptables', '1', 'nf_call_ip6tables', '1']);
+    }
     await ensureSegmentLeg(segment, await ip.list());
   }
 
@@ -203,7 +211,9 @@ export function createLinuxBridgeDriver(opts: LinuxBridgeOptions): LinuxBridgeDr
     },
     async unplugPort(portId) {
       if ((await ip.list()).has(tapName(portId))) await ip.delete(tapName(portId));
+      await firewall.remove(portId);
     },
+    syncPortFilters: (state) => firewall.sync(state),
     async pluggedPorts() {
       return [...(await ip.list()).values()].flatMap((l) => aliasId(l, 'port') ?? []);
     },
@@ -255,6 +265,7 @@ export function createLinuxBridgeDriver(opts: LinuxBridgeOptions): LinuxBridgeDr
         if (link.ifname.startsWith('tap') && port !== undefined && !ports.has(port)) await ip.delete(link.ifname);
         else if (link.ifname.startsWith('vxlan-') && network !== undefined && !networks.has(network)) await ip.delete(link.ifname);
       }
+      await firewall.prune(ports);
       opts.log.info({ ports: ports.size, networks: networks.size, routers: routerIds?.length }, 'linuxbridge resync removed what nothing claims');
     },
     async close() { /* nothing held in process: what is wired stays wired */ },

@@ -1,11 +1,11 @@
 // The noop data plane: keeps the networks and ports an agent would wire in memory and touches nothing on the host,
 // for hosts without root or iproute2, tests, and scale runs.
-import type { DataPlaneDriver, DhcpNetwork, NetworkSegment, RouterInfo } from '../data-plane-driver.ts';
+import type { DataPlaneDriver, DhcpNetwork, NetworkSegment, PortFilterState, RouterInfo } from '../data-plane-driver.ts';
 import type { PortDetails } from '../../../domain/port-details.ts';
 
 export interface NoopDriver extends DataPlaneDriver {
   /** What it would have wired, for tests. */
-  state(): { networks: Map<string, NetworkSegment>; ports: Map<string, PortDetails>; dhcp: Map<string, DhcpNetwork>; routers: Map<string, RouterInfo> };
+  state(): { networks: Map<string, NetworkSegment>; ports: Map<string, PortDetails>; dhcp: Map<string, DhcpNetwork>; routers: Map<string, RouterInfo>; filters: PortFilterState };
 }
 
 export function createNoopDriver(): NoopDriver {
@@ -13,6 +13,8 @@ export function createNoopDriver(): NoopDriver {
   const ports = new Map<string, PortDetails>();
   const dhcp = new Map<string, DhcpNetwork>();
   const routers = new Map<string, RouterInfo>();
+  let filters: PortFilterState = { ports: [], groups: { rules: {}, members: {} } };
+  const dropFilters = (keep: (portId: string) => boolean) => { filters = { ...filters, ports: filters.ports.filter((p) => keep(p.portId)) }; };
   return {
     name: 'noop',
     async ensureNetwork(segment) { networks.set(segment.networkId, segment); },
@@ -25,8 +27,11 @@ export function createNoopDriver(): NoopDriver {
       networks.set(port.networkId, { networkId: port.networkId, ...port.network });
       ports.set(port.portId, port);
     },
-    async unplugPort(portId) { ports.delete(portId); },
-    async refreshSecurityGroups() { /* nothing is filtered, so nothing to refresh */ },
+    async unplugPort(portId) {
+      ports.delete(portId);
+      dropFilters((id) => id !== portId);
+    },
+    async syncPortFilters(state) { filters = state; },
     async pluggedPorts() { return [...ports.keys()]; },
     async syncDhcp(network) { dhcp.set(network.networkId, network); },
     async deleteDhcp(networkId) { dhcp.delete(networkId); },
@@ -43,10 +48,11 @@ export function createNoopDriver(): NoopDriver {
     async removeUnclaimed({ portIds, networkIds, routerIds }) {
       if (routerIds) for (const id of routers.keys()) if (!routerIds.includes(id)) routers.delete(id);
       for (const id of ports.keys()) if (!portIds.includes(id)) ports.delete(id);
+      dropFilters((id) => portIds.includes(id));
       for (const id of networks.keys()) if (!networkIds.includes(id)) networks.delete(id);
       for (const id of dhcp.keys()) if (!networkIds.includes(id)) dhcp.delete(id);
     },
     async close() { networks.clear(); ports.clear(); dhcp.clear(); routers.clear(); },
-    state: () => ({ networks, ports, dhcp, routers }),
+    state: () => ({ networks, ports, dhcp, routers, filters }),
   };
 }
