@@ -25,6 +25,14 @@ export interface VolumeBody {
   'os-vol-tenant-attr:tenant_id': string;
 }
 
+/** A volume snapshot, as Compute reads one to boot from it. */
+export interface SnapshotBody {
+  id: string;
+  status: string;
+  size: number;
+  volume_id: string;
+}
+
 /** What a host needs to attach the volume: driver_volume_type `file` gives data.path and data.format. */
 export interface ConnectionInfo {
   driver_volume_type: string;

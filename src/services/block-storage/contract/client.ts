@@ -1,7 +1,7 @@
 // The typed REST client of Block Storage: what Compute uses to look volumes up and attach them through the
 // attachments API (microversion 3.44, which has complete), with the user's token and optionally its own service token.
 import { RemoteError, ServiceUnavailable } from '#lib/errors.ts';
-import type { AttachmentBody, Connector, VolumeBody } from './api-types.ts';
+import type { AttachmentBody, Connector, SnapshotBody, VolumeBody } from './api-types.ts';
 
 export type * from './api-types.ts';
 
@@ -36,6 +36,12 @@ export interface BlockStorageClient {
   completeAttachment(id: string, auth: CallAuth): Promise<void>;
   /** Detaches and removes the attachment; false when it did not exist. Idempotent. */
   deleteAttachment(id: string, auth: CallAuth): Promise<boolean>;
+  /** Creates a volume (blank, or from an image or a snapshot) in the user's project; it is `creating` at first. */
+  createVolume(o: { size?: number; imageRef?: string; snapshotId?: string; name?: string; volumeType?: string }, auth: CallAuth): Promise<VolumeBody>;
+  /** Deletes a volume; false when it did not exist. */
+  deleteVolume(id: string, auth: CallAuth): Promise<boolean>;
+  /** The snapshot, or undefined when it does not exist (or is not the user's). */
+  getSnapshot(id: string, auth: CallAuth): Promise<SnapshotBody | undefined>;
 }
 
 export function createBlockStorageClient(opts: BlockStorageClientOptions): BlockStorageClient {
@@ -85,6 +91,19 @@ export function createBlockStorageClient(opts: BlockStorageClientOptions): Block
     },
     async deleteAttachment(id, auth) {
       return (await request('DELETE', `/attachments/${encodeURIComponent(id)}`, auth, undefined, true)) !== undefined;
+    },
+    async createVolume(o, auth) {
+      const volume = {
+        ...(o.size !== undefined ? { size: o.size } : {}), ...(o.imageRef ? { imageRef: o.imageRef } : {}), ...(o.snapshotId ? { snapshot_id: o.snapshotId } : {}),
+        ...(o.name ? { name: o.name } : {}), ...(o.volumeType ? { volume_type: o.volumeType } : {}),
+      };
+      return (await request<{ volume: VolumeBody }>('POST', '/volumes', auth, { volume }))!.volume;
+    },
+    async deleteVolume(id, auth) {
+      return (await request('DELETE', `/volumes/${encodeURIComponent(id)}`, auth, undefined, true)) !== undefined;
+    },
+    async getSnapshot(id, auth) {
+      return (await request<{ snapshot: SnapshotBody }>('GET', `/snapshots/${encodeURIComponent(id)}`, auth, undefined, true))?.snapshot;
     },
   };
 }

@@ -10,6 +10,7 @@ import type { AgentDeps } from './agent-deps.ts';
 import { withEvent } from './agent-deps.ts';
 import { allocateNetworks, deallocateNetworks } from './networking.ts';
 import { configDriveFor } from './config-drive.ts';
+import { buildBlockDevices } from './block-devices.ts';
 import type { Allocation } from './networking.ts';
 import type { GuestSpec, ImageSource } from './drivers/hypervisor-driver.ts';
 
@@ -63,6 +64,7 @@ export async function buildAndRunInstance(deps: AgentDeps, ctx: BusContext, uuid
   const log = deps.log.child({ instance: uuid, globalRequestId: ctx.globalRequestId });
   let spawned = false;
   let ports: Allocation['ports'] = [];
+  const blockDevices = buildBlockDevices(deps, ctx, uuid);
   try {
     await withEvent(deps, ctx, uuid, 'compute_build_and_run_instance', async () => {
       const instance = await deps.conductor.call('instance_get', { uuid }, ctx);
@@ -73,14 +75,15 @@ export async function buildAndRunInstance(deps: AgentDeps, ctx: BusContext, uuid
       }
       const allocation = await allocateNetworks(await deps.network(), ctx, instance, deps.host);
       ports = allocation.ports;
-      // Block devices come from Block Storage once it is in the catalog (issue 6).
+      // Volumes (boot from volume and any others mapped at create) from Block Storage, connected to this host.
+      const volumes = await blockDevices.prepare(allocation.ports);
       const spawning = await deps.conductor.call('instance_update', {
-        uuid, patch: { taskState: TaskState.spawning, networkInfo: allocation.ports }, expectedTaskState: [TaskState.networking],
+        uuid, patch: { taskState: TaskState.spawning, networkInfo: allocation.ports }, expectedTaskState: [TaskState.blockDeviceMapping],
       }, ctx);
       if (!spawning) throw new BuildAbort(`Instance ${uuid} was deleted during the build.`);
       await deps.driver.spawn({
         guest: guestSpec(instance, image, allocation.nics), image: image ? imageSource(deps, ctx, image) : undefined,
-        configDrive: await configDriveFor(deps, ctx, instance),
+        configDrive: await configDriveFor(deps, ctx, instance), blockDevices: volumes,
       });
       spawned = true;
       const active = await deps.conductor.call('instance_update', {
@@ -96,6 +99,7 @@ export async function buildAndRunInstance(deps: AgentDeps, ctx: BusContext, uuid
     log.warn({ err: message }, 'build failed');
     // Nothing half-built stays on this host, whatever happens next.
     if (spawned || !(err instanceof BuildAbort)) await deps.driver.destroy({ uuid }).catch(() => undefined);
+    await blockDevices.rollback();
     // Ports go too: a rescheduled build binds new ones on its next host.
     await deallocateNetworks(await deps.network(), ctx, ports).catch((e: unknown) => log.warn({ err: (e as Error).message }, 'cannot release the build\'s ports'));
     if (ports.length) await deps.conductor.call('instance_update', { uuid, patch: { networkInfo: [] } }, ctx).catch(() => undefined);

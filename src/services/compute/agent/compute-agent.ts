@@ -13,13 +13,23 @@ import type { AllocationRatios } from './resource-tracker.ts';
 import { syncPowerStates } from './power-sync.ts';
 import { recoverInterrupted } from './recover.ts';
 import { attachVolume, detachVolume } from './volumes.ts';
+import { attachInterface, detachInterface } from './interfaces.ts';
 import { rebuildInstance } from './rebuild.ts';
 import { snapshotInstance } from './snapshot.ts';
+import { rescueInstance, unrescueInstance } from './rescue.ts';
+import { getDiagnostics } from './diagnostics.ts';
 import { confirmResize, finishResize, finishRevertResize, resizeInstance, revertResize } from './resize.ts';
+import { shelveInstance } from './shelve.ts';
+import { shelveOffloadInstance } from './shelve-offload.ts';
+import { unshelveInstance } from './unshelve.ts';
+import { shelvedOffloadPoll } from './shelve-periodic.ts';
+import type { ShelvedPollOptions } from './shelve-periodic.ts';
 
 export interface ComputeAgentOptions {
   ratios: AllocationRatios;
   reportIntervalMs: number;
+  /** Shelve's offload timing (Nova's shelved_offload_time and shelved_poll_interval); default: offload at once. */
+  shelve?: ShelvedPollOptions;
 }
 
 export interface RunningAgent {
@@ -61,7 +71,15 @@ export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: Compute
     finish_revert_resize: (ctx, a) => background(finishRevertResize(deps, ctx, a)),
     attach_volume: (ctx, a) => background(attachVolume(deps, ctx, a)),
     detach_volume: (ctx, a) => background(detachVolume(deps, ctx, a)),
+    attach_interface: (ctx, a) => attachInterface(deps, ctx, a),
+    detach_interface: (ctx, a) => background(detachInterface(deps, ctx, a)),
     snapshot_instance: (ctx, a) => background(snapshotInstance(deps, ctx, a)),
+    shelve_instance: (ctx, a) => background(shelveInstance(deps, ctx, a, { offloadTimeS: opts.shelve?.offloadTimeS ?? 0 })),
+    shelve_offload_instance: (ctx, a) => background(shelveOffloadInstance(deps, ctx, a.uuid)),
+    unshelve_instance: (ctx, a) => background(unshelveInstance(deps, ctx, a.uuid)),
+    rescue_instance: (ctx, a) => background(rescueInstance(deps, ctx, a)),
+    unrescue_instance: (ctx, a) => background(unrescueInstance(deps, ctx, a.uuid)),
+    get_diagnostics: (ctx, a) => getDiagnostics(deps, ctx, a.uuid),
     get_console_output: async (_ctx, a) => {
       if (!deps.driver.consoleOutput) throw new BadRequest(`The ${deps.driver.type} driver keeps no console log.`);
       return deps.driver.consoleOutput({ uuid: a.uuid });
@@ -75,12 +93,14 @@ export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: Compute
   // A guest that stopped on its own is synced at once, as Nova handles the hypervisor's lifecycle events.
   const unwatch = deps.driver.watchLifecycle?.((uuid) => background(syncPowerStates(deps, selfContext(), uuid).then(() => undefined)));
   let ticks = 0;
+  const shelvedPoll = shelvedOffloadPoll(deps, opts.shelve);
   const timer = setInterval(() => {
     ticks += 1;
     const ctx = selfContext();
     background(reportNode(deps, ctx, opts.ratios).then(async () => {
       if (ticks % 6 === 0) await syncPowerStates(deps, ctx);
     }));
+    background(shelvedPoll(ctx));
   }, opts.reportIntervalMs);
   timer.unref();
   deps.log.info({ node: uuid, driver: deps.driver.type }, 'compute agent started');

@@ -7,6 +7,8 @@ import { TaskState, VmState } from '../domain/vm-states.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { terminateInstance } from './terminate.ts';
 import { powerNumber } from './power.ts';
+import { recoverRescue } from './rescue.ts';
+import { recoverShelveWork } from './shelve-recover.ts';
 
 const UNRESUMABLE: string[] = [TaskState.rebuilding, TaskState.resizeMigrating, TaskState.resizeMigrated, TaskState.resizeFinish, TaskState.resizeReverting];
 
@@ -16,7 +18,9 @@ export async function recoverInterrupted(deps: AgentDeps, ctx: BusContext): Prom
   for (const i of instances) {
     if (i.taskState === null) continue;
     recovered += 1;
-    if (i.taskState === TaskState.deleting) {
+    if (await recoverShelveWork(deps, ctx, i)) {
+      // An offload run again, or an unshelve undone (shelve-recover.ts).
+    } else if (i.taskState === TaskState.deleting) {
       await terminateInstance(deps, ctx, i.uuid);
     } else if (i.vmState === VmState.building || UNRESUMABLE.includes(i.taskState)) {
       const building = i.vmState === VmState.building;
@@ -26,6 +30,8 @@ export async function recoverInterrupted(deps: AgentDeps, ctx: BusContext): Prom
         uuid: i.uuid, expectedTaskState: [i.taskState],
         patch: { vmState: VmState.error, taskState: null, fault: { code: 500, message: `The ${what} was interrupted by a restart of its compute agent.`, created: new Date().toISOString() } },
       }, ctx);
+    } else if (i.taskState === TaskState.rescuing || i.taskState === TaskState.unrescuing) {
+      await recoverRescue(deps, ctx, i);
     } else {
       const power = await deps.driver.powerState({ uuid: i.uuid });
       await deps.conductor.call('instance_update', { uuid: i.uuid, expectedTaskState: [i.taskState], patch: { taskState: null, ...(power ? { powerState: powerNumber(power) } : {}) } }, ctx);

@@ -5,6 +5,8 @@ import type { AgentDeps } from './agent-deps.ts';
 import { withEvent } from './agent-deps.ts';
 import { deallocateNetworks } from './networking.ts';
 import { detachVolume } from './volumes.ts';
+import { releaseVolumes } from './block-devices.ts';
+import { withInterfaceLock } from './interfaces.ts';
 
 export async function terminateInstance(deps: AgentDeps, ctx: BusContext, uuid: string): Promise<void> {
   await withEvent(deps, ctx, uuid, 'compute_terminate_instance', async () => {
@@ -14,11 +16,13 @@ export async function terminateInstance(deps: AgentDeps, ctx: BusContext, uuid: 
     // A server deleted in VERIFY_RESIZE: the disks its resize kept aside on this host go too (the API confirmed the
     // resize). When the resize changed hosts, the source's are not reached from here yet.
     await deps.driver.confirmMigration({ uuid });
-    for (const v of await deps.conductor.call('volume_attachments', { uuid }, ctx)) {
-      await detachVolume(deps, ctx, { uuid, volumeId: v.volumeId, attachmentId: v.attachmentId }, { event: false, unplug: false });
-    }
-    const instance = await deps.conductor.call('instance_get', { uuid, includeDeleted: true }, ctx);
-    if (instance?.networkInfo.length) await deallocateNetworks(await deps.network(), ctx, instance.networkInfo);
+    // Volumes marked delete_on_termination (a boot volume made from an image, say) are deleted once detached.
+    await releaseVolumes(deps, ctx, uuid, (v) => detachVolume(deps, ctx, v, { event: false, unplug: false }));
+    // Boot ports and attached interfaces alike; after any interface change in flight, so none is missed.
+    await withInterfaceLock(uuid, async () => {
+      const instance = await deps.conductor.call('instance_get', { uuid, includeDeleted: true }, ctx);
+      if (instance?.networkInfo.length) await deallocateNetworks(await deps.network(), ctx, instance.networkInfo);
+    });
     await deps.placement.deleteAllocations(uuid, { globalRequestId: ctx.globalRequestId });
     await deps.conductor.call('instance_destroy', { uuid }, ctx);
   });

@@ -7,27 +7,33 @@ import type { BlockStorageClient } from '#services/block-storage/contract/client
 import type { AgentDeps } from './agent-deps.ts';
 import { withEvent } from './agent-deps.ts';
 
-async function client(deps: AgentDeps): Promise<BlockStorageClient> {
+export async function client(deps: AgentDeps): Promise<BlockStorageClient> {
   const c = await deps.volumes();
   if (!c) throw new BadRequest('Block Storage is not in the catalog.');
   return c;
 }
 
-async function auth(deps: AgentDeps, ctx: BusContext) {
+export async function auth(deps: AgentDeps, ctx: BusContext) {
   if (!ctx.authToken) throw new BadRequest('The request carried no user token to attach volumes with.');
   return { userToken: ctx.authToken, serviceToken: await deps.serviceToken(), globalRequestId: ctx.globalRequestId };
+}
+
+/** Connects a reserved attachment with this host's connector (mounted at `device`); returns Block Storage's connection info. */
+export async function connectAttachment(deps: AgentDeps, ctx: BusContext, attachmentId: string, device: string): Promise<Record<string, unknown>> {
+  const cap = await deps.driver.capacity();
+  const attachment = await (await client(deps)).updateAttachment(attachmentId, {
+    host: deps.host, ip: cap.hostIp, platform: 'x86_64', os_type: 'linux', multipath: false, mountpoint: device,
+  }, await auth(deps, ctx));
+  return attachment.connection_info as Record<string, unknown>;
 }
 
 export async function attachVolume(deps: AgentDeps, ctx: BusContext, a: { uuid: string; volumeId: string; attachmentId: string; device: string }): Promise<void> {
   try {
     await withEvent(deps, ctx, a.uuid, 'compute_attach_volume', async () => {
       const volumes = await client(deps);
-      const cap = await deps.driver.capacity();
-      const attachment = await volumes.updateAttachment(a.attachmentId, {
-        host: deps.host, ip: cap.hostIp, platform: 'x86_64', os_type: 'linux', multipath: false, mountpoint: a.device,
-      }, await auth(deps, ctx));
+      const connectionInfo = await connectAttachment(deps, ctx, a.attachmentId, a.device);
       if (!deps.driver.attachVolume) throw new BadRequest(`The ${deps.driver.type} driver cannot attach volumes.`);
-      await deps.driver.attachVolume({ uuid: a.uuid, volumeId: a.volumeId, device: a.device, connectionInfo: attachment.connection_info as Record<string, unknown> });
+      await deps.driver.attachVolume({ uuid: a.uuid, volumeId: a.volumeId, device: a.device, connectionInfo });
       await volumes.completeAttachment(a.attachmentId, await auth(deps, ctx));
     });
   } catch (err) {

@@ -15,7 +15,7 @@ import { loadServer } from './servers.ts';
 const RULE = 'os_compute_api:os-remote-consoles';
 
 /** A guest whose display a proxy can reach: running, or paused (its display is still there). */
-const CONSOLE_VM_STATES: string[] = [VmState.active, VmState.paused];
+const CONSOLE_VM_STATES: string[] = [VmState.active, VmState.paused, VmState.rescued];
 /** Nova refuses consoles while a server is going away or moving. */
 const REFUSED_TASK_STATES: (string | null)[] = [TaskState.deleting, TaskState.resizeMigrating];
 

@@ -16,6 +16,11 @@ import { confirmResize, rebuild, resize, revertResize } from './server-move-acti
 import { isLegacyConsoleAction, legacyConsoleAction, legacyConsoleActionSchemas } from './remote-consoles.ts';
 import { createImageAction, nullAction, rebuildAction, resizeAction } from './schemas/servers.ts';
 import { createImage } from './server-snapshot.ts';
+import { rescue, unrescue } from './server-rescue.ts';
+import type { RescueArgs } from './server-rescue.ts';
+import { rescueAction } from './schemas/servers.ts';
+import { shelveAction } from './schemas/servers.ts';
+import { shelve, shelveOffload, unshelve } from './server-shelve.ts';
 
 interface PowerRoute {
   rule: string;
@@ -51,7 +56,7 @@ async function cast(deps: ComputeApiDeps, req: FastifyRequest, server: Instance,
   });
   const ctx = toBusContext(req.ctx, { forwardToken: true });
   if (method === 'reboot_instance') await deps.agents.cast(method, { uuid: server.uuid, hard: Boolean(args.hard) }, ctx, { server: server.host! });
-  else await deps.agents.cast(method as Exclude<keyof AgentMethods, 'reboot_instance' | 'get_console_output' | 'get_console_socket'>, { uuid: server.uuid }, ctx, { server: server.host! });
+  else await deps.agents.cast(method as Exclude<keyof AgentMethods, 'reboot_instance' | 'get_console_output' | 'get_console_socket' | 'get_diagnostics' | 'attach_interface'>, { uuid: server.uuid }, ctx, { server: server.host! });
 }
 
 async function reboot(deps: ComputeApiDeps, req: FastifyRequest, type: unknown) {
@@ -109,7 +114,8 @@ async function consoleOutput(deps: ComputeApiDeps, req: FastifyRequest, length: 
 export function registerServerActions(app: FastifyInstance, deps: ComputeApiDeps): void {
   app.post('/v2.1/servers/:server_id/action', { schema: { body: {
     type: 'object', minProperties: 1, maxProperties: 1,
-    properties: { rebuild: rebuildAction, resize: resizeAction, createImage: createImageAction, confirmResize: nullAction, revertResize: nullAction, ...legacyConsoleActionSchemas },
+    properties: { rebuild: rebuildAction, resize: resizeAction, createImage: createImageAction, confirmResize: nullAction, revertResize: nullAction, ...legacyConsoleActionSchemas, rescue: rescueAction,
+      shelve: shelveAction, shelveOffload: shelveAction, unshelve: shelveAction },
   } } },
     async (req: FastifyRequest, reply: FastifyReply) => {
       const [name, args] = Object.entries(req.body as Record<string, unknown>)[0];
@@ -137,6 +143,16 @@ export function registerServerActions(app: FastifyInstance, deps: ComputeApiDeps
         return createImage(deps, req, reply, args as { name: string; metadata?: Record<string, string> });
       } else if (name === 'lock' || name === 'unlock') {
         await lock(deps, req, name === 'lock');
+      } else if (name === 'rescue') {
+        return reply.code(200).send(await rescue(deps, req, args as RescueArgs | null));
+      } else if (name === 'unrescue') {
+        await unrescue(deps, req);
+      } else if (name === 'shelve') {
+        await shelve(deps, req);
+      } else if (name === 'shelveOffload') {
+        await shelveOffload(deps, req);
+      } else if (name === 'unshelve') {
+        await unshelve(deps, req);
       } else {
         throw new BadRequest(`There is no such action: ${name}`);
       }

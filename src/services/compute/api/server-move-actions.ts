@@ -44,6 +44,8 @@ export async function rebuild(deps: ComputeApiDeps, req: FastifyRequest, args: R
   }
   const { caller, server } = await loadServer(deps, req, 'os_compute_api:servers:rebuild');
   assertUnlocked(caller, server);
+  // Nova (before 2.93) cannot reimage a root volume either.
+  if (!server.imageRef) throw new BadRequest('Unable to rebuild with a different image for a volume-backed server.');
   await checkImage(deps, req, args.imageRef, server.flavor);
   await begin(deps, server, 'rebuild', [VmState.active, VmState.stopped, VmState.error], TaskState.rebuilding);
   await updateInstance(deps.db, server.uuid, {

@@ -20,6 +20,8 @@ export async function createImage(deps: ComputeApiDeps, req: FastifyRequest, rep
   if (args.name.trim() !== args.name) throw new BadRequest('Invalid input for field/attribute name: leading or trailing whitespace is not allowed.');
   const { caller, server } = await loadServer(deps, req, 'os_compute_api:servers:create_image');
   assertUnlocked(caller, server);
+  // Nova snapshots the root volume in Block Storage instead; not built here (see the compute README).
+  if (!server.imageRef) throw new BadRequest('Snapshots of volume-backed servers are not supported: snapshot the volume in Block Storage instead.');
   if (!SNAPSHOT_STATES.includes(server.vmState) || !server.host) throw instanceInvalidState('vm_state', server.vmState, server.uuid, 'createImage');
   if (server.taskState !== null) throw instanceInvalidState('task_state', server.taskState, server.uuid, 'createImage');
   const metadata = args.metadata ?? {};

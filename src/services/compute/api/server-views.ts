@@ -37,6 +37,8 @@ export interface ViewOptions {
   showHostAttributes: boolean;
   /** The ids of the volumes attached to the server. */
   volumes: string[];
+  /** Those of them deleted with the server (shown from 2.3). */
+  deleteOnTermination?: Set<string>;
 }
 
 export function serverDetail(req: FastifyRequest, i: Instance, opts: ViewOptions): Record<string, unknown> {
@@ -54,7 +56,7 @@ export function serverDetail(req: FastifyRequest, i: Instance, opts: ViewOptions
     key_name: i.keyName, 'OS-SRV-USG:launched_at': i.launchedAt?.replace(/Z$/, '') ?? null,
     'OS-SRV-USG:terminated_at': i.terminatedAt?.replace(/Z$/, '') ?? null,
     'OS-EXT-STS:task_state': i.taskState, 'OS-EXT-STS:vm_state': i.vmState, 'OS-EXT-STS:power_state': i.powerState,
-    'os-extended-volumes:volumes_attached': opts.volumes.map((id) => ({ id, ...(atLeast(req, 3) ? { delete_on_termination: false } : {}) })),
+    'os-extended-volumes:volumes_attached': opts.volumes.map((id) => ({ id, ...(atLeast(req, 3) ? { delete_on_termination: opts.deleteOnTermination?.has(id) ?? false } : {}) })),
     security_groups: i.securityGroups.map((name) => ({ name })),
   };
   if (['ACTIVE', 'BUILD', 'REBUILD', 'RESIZE', 'VERIFY_RESIZE', 'MIGRATING'].includes(status)) body.progress = status === 'ACTIVE' ? 100 : 0;

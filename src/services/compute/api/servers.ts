@@ -23,10 +23,14 @@ import { atLeast } from './microversion.ts';
 import { serverDetail, serverLinks, serverSummary } from './server-views.ts';
 import type { ViewOptions } from './server-views.ts';
 import { listBdms } from '../db/bdm-repo.ts';
+import { planBlockDevices } from './block-device-mapping.ts';
+import type { BdmItem } from './block-device-mapping.ts';
+import { recordBlockDevices, releaseBlockDevices, volumeAuth } from './block-device-storage.ts';
 import { listServices } from '../db/hosts-repo.ts';
 import { AGENT_BINARY, parseZoneRequest } from '../domain/zones.ts';
 import { assertZoneExists } from './availability-zones.ts';
 import { dropFinishedResize } from './server-move-actions.ts';
+import { SHELVE_TASK_STATES, releaseShelvedServer } from './shelved-server-delete.ts';
 import { createServerBody, listServersQuery, updateServerBody } from './schemas/servers.ts';
 
 export const serverIdParam = (req: FastifyRequest): string => (req.params as { server_id: string }).server_id;
@@ -52,6 +56,7 @@ export async function viewsFor(deps: ComputeApiDeps, caller: Caller, servers: In
   return (s) => ({
     showHostAttributes: deps.policy.allowed('os_compute_api:os-extended-server-attributes', caller.credentials, { project_id: s.projectId }),
     volumes: bdms.filter((b) => b.instance_uuid === s.uuid).map((b) => b.volume_id),
+    deleteOnTermination: new Set(bdms.filter((b) => b.instance_uuid === s.uuid && b.delete_on_termination).map((b) => b.volume_id)),
   });
 }
 
@@ -61,6 +66,7 @@ interface CreateBody {
     networks?: 'auto' | 'none' | { uuid?: string; port?: string | null; fixed_ip?: string }[]; key_name?: string; user_data?: string;
     availability_zone?: string; config_drive?: boolean | string; security_groups?: { name: string }[]; min_count?: number | string;
     max_count?: number | string; return_reservation_id?: boolean | string; accessIPv4?: string; accessIPv6?: string;
+    block_device_mapping_v2?: BdmItem[];
   };
   'os:scheduler_hints'?: Record<string, unknown>;
 }
@@ -127,9 +133,11 @@ async function create(deps: ComputeApiDeps, req: FastifyRequest) {
   if (!flavor || flavor.disabled) throw invalidFlavorRef();
   const asked = requestedNetworks(req, s.networks);
 
-  const imageRef = s.imageRef ?? '';
-  if (!imageRef) throw new BadRequest('Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.');
-  await checkImage(deps, req, imageRef, flavor);
+  // Boot from volume: imageRef may be empty when block_device_mapping_v2 names the boot device.
+  const bootPlan = await planBlockDevices(deps, req, {
+    imageRef: s.imageRef, items: s.block_device_mapping_v2, flavor, maxCount, checkImage: (ref) => checkImage(deps, req, ref, flavor),
+  });
+  const imageRef = bootPlan.imageRef;
 
   const networks = await resolveRequestedNetworks(await deps.network(), asked, {
     token: req.ctx.authToken ?? '', globalRequestId: req.ctx.globalRequestId, projectId: caller.projectId,
@@ -196,6 +204,7 @@ async function create(deps: ComputeApiDeps, req: FastifyRequest) {
   }
   try {
     checkQuota(limits, await projectUsage(deps.db, caller.projectId), { instances: 0, cores: 0, ram: 0 });
+    for (const i of created) await recordBlockDevices(deps, req, i.uuid, bootPlan);
   } catch (err) {
     for (const i of created) await updateInstance(deps.db, i.uuid, { deleted: true, deletedAt: new Date().toISOString(), vmState: VmState.deleted, taskState: null });
     throw err;
@@ -292,6 +301,7 @@ async function deleteServer(deps: ComputeApiDeps, req: FastifyRequest, server: I
   // A rebuild or a resize on its way between hosts is not interrupted: the agent would spawn again after the delete's
   // destroy, and a resize's allocations are split between the server and its migration.
   if (BUSY.includes(server.taskState ?? '')) throw instanceInvalidState('task_state', server.taskState!, server.uuid, 'delete');
+  if (SHELVE_TASK_STATES.includes(server.taskState ?? '')) throw instanceInvalidState('task_state', server.taskState!, server.uuid, 'delete');
   const marked = await updateInstance(deps.db, server.uuid, { taskState: TaskState.deleting }, {
     taskState: [null, TaskState.scheduling, TaskState.spawning, TaskState.networking, TaskState.blockDeviceMapping, TaskState.poweringOff,
       TaskState.poweringOn, TaskState.rebooting, TaskState.rebootingHard, TaskState.pausing, TaskState.unpausing, TaskState.suspending, TaskState.resuming],
@@ -303,10 +313,13 @@ async function deleteServer(deps: ComputeApiDeps, req: FastifyRequest, server: I
     userId: caller.credentials.userId, projectId: server.projectId,
   });
   const ctx = toBusContext(req.ctx, { forwardToken: true });
+  await releaseShelvedServer(deps, req, server);
   if (server.host) {
     await deps.agents.cast('terminate_instance', { uuid: server.uuid }, ctx, { server: server.host });
     return;
   }
+  // No agent has it: its volumes are let go (and those marked delete_on_termination deleted) here.
+  await releaseBlockDevices(deps, await volumeAuth(deps, req), server.uuid, { deleteVolumes: true });
   await deps.conductor.call('instance_destroy', { uuid: server.uuid }, ctx);
   await deps.conductor.call('action_finish', { uuid: server.uuid, requestId: req.ctx.requestId }, ctx);
 }

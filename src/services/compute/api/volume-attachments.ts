@@ -94,6 +94,7 @@ export function registerVolumeAttachments(app: FastifyInstance, deps: ComputeApi
     const volumeId = (req.params as { volume_id: string }).volume_id;
     const bdm = await getBdm(deps.db, server.uuid, volumeId);
     if (!bdm) throw new NotFound(`Volume ${volumeId} is not attached to the instance ${server.uuid}`);
+    if (bdm.boot_index === 0) throw new BadRequest('Cannot detach a root device volume');
     if (!server.host) {
       await (await volumesClient(deps)).deleteAttachment(bdm.attachment_id, await auth(req));
       await deleteBdm(deps.db, server.uuid, volumeId);

@@ -6,7 +6,7 @@ import { RemoteError } from '#lib/errors.ts';
 import { finishAction, finishEvent, startEvent } from '../db/actions-repo.ts';
 import { getInstance, updateInstance } from '../db/instances-repo.ts';
 import { groupOf, liveMembers, placeGroupMember } from '../db/server-groups-repo.ts';
-import { resourcesOf } from '../domain/instance.ts';
+import { claimedResources } from '../domain/volume-backed.ts';
 import type { Instance } from '../domain/instance.ts';
 import { TaskState, VmState } from '../domain/vm-states.ts';
 import { NO_VALID_HOST } from '../rpc/scheduler-rpc.ts';
@@ -36,7 +36,7 @@ export async function scheduleAndBuild(deps: ConductorDeps, ctx: BusContext, uui
   let dest;
   try {
     dest = await deps.scheduler.call('select_destinations', {
-      instanceUuid: uuid, projectId: instance.projectId, userId: instance.userId, resources: resourcesOf(instance.flavor),
+      instanceUuid: uuid, projectId: instance.projectId, userId: instance.userId, resources: claimedResources(instance, instance.flavor),
       ignoreHosts: instance.requestSpec.triedHosts, availabilityZone: requestedZone(instance), extraSpecs: instance.flavor.extraSpecs,
       forcedHost: instance.requestSpec.forcedHost, forcedNode: instance.requestSpec.forcedNode,
       ...(group ? { group: { policy: group.policy, memberHosts: (await liveMembers(deps.db, group.uuid)).filter((m) => m.uuid !== uuid && m.host).map((m) => m.host!) } } : {}),

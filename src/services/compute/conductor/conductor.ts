@@ -11,6 +11,8 @@ import { recoverLostWork } from './recover.ts';
 import { AGENT_BINARY } from '../domain/zones.ts';
 import { getMigration, updateMigration } from '../db/migrations-repo.ts';
 import { migrateServer } from './migrate-server.ts';
+import { shelveHandlers } from './shelve-handlers.ts';
+import { blockDeviceHandlers } from './block-device-handlers.ts';
 
 
 export async function startConductor(deps: ConductorDeps, bus: Bus, serverName: string, opts: { staleMs: number; heartbeatMs: number }): Promise<{ stop(): Promise<void> }> {
@@ -43,8 +45,10 @@ export async function startConductor(deps: ConductorDeps, bus: Bus, serverName: 
       return { disabled: Boolean(service?.disabled) };
     },
     host_instances: async (_ctx, a) => listInstances(deps.db, { host: a.host, limit: 100_000 }),
-    volume_attachments: async (_ctx, a) => (await listBdms(deps.db, [a.uuid])).map((b) => ({ volumeId: b.volume_id, attachmentId: b.attachment_id, device: b.device_name })),
+    volume_attachments: async (_ctx, a) => (await listBdms(deps.db, [a.uuid])).map((b) => ({ volumeId: b.volume_id, attachmentId: b.attachment_id, device: b.device_name, deleteOnTermination: Boolean(b.delete_on_termination) })),
     volume_detached: async (_ctx, a) => { await deleteBdm(deps.db, a.uuid, a.volumeId); },
+    ...shelveHandlers(deps, background),
+    ...blockDeviceHandlers(deps),
   });
   await reportService(deps.db, serverName, 'nova-conductor');
   const recover = () => background(recoverLostWork(deps, opts.staleMs).then((picked) => {

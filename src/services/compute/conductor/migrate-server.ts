@@ -6,7 +6,7 @@ import { RemoteError } from '#lib/errors.ts';
 import { finishAction, finishEvent, startEvent } from '../db/actions-repo.ts';
 import { getInstance, updateInstance } from '../db/instances-repo.ts';
 import { getMigration, updateMigration } from '../db/migrations-repo.ts';
-import { resourcesOf } from '../domain/instance.ts';
+import { claimedResources } from '../domain/volume-backed.ts';
 import { TaskState } from '../domain/vm-states.ts';
 import { NO_VALID_HOST } from '../rpc/scheduler-rpc.ts';
 import type { ConductorDeps } from './conductor-deps.ts';
@@ -24,7 +24,7 @@ export async function migrateServer(deps: ConductorDeps, ctx: BusContext, a: { u
   let dest;
   try {
     dest = await deps.scheduler.call('select_destinations', {
-      instanceUuid: a.uuid, projectId: instance.projectId, userId: instance.userId, resources: resourcesOf(migration.newFlavor),
+      instanceUuid: a.uuid, projectId: instance.projectId, userId: instance.userId, resources: claimedResources(instance, migration.newFlavor),
       ignoreHosts: a.allowSameHost ? [] : [instance.host], availabilityZone: requestedZone(instance), extraSpecs: migration.newFlavor.extraSpecs,
       move: { migrationUuid: a.migrationUuid, sourceAllocations, consumerGeneration: current.consumer_generation ?? null },
     }, ctx);

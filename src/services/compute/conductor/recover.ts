@@ -9,6 +9,7 @@ import { claimStale, listStuck, markDeleted } from '../db/instances-repo.ts';
 import { TaskState } from '../domain/vm-states.ts';
 import type { ConductorDeps } from './conductor-deps.ts';
 import { scheduleAndBuild } from './build-instances.ts';
+import { recoverLostUnshelves } from './unshelve-recover.ts';
 
 export async function recoverLostWork(deps: ConductorDeps, staleMs: number): Promise<string[]> {
   const before = new Date(Date.now() - staleMs).toISOString();
@@ -27,6 +28,7 @@ export async function recoverLostWork(deps: ConductorDeps, staleMs: number): Pro
       await markDeleted(deps.db, i.uuid);
     }
   }
+  picked.push(...await recoverLostUnshelves(deps, staleMs));
   return picked;
 }
 

@@ -148,11 +148,24 @@ export interface ServerGroupMemberRow { group_uuid: string; instance_uuid: strin
 export interface BlockDeviceMappingRow {
   id: string;
   instance_uuid: string;
-  volume_id: string;
-  attachment_id: string;
+  /** Null until the agent has made the volume (sources image, snapshot, blank). */
+  volume_id: string | null;
+  attachment_id: string | null;
   device_name: string;
   delete_on_termination: boolean | number;
   created_at: string;
+  /** Boot from volume (BDM v2, migration 008): image, snapshot, blank or volume; default volume. */
+  source_type?: string;
+  destination_type?: string;
+  boot_index?: number | null;
+  /** The image or snapshot a volume is made from. */
+  source_id?: string | null;
+  volume_size?: number | null;
+  guest_format?: string | null;
+  disk_bus?: string | null;
+  device_type?: string | null;
+  volume_type?: string | null;
+  tag?: string | null;
 }
 
 export interface AggregateRow {
@@ -202,6 +215,9 @@ export interface ConsoleAuthTokenRow {
 /** The password a guest posted to the metadata service, once. */
 export interface InstancePasswordRow { instance_uuid: string; password: string; created_at: string }
 
+/** What compute records about a server for itself (Nova's system metadata: shelved_at, shelved_image_id…). */
+export interface InstanceSystemMetadataRow { instance_uuid: string; key: string; value: string }
+
 export interface ComputeTables {
   flavors: FlavorRow;
   flavor_extra_specs: FlavorExtraSpecRow;
@@ -222,6 +238,7 @@ export interface ComputeTables {
   aggregate_metadata: AggregateMetadataRow;
   migrations: MigrationRow;
   instance_passwords: InstancePasswordRow;
+  instance_system_metadata: InstanceSystemMetadataRow;
   console_auth_tokens: ConsoleAuthTokenRow;
 }
 

@@ -17,6 +17,9 @@ export const TaskState = {
   rebuilding: 'rebuilding', resizePrep: 'resize_prep', resizeMigrating: 'resize_migrating', resizeMigrated: 'resize_migrated',
   resizeFinish: 'resize_finish', resizeReverting: 'resize_reverting', resizeConfirming: 'resize_confirming',
   imageSnapshot: 'image_snapshot', imagePendingUpload: 'image_pending_upload', imageUploading: 'image_uploading',
+  shelving: 'shelving', shelvingImagePendingUpload: 'shelving_image_pending_upload', shelvingImageUploading: 'shelving_image_uploading',
+  shelvingOffloading: 'shelving_offloading', unshelving: 'unshelving',
+  rescuing: 'rescuing', unrescuing: 'unrescuing',
 } as const;
 export type TaskState = (typeof TaskState)[keyof typeof TaskState];
 

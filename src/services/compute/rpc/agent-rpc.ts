@@ -1,5 +1,6 @@
 // What the conductor and compute-api cast to one host's agent (topic compute, server = the host's name).
 import { defineRpc } from '#lib/bus/index.ts';
+import type { InstanceDiagnostics } from '../domain/instance-diagnostics.ts';
 
 type Cast<A> = { kind: 'cast'; args: A; result: void };
 
@@ -15,6 +16,13 @@ export type AgentMethods = {
   resume_instance: Cast<{ uuid: string }>;
   attach_volume: Cast<{ uuid: string; volumeId: string; attachmentId: string; device: string }>;
   detach_volume: Cast<{ uuid: string; volumeId: string; attachmentId: string }>;
+  /**
+   * Plugs the user's port, or a new one on `networkId`, into the guest (a call, as in Nova: the API answers with the
+   * attached port, or with why it could not be attached).
+   */
+  attach_interface: { kind: 'call'; args: { uuid: string; portId?: string; networkId?: string; fixedIp?: string; tag?: string }; result: { portId: string } };
+  /** Unplugs a port from the guest, then deletes it (compute created it) or unbinds it (the user's). */
+  detach_interface: Cast<{ uuid: string; portId: string }>;
   /** Destroys the guest and spawns it again from the server's (new) image. */
   rebuild_instance: Cast<{ uuid: string }>;
   /** Resize, on the source host: takes the guest down, then has the destination finish. */
@@ -29,10 +37,22 @@ export type AgentMethods = {
   finish_revert_resize: Cast<{ uuid: string; migrationUuid: string }>;
   /** Snapshots the guest's root disk into the queued image `imageId` (createImage). */
   snapshot_instance: Cast<{ uuid: string; imageId: string }>;
+  /** Shelve: the guest powered off and its root disk snapshotted into `imageId` (null: booted from a volume, no snapshot). */
+  shelve_instance: Cast<{ uuid: string; imageId: string | null }>;
+  /** Offload a shelved server: the guest destroyed, its ports unbound and volumes disconnected here, its allocation freed. */
+  shelve_offload_instance: Cast<{ uuid: string }>;
+  /** Unshelve: a shelved guest powered on again, or an offloaded server spawned here from its shelved image. */
+  unshelve_instance: Cast<{ uuid: string }>;
   /** The guest's console log (a call: the API answers with it). */
   get_console_output: { kind: 'call'; args: { uuid: string }; result: string };
   /** The unix socket of the guest's VNC or serial console on this host, for the console proxy (BadRequest when there is none). */
   get_console_socket: { kind: 'call'; args: { uuid: string; kind: 'vnc' | 'serial' }; result: string };
+  /** Rescue: the guest booted from a fresh disk of the rescue image (null: the server's own), its own disk attached second. */
+  rescue_instance: Cast<{ uuid: string; rescuePassword: string; rescueImageRef: string | null }>;
+  /** Unrescue: the rescue disk removed, the guest booted from its own disk again. */
+  unrescue_instance: Cast<{ uuid: string }>;
+  /** The running guest's counters (a call: the API answers with them); Conflict when it is not running. */
+  get_diagnostics: { kind: 'call'; args: { uuid: string }; result: InstanceDiagnostics };
 };
 
 export const agentRpc = defineRpc<AgentMethods>('compute', '1.0');

@@ -3,6 +3,7 @@
 import { defineRpc } from '#lib/bus/index.ts';
 import type { Instance } from '../domain/instance.ts';
 import type { InstancePatchArgs } from './instance-patch.ts';
+import type { BlockDeviceRecord } from './block-device.ts';
 import type { Migration, MigrationPatch } from '../domain/migration.ts';
 
 export interface NodeReportArgs {
@@ -39,11 +40,20 @@ export type ConductorMethods = {
   /** An agent's heartbeat and its node's capacity. */
   service_report: { kind: 'call'; args: NodeReportArgs; result: { disabled: boolean } };
   /** The volumes attached to a server. */
-  volume_attachments: { kind: 'call'; args: { uuid: string }; result: { volumeId: string; attachmentId: string; device: string }[] };
+  volume_attachments: { kind: 'call'; args: { uuid: string }; result: { volumeId: string; attachmentId: string; device: string; deleteOnTermination?: boolean }[] };
+  /** Every block device mapping of a server, made or not, boot device first (boot from volume). */
+  block_device_mappings: { kind: 'call'; args: { uuid: string }; result: BlockDeviceRecord[] };
+  /** Records the volume and attachment an agent made for a mapping (nulls: it undid them). */
+  block_device_set_volume: { kind: 'call'; args: { id: string; volumeId: string | null; attachmentId: string | null }; result: void };
   /** Forgets a volume attachment once the agent detached it. */
   volume_detached: { kind: 'call'; args: { uuid: string; volumeId: string }; result: void };
   /** Live servers the database places on a host, for the agent's start-up sync. */
   host_instances: { kind: 'call'; args: { host: string }; result: Instance[] };
+  /** compute-api, after recording an unshelve: power a shelved server on, or find and claim a host for an offloaded one. */
+  unshelve_instance: { kind: 'cast'; args: { uuid: string }; result: void };
+  /** A server's system metadata (Nova's; shelve records shelved_at, shelved_image_id, shelved_host there). */
+  system_metadata_get: { kind: 'call'; args: { uuid: string }; result: Record<string, string> };
+  system_metadata_update: { kind: 'call'; args: { uuid: string; set?: Record<string, string>; remove?: string[] }; result: void };
 };
 
 export const conductorRpc = defineRpc<ConductorMethods>('compute-conductor', '1.0');

@@ -2,6 +2,7 @@
 // optional members. Every call is idempotent where OpenStack's manager may retry it, and spawn cleans up after itself
 // when it fails.
 import type { Readable } from 'node:stream';
+import type { InstanceDiagnostics } from '../../domain/instance-diagnostics.ts';
 
 export interface GuestSpec {
   uuid: string;
@@ -33,6 +34,24 @@ export interface ImageSource {
   open(): Promise<Readable>;
 }
 
+/** A rescue disk's source: the image's data and its properties (hw_rescue_device, hw_rescue_bus). */
+export interface RescueImage extends ImageSource {
+  properties: Record<string, unknown>;
+}
+
+/** What a driver reports of a running guest for the diagnostics API. */
+export type GuestDiagnostics = Omit<InstanceDiagnostics, 'configDrive'>;
+
+/** A Block Storage volume the guest gets at spawn (boot from volume): the root disk when bootIndex is 0. */
+export interface BlockDevice {
+  volumeId: string;
+  /** Block Storage's connection info for this host (the file driver's `{driver_volume_type: 'file', data: {path, format}}`). */
+  connectionInfo: Record<string, unknown>;
+  /** 0 for the boot disk, 1… for later boot devices, null when the guest does not boot from it. */
+  bootIndex: number | null;
+  device: string;
+}
+
 /** A config drive's files: path inside the `config-2` ISO (e.g. `openstack/latest/meta_data.json`) → content. */
 export type ConfigDriveFiles = Record<string, string | Buffer>;
 
@@ -53,8 +72,11 @@ export interface HypervisorDriver {
   readonly type: string;
   /** What the node offers, reported to Placement and the hypervisors API. */
   capacity(): Promise<NodeCapacity>;
-  /** Creates and starts the guest: its root disk from `image`, a config drive when `configDrive` is given. */
-  spawn(opts: { guest: GuestSpec; image?: ImageSource; configDrive?: ConfigDriveFiles; signal?: AbortSignal }): Promise<void>;
+  /**
+   * Creates and starts the guest: its root disk from `image`, or the volume of `blockDevices` with boot index 0 (boot
+   * from volume; the other block devices are plugged too), a config drive when `configDrive` is given.
+   */
+  spawn(opts: { guest: GuestSpec; image?: ImageSource; configDrive?: ConfigDriveFiles; blockDevices?: BlockDevice[]; signal?: AbortSignal }): Promise<void>;
   /** Removes the guest and everything it left on the host; no error when it is already gone. */
   destroy(opts: { uuid: string }): Promise<void>;
   /**
@@ -81,10 +103,32 @@ export interface HypervisorDriver {
   /** Unplugs a volume; no error when it is not attached. */
   detachVolume?(opts: { uuid: string; volumeId: string }): Promise<void>;
   /**
+   * Hot-plugs a NIC (a port already bound to this host) into the guest, or records it for the next start when the
+   * guest is stopped; a later power-on or agent restart keeps it. Idempotent; leaves nothing plugged when it fails.
+   */
+  attachInterface?(opts: { uuid: string; nic: GuestSpec['nics'][number] }): Promise<void>;
+  /** Unplugs the NIC of `portId`; no error when it is not plugged. */
+  detachInterface?(opts: { uuid: string; portId: string }): Promise<void>;
+  /**
    * Copies the guest's root disk (running or not) and hands it to `upload` with its format; the driver removes its
    * temporary copy afterwards, whether the upload worked or not.
    */
   snapshot?(opts: { uuid: string; upload(data: Readable, format: { diskFormat: string; containerFormat: string }): Promise<void> }): Promise<void>;
+  /**
+   * Rescue: stops the guest and boots it from a fresh disk of `image` as its first disk, its own root disk attached
+   * second (with every original device and the rescue disk last when the image sets hw_rescue_device and
+   * hw_rescue_bus: Nova's stable device rescue). `configDrive` replaces the guest's config drive while rescued (it
+   * carries `rescuePassword` as meta_data.json's admin_pass). Rescuing a rescued guest starts a fresh rescue; a failed
+   * rescue leaves no rescue disk behind.
+   */
+  rescue?(opts: { uuid: string; image: RescueImage; rescuePassword: string; configDrive?: ConfigDriveFiles }): Promise<void>;
+  /** Unrescue: stops the rescue guest, removes the rescue disk and boots the guest's own disk again. Idempotent. */
+  unrescue?(opts: { uuid: string }): Promise<void>;
+  /**
+   * A running guest's counters; a Conflict when it is not running. The agent adds what the server's record knows
+   * (whether it has a config drive) and, when the driver gives no uptime, the time since the server was launched.
+   */
+  diagnostics?(opts: { uuid: string }): Promise<GuestDiagnostics>;
   /** The guest's serial console log so far. */
   consoleOutput?(opts: { uuid: string }): Promise<string>;
   /** The unix socket of a guest's graphical (VNC) or serial console on this host, for the console proxy; undefined when it has none. */

@@ -8,6 +8,27 @@ const metadata = {
   patternProperties: { '^[a-zA-Z0-9-_:. ]{1,255}$': { type: 'string', maxLength: 255 } }, additionalProperties: false,
 };
 const uuidOrEmpty = { type: 'string', maxLength: 255 };
+/** Nova's block_device_mapping_v2 items (tag from 2.42 and volume_type from 2.67 are checked in block-device-mapping.ts). */
+const blockDeviceMappingV2 = {
+  type: 'array',
+  items: {
+    type: 'object', additionalProperties: false,
+    properties: {
+      source_type: { type: 'string', enum: ['volume', 'image', 'snapshot', 'blank'] },
+      uuid: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9._-]*$' },
+      destination_type: { type: 'string', enum: ['local', 'volume'] },
+      guest_format: { type: 'string', maxLength: 255 },
+      device_type: { type: 'string', maxLength: 255 },
+      disk_bus: { type: 'string', maxLength: 255 },
+      boot_index: { type: ['integer', 'string', 'null'], pattern: '^-?[0-9]+$' },
+      device_name: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[a-zA-Z0-9._/-]*$' },
+      volume_size: { type: ['integer', 'string'], pattern: '^[0-9]+$', minimum: 1, maximum: 2147483647 },
+      delete_on_termination: { type: ['boolean', 'string'], enum: [true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no'] },
+      tag: { type: 'string', pattern: '^[^,/]*$', maxLength: 60 },
+      volume_type: { type: ['string', 'null'], maxLength: 255 },
+    },
+  },
+};
 const ipv4 = { type: 'string', pattern: '^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$' };
 
 export const createServerBody = {
@@ -37,6 +58,7 @@ export const createServerBody = {
         min_count: { type: ['integer', 'string'], pattern: '^[0-9]+$', minimum: 1 },
         max_count: { type: ['integer', 'string'], pattern: '^[0-9]+$', minimum: 1 },
         return_reservation_id: { type: ['boolean', 'string'] },
+        block_device_mapping_v2: blockDeviceMappingV2,
         accessIPv4: ipv4,
         accessIPv6: { type: 'string' },
         'OS-DCF:diskConfig': { type: 'string', enum: ['AUTO', 'MANUAL'] },
@@ -107,3 +129,15 @@ export const resizeAction = {
 
 /** confirmResize and revertResize take null. */
 export const nullAction = { type: 'null' };
+
+/** shelve, shelveOffload and unshelve take null (or an empty object); unshelve's availability_zone and host need 2.77 and 2.91. */
+export const shelveAction = { type: ['null', 'object'], additionalProperties: false, properties: {} };
+
+/** The `rescue` action's argument: null or an optional password and rescue image (a uuid, as Nova's image_id). */
+export const rescueAction = {
+  type: ['object', 'null'], additionalProperties: false,
+  properties: {
+    adminPass: { type: 'string' },
+    rescue_image_ref: { type: 'string', pattern: '^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$' },
+  },
+};

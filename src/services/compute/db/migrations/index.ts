@@ -7,5 +7,7 @@ import { blockDeviceMappings } from './004-block-device-mappings.ts';
 import { aggregatesMigrations } from './005-aggregates-migrations.ts';
 import { instancePasswords } from './006-instance-passwords.ts';
 import { consoleAuthTokensMigrations } from './007-console-auth-tokens.ts';
+import { bdmBootSourcesMigrations } from './008-bdm-boot-sources.ts';
+import { instanceSystemMetadata } from './009-instance-system-metadata.ts';
 
-export const computeMigrations: Migration[] = [initial, defaultFlavors, ...serversMigrations, eventIndex, blockDeviceMappings, ...aggregatesMigrations, instancePasswords, ...consoleAuthTokensMigrations];
+export const computeMigrations: Migration[] = [initial, defaultFlavors, ...serversMigrations, eventIndex, blockDeviceMappings, ...aggregatesMigrations, instancePasswords, ...consoleAuthTokensMigrations, ...bdmBootSourcesMigrations, instanceSystemMetadata];

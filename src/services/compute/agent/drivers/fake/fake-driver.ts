@@ -2,6 +2,8 @@
 // agents (simulated hosts) for tests and scale runs. Its capacity is configured, its state changes are real.
 import { Readable } from 'node:stream';
 import type { GuestPower, GuestSpec, HypervisorDriver, NodeCapacity } from '../hypervisor-driver.ts';
+import { createFakeRescue } from './fake-rescue.ts';
+import type { FakeRescue } from './fake-rescue.ts';
 
 export interface FakeDriverOptions {
   nodeName: string;
@@ -18,6 +20,8 @@ export interface FakeDriver extends HypervisorDriver {
   guest(uuid: string): GuestSpec | undefined;
   /** The volumes plugged into a guest, by volume id. */
   volumes(uuid: string): Map<string, { device: string; connectionInfo: Record<string, unknown> }>;
+  /** The rescue a guest is in (image, mode, password); undefined when it is not rescued. */
+  rescued(uuid: string): FakeRescue | undefined;
 }
 
 export function createFakeDriver(opts: FakeDriverOptions): FakeDriver {
@@ -48,16 +52,19 @@ export function createFakeDriver(opts: FakeDriverOptions): FakeDriver {
     hypervisorType: 'fake', hypervisorVersion: 1000, nodeName: opts.nodeName, vcpus: opts.vcpus, memoryMb: opts.memoryMb,
     localGb: opts.localGb, hostIp: opts.hostIp ?? '127.0.0.1',
   };
+  const rescue = createFakeRescue(get);
   return {
     type: 'fake',
     capacity: async () => capacity,
     guest: (uuid) => guests.get(uuid)?.spec,
-    async spawn({ guest, signal }) {
+    async spawn({ guest, signal, blockDevices = [] }) {
       if (opts.spawnDelayMs) await new Promise((r) => setTimeout(r, opts.spawnDelayMs));
       signal?.throwIfAborted();
+      // Boot from volume: the block devices are the guest's volumes from the start, like the real driver's.
+      const root = blockDevices.find((b) => b.bootIndex === 0);
       guests.set(guest.uuid, {
-        spec: guest, power: 'running', volumes: new Map(),
-        console: [`${new Date().toISOString()} fake hypervisor: started ${guest.name} with ${guest.vcpus} vCPUs and ${guest.memoryMb} MB${guest.image ? ` from image ${guest.image.id}` : ''}`],
+        spec: guest, power: 'running', volumes: new Map(blockDevices.map((b) => [b.volumeId, { device: b.device, connectionInfo: b.connectionInfo }])),
+        console: [`${new Date().toISOString()} fake hypervisor: started ${guest.name} with ${guest.vcpus} vCPUs and ${guest.memoryMb} MB${root ? ` from volume ${root.volumeId}` : guest.image ? ` from image ${guest.image.id}` : ''}`],
       });
     },
     async destroy({ uuid }) { guests.delete(uuid); },
@@ -91,6 +98,19 @@ export function createFakeDriver(opts: FakeDriverOptions): FakeDriver {
       if (g?.volumes.delete(volumeId)) g.console.push(`${new Date().toISOString()} fake hypervisor: volume ${volumeId} detached`);
     },
     volumes: (uuid) => new Map(guests.get(uuid)?.volumes ?? []),
+    // A NIC is part of the guest's spec, so guest(uuid).nics is what is plugged now.
+    async attachInterface({ uuid, nic }) {
+      const g = get(uuid);
+      if (g.spec.nics.some((n) => n.portId === nic.portId)) return;
+      g.spec = { ...g.spec, nics: [...g.spec.nics, nic] };
+      g.console.push(line(`interface ${nic.portId} (${nic.macAddress}) attached`));
+    },
+    async detachInterface({ uuid, portId }) {
+      const g = guests.get(uuid);
+      if (!g?.spec.nics.some((n) => n.portId === portId)) return;
+      g.spec = { ...g.spec, nics: g.spec.nics.filter((n) => n.portId !== portId) };
+      g.console.push(line(`interface ${portId} detached`));
+    },
     async snapshot({ uuid, upload }) {
       // The fake guest has no disk: its snapshot is a small raw "disk" that says whose it is, enough for Image to store.
       const g = get(uuid);
@@ -99,6 +119,10 @@ export function createFakeDriver(opts: FakeDriverOptions): FakeDriver {
       g.console.push(`${new Date().toISOString()} fake hypervisor: disk snapshot taken`);
       await upload(Readable.from([disk]), { diskFormat: 'raw', containerFormat: 'bare' });
     },
+    rescue: rescue.rescue,
+    unrescue: rescue.unrescue,
+    rescued: rescue.rescued,
+    diagnostics: rescue.diagnostics,
     async consoleOutput({ uuid }) { return `${get(uuid).console.join('\n')}\n`; },
     async powerState({ uuid }) { return guests.get(uuid)?.power; },
     async listGuests() { return [...guests.keys()]; },

@@ -21,6 +21,8 @@ export interface DiskTool {
   grow(path: string, sizeBytes: number): Promise<void>;
   /** Copies a qcow2 disk with its backing chain into one standalone qcow2 (`-U`: the running guest holds its lock). */
   flatten(source: string, dest: string): Promise<void>;
+  /** Converts a raw file the driver made itself (a formatted ephemeral or swap disk) into a qcow2. */
+  rawToQcow2(source: string, dest: string): Promise<void>;
 }
 
 /** The formats the driver boots from, as Image's disk_format names them. */
@@ -95,6 +97,9 @@ export function createDiskTool(opts: { log: Logger; binary?: string }): DiskTool
     },
     async flatten(source, dest) {
       await run(['convert', '-U', '-f', 'qcow2', '-O', 'qcow2', source, dest]);
+    },
+    async rawToQcow2(source, dest) {
+      await run(['convert', '-f', 'raw', '-O', 'qcow2', source, dest]);
     },
   };
 }

@@ -10,6 +10,8 @@ export interface PluggedVolume {
   device: string;
   path: string;
   format: string;
+  /** Boot from volume (boot-volume.ts): the volume's place in the boot order, 0 for the root disk; absent otherwise. */
+  bootIndex?: number | null;
 }
 
 /** What guest.json holds. */
@@ -22,6 +24,18 @@ export interface GuestRecord {
   hasSwap: boolean;
   hasConfigDrive: boolean;
   volumes: PluggedVolume[];
+  /** Set while the guest is rescued: it boots `disk.rescue` (see rescue-disks.ts). */
+  rescue?: RescueRecord;
+}
+
+/** A rescue in place: the image cache entry `disk.rescue` is an overlay on, and how the rescue guest is wired. */
+export interface RescueRecord {
+  imageId: string;
+  format: string;
+  /** Nova's stable device rescue: every original device stays and the rescue disk comes last (else: rescue, root only). */
+  stableDevice: boolean;
+  /** The rescue guest gets `disk.config.rescue` instead of its config drive. */
+  hasConfigDrive: boolean;
 }
 
 export interface GuestPaths {
@@ -39,6 +53,9 @@ export interface GuestPaths {
   memoryState: string;
   /** What QEMU writes to stderr before it daemonizes, for the error of a failed start. */
   startLog: string;
+  /** A rescue's boot disk and config drive (rescue-disks.ts). */
+  rescue: string;
+  rescueConfigDrive: string;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -51,6 +68,7 @@ export function guestPaths(instancesDir: string, uuid: string): GuestPaths {
     dir, record: join(dir, 'guest.json'), pidfile: join(dir, 'qemu.pid'), qmp: join(dir, 'qmp.sock'), vnc: join(dir, 'vnc.sock'),
     serial: join(dir, 'serial.sock'), consoleLog: join(dir, 'console.log'), root: join(dir, 'disk'), ephemeral: join(dir, 'disk.eph0'),
     swap: join(dir, 'disk.swap'), configDrive: join(dir, 'disk.config'), memoryState: join(dir, 'memory.state'), startLog: join(dir, 'qemu.log'),
+    rescue: join(dir, 'disk.rescue'), rescueConfigDrive: join(dir, 'disk.config.rescue'),
   };
 }
 

@@ -97,14 +97,26 @@ export function buildQemuArgv(l: QemuLaunch): string[] {
   const disk = (node: string, path: string, format: string, extra: Record<string, string | number> = {}, readOnly = false) => {
     argv.push('-blockdev', JSON.stringify(blockdev(node, path, format, readOnly)), '-device', device({ driver: 'virtio-blk-pci', drive: node, id: node, ...extra }));
   };
-  if (l.record.base) disk('root', p.root, 'qcow2', { bootindex: 0 });
-  if (l.record.hasEphemeral) disk('eph0', p.ephemeral, 'qcow2');
-  if (l.record.hasSwap) disk('swap', p.swap, 'qcow2');
+  // A rescued guest (rescue-disks.ts) boots its rescue disk: first, with only its root disk beside it (Nova's rescue),
+  // or last with every original device kept (stable device rescue); its rescue config drive replaces its own.
+  const rescue = l.record.rescue;
+  const onlyRoot = rescue !== undefined && !rescue.stableDevice;
+  if (onlyRoot) disk('rescue', p.rescue, 'qcow2', { bootindex: 0 });
+  if (l.record.base) disk('root', p.root, 'qcow2', rescue ? {} : { bootindex: 0 });
+  // Boot from volume (boot-volume.ts): the boot volumes take the root disk's place, first on the PCI bus (vda).
+  const booting = l.record.volumes.filter((v) => typeof v.bootIndex === 'number').sort((a, b) => a.bootIndex! - b.bootIndex!);
+  for (const v of onlyRoot ? [] : booting) {
+    argv.push('-blockdev', JSON.stringify(blockdev(volumeNodeName(v.volumeId), v.path, v.format)), '-device', device({ ...volumeDevice(v), ...(rescue ? {} : { bootindex: v.bootIndex! }) }));
+  }
+  if (l.record.hasEphemeral && !onlyRoot) disk('eph0', p.ephemeral, 'qcow2');
+  if (l.record.hasSwap && !onlyRoot) disk('swap', p.swap, 'qcow2');
   // A read-only virtio disk: `blkid -L config-2` finds it with the virtio_blk driver a guest needs for its root anyway.
-  if (l.record.hasConfigDrive) disk('config', p.configDrive, 'raw', {}, true);
-  for (const v of l.record.volumes) {
+  if (l.record.hasConfigDrive && !rescue) disk('config', p.configDrive, 'raw', {}, true);
+  if (rescue?.hasConfigDrive) disk('config', p.rescueConfigDrive, 'raw', {}, true);
+  for (const v of onlyRoot ? [] : l.record.volumes.filter((x) => !booting.includes(x))) {
     argv.push('-blockdev', JSON.stringify(blockdev(volumeNodeName(v.volumeId), v.path, v.format)), '-device', device(volumeDevice(v)));
   }
+  if (rescue?.stableDevice) disk('rescue', p.rescue, 'qcow2', { bootindex: 0 });
   spec.nics.forEach((nic, i) => {
     argv.push('-netdev', `tap,id=net${i},ifname=${tapOf(nic)},script=no,downscript=no,vhost=off`,
       '-device', device({ driver: 'virtio-net-pci', netdev: `net${i}`, mac: nic.macAddress.toLowerCase(), id: `nic${i}` }));

@@ -20,7 +20,12 @@ import { createGuestHost } from './guest-host.ts';
 import { guestPid, killGuest } from './guest-process.ts';
 import { createPowerOps } from './power-ops.ts';
 import { createVolumePlug } from './volume-plug.ts';
+import { createNicPlug } from './nic-plug.ts';
 import { createResizeOps } from './resize-disks.ts';
+import { assertImageBacked, volumesAtSpawn } from './boot-volume.ts';
+import { createEphemeralDisk, createSwapDisk } from './local-disks.ts';
+import { createRescueOps } from './rescue-disks.ts';
+import { guestStats } from './guest-stats.ts';
 import { watchGuestExits } from './lifecycle-watch.ts';
 
 export interface QemuDriverOptions {
@@ -82,10 +87,12 @@ export function createQemuDriver(opts: QemuDriverOptions): QemuDriver {
   const host = createGuestHost({ instancesDir: opts.instancesDir, binary, accel: () => accel, tapWaitMs: opts.tapWaitMs ?? 60_000, log });
   const power = createPowerOps(host);
   const volumes = createVolumePlug(host, { detachTimeoutMs: opts.detachTimeoutMs ?? 30_000 });
+  const nics = createNicPlug(host, { tapWaitMs: opts.tapWaitMs ?? 60_000, detachTimeoutMs: opts.detachTimeoutMs ?? 30_000 });
   const disks = createDiskTool({ log, binary: opts.qemuImg });
   const cache = createImageCache({ dir: join(opts.instancesDir, '_base'), disks, unusedSeconds: opts.imageCacheUnusedSeconds, log });
   const softTimeoutMs = opts.softShutdownTimeoutSeconds * 1000;
   const resize = createResizeOps({ host, disks, instancesDir: opts.instancesDir, hostName: opts.nodeName, powerOff: (uuid) => power.powerOff(uuid, softTimeoutMs) });
+  const rescues = createRescueOps({ host, disks, cache, powerOff: (uuid) => power.powerOff(uuid, softTimeoutMs), log });
   let version: Promise<number> | undefined;
 
   async function pruneImageCache(): Promise<string[]> {
@@ -93,6 +100,7 @@ export function createQemuDriver(opts: QemuDriverOptions): QemuDriver {
     for (const uuid of await listGuestDirs(opts.instancesDir)) {
       const r = await readGuestRecord(host.paths(uuid)).catch(() => undefined);
       if (r?.base) inUse.add(r.base.imageId);
+      if (r?.rescue) inUse.add(r.rescue.imageId);
     }
     return cache.prune(inUse);
   }
@@ -119,28 +127,31 @@ export function createQemuDriver(opts: QemuDriverOptions): QemuDriver {
       };
     },
 
-    spawn: ({ guest, image, configDrive, signal }) => host.serialized(guest.uuid, async () => {
+    spawn: ({ guest, image, configDrive, blockDevices = [], signal }) => host.serialized(guest.uuid, async () => {
       const paths = host.paths(guest.uuid);
       if (await readGuestRecord(paths)) throw new Conflict(`Instance ${guest.uuid} already exists on this hypervisor.`);
-      if (!guest.image) throw new BadRequest('The qemu driver boots from an image; booting from a volume is not supported yet.');
-      if (!image) throw new BadRequest(`The qemu driver needs image ${guest.image.id}'s data to build the root disk.`);
+      // Boot from volume: the root disk is the volume with boot index 0, and no image is fetched.
+      const volumesNow = volumesAtSpawn(blockDevices);
+      const fromVolume = volumesNow.some((v) => v.bootIndex === 0);
+      if (!fromVolume && !guest.image) throw new BadRequest(`Instance ${guest.uuid} has neither an image nor a boot volume.`);
+      if (!fromVolume && !image) throw new BadRequest(`The qemu driver needs image ${guest.image!.id}'s data to build the root disk.`);
       // Whatever a crashed earlier attempt left goes first.
       await rm(paths.dir, { recursive: true, force: true });
       await mkdir(paths.dir, { recursive: true, mode: 0o750 });
       try {
-        const base = await cache.fetch(image, signal);
+        const base = fromVolume ? undefined : await cache.fetch(image!, signal);
         const rootBytes = guest.rootGb * GiB;
-        if (rootBytes && rootBytes < base.virtualSize) {
+        if (base && rootBytes && rootBytes < base.virtualSize) {
           throw new BadRequest(`Flavor's disk is too small for requested image. Flavor disk is ${rootBytes} bytes, image is ${base.virtualSize} bytes.`);
         }
-        await disks.createOverlay(paths.root, base, rootBytes || undefined);
-        if (guest.ephemeralGb) await disks.createBlank(paths.ephemeral, guest.ephemeralGb * GiB);
-        if (guest.swapMb) await disks.createBlank(paths.swap, guest.swapMb * MiB);
+        if (base) await disks.createOverlay(paths.root, base, rootBytes || undefined);
+        if (guest.ephemeralGb) await createEphemeralDisk({ disks, log }, paths.ephemeral, guest.ephemeralGb);
+        if (guest.swapMb) await createSwapDisk({ disks, log }, paths.swap, guest.swapMb);
         if (configDrive) await writeConfigDrive(paths.configDrive, configDrive, { log });
         signal?.throwIfAborted();
         const record: GuestRecord = {
-          spec: guest, base: { imageId: image.id, format: base.format }, hasEphemeral: guest.ephemeralGb > 0, hasSwap: guest.swapMb > 0,
-          hasConfigDrive: configDrive !== undefined, volumes: [],
+          spec: guest, base: base ? { imageId: image!.id, format: base.format } : null, hasEphemeral: guest.ephemeralGb > 0, hasSwap: guest.swapMb > 0,
+          hasConfigDrive: configDrive !== undefined, volumes: volumesNow,
         };
         await writeGuestRecord(paths, record);
         await host.launch(record, { signal });
@@ -158,7 +169,11 @@ export function createQemuDriver(opts: QemuDriverOptions): QemuDriver {
       await rm(paths.dir, { recursive: true, force: true });
     }),
 
-    migrateDiskAndPowerOff: ({ uuid, destHost, rootGb }) => resize.migrateDiskAndPowerOff(uuid, destHost, rootGb),
+    migrateDiskAndPowerOff: async ({ uuid, destHost, rootGb }) => {
+      const record = await readGuestRecord(host.paths(uuid));
+      if (record) assertImageBacked(record, 'Resizing');
+      return resize.migrateDiskAndPowerOff(uuid, destHost, rootGb);
+    },
     finishMigration: ({ guest, powerOn }) => resize.finishMigration(guest, powerOn),
     confirmMigration: ({ uuid }) => resize.confirmMigration(uuid),
     finishRevertMigration: ({ guest, powerOn }) => resize.finishRevertMigration(guest, powerOn),
@@ -173,12 +188,19 @@ export function createQemuDriver(opts: QemuDriverOptions): QemuDriver {
     powerState: ({ uuid }) => power.powerState(uuid),
     attachVolume: (a) => volumes.attach(a),
     detachVolume: (a) => volumes.detach(a),
+    attachInterface: (a) => nics.attach(a),
+    detachInterface: (a) => nics.detach(a),
+    rescue: ({ uuid, image, configDrive }) => rescues.rescue(uuid, image, configDrive),
+    unrescue: ({ uuid }) => rescues.unrescue(uuid),
+    diagnostics: async ({ uuid }) => guestStats(host, uuid, await accel),
 
     async snapshot({ uuid, upload }) {
       const paths = host.paths(uuid);
       const copy = join(paths.dir, 'snapshot.qcow2.part');
       await host.serialized(uuid, async () => {
-        if (!await readGuestRecord(paths)) throw new NotFound(`Instance ${uuid} could not be found on this hypervisor.`);
+        const record = await readGuestRecord(paths);
+        if (!record) throw new NotFound(`Instance ${uuid} could not be found on this hypervisor.`);
+        assertImageBacked(record, 'A snapshot');
         // A running guest's vCPUs stop while its disk is copied (QEMU drains its I/O first), so the copy is one moment
         // of the disk; the guest runs on afterwards. A paused, stopped or suspended guest's disk is still already.
         const running = await guestPid(paths, uuid)
