@@ -38,12 +38,12 @@ describe('real VMs under faults', { skip: vmSkipReason() }, () => {
     try {
       const page = await browser.newPage();
       await page.goto(url);
-      // Page-side code as strings: this project's types have no DOM.
-      await page.waitForFunction("document.getElementById('status')?.textContent === 'Connected'", undefined, { timeout: 30_000 });
+      // Locators only: the console page's CSP forbids the eval behind page-side predicates.
+      await page.locator('#status', { hasText: /^Connected$/ }).waitFor({ timeout: 30_000 });
       // noVNC sized its canvas from the server's framebuffer (ServerInit), and the desktop name came from QEMU.
-      const canvas = await page.evaluate<{ width: number; height: number } | null>(
-        "(() => { const c = document.querySelector('#screen canvas'); return c && { width: c.width, height: c.height }; })()");
-      assert.ok(canvas && canvas.width >= 640 && canvas.height >= 400, `canvas ${JSON.stringify(canvas)}`);
+      const screen = page.locator('#screen canvas');
+      const canvas = { width: Number(await screen.getAttribute('width')), height: Number(await screen.getAttribute('height')) };
+      assert.ok(canvas.width >= 640 && canvas.height >= 400, `canvas ${JSON.stringify(canvas)}`);
       assert.match(await page.title(), /QEMU/);
     } finally {
       await browser.close();

@@ -9,7 +9,6 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentLogger } from '#lib/log.ts';
-import { requireServers } from '#lib/test-servers.ts';
 import type { GuestSpec } from '../hypervisor-driver.ts';
 import { createQemuDriver } from './qemu-driver.ts';
 import type { QemuDriver } from './qemu-driver.ts';
@@ -18,38 +17,11 @@ import type { GuestRecord } from './guest-dir.ts';
 import { guestPid } from './guest-process.ts';
 import { buildQemuArgv } from './qemu-command.ts';
 import { volumesAtSpawn } from './boot-volume.ts';
+import { bootSectorDisk, QEMU_TOOLS, qemuSuiteSkipReason, SBIN_ENV } from './test-guest-disk.ts';
 
 const BOOT_LINE = 'booted from a volume';
-const SBIN = { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` };
 
-/** A 1 MiB raw disk whose boot sector prints BOOT_LINE on COM1, then halts forever. */
-function bootSector(): Buffer {
-  const code = Buffer.from([
-    0x31, 0xc0, 0x8e, 0xd8, 0xfc, // xor ax,ax; mov ds,ax; cld
-    0xbe, 0x16, 0x7c, 0xba, 0xf8, 0x03, // mov si,msg; mov dx,0x3f8
-    0xac, 0x84, 0xc0, 0x74, 0x03, 0xee, 0xeb, 0xf8, // print: lodsb; test al,al; jz halt; out dx,al; jmp print
-    0xf4, 0xeb, 0xfd, // halt: hlt; jmp halt
-  ]);
-  const disk = Buffer.alloc(1024 * 1024);
-  code.copy(disk);
-  Buffer.from(`${BOOT_LINE}\r\n\0`).copy(disk, code.length);
-  disk[510] = 0x55;
-  disk[511] = 0xaa;
-  return disk;
-}
 
-function skipReason(): string | undefined {
-  try {
-    for (const [cmd, arg] of [['qemu-system-x86_64', '--version'], ['qemu-img', '--version'], ['mkfs.ext4', '-V'], ['mkswap', '--version'], ['blkid', '-V']]) {
-      execFileSync(cmd, [arg], { stdio: 'ignore', env: SBIN });
-    }
-    return undefined;
-  } catch {
-    const reason = 'qemu-system-x86_64, qemu-img, mkfs.ext4, mkswap and blkid are needed (qemu-system-x86, qemu-utils, e2fsprogs, util-linux)';
-    if (requireServers) throw new Error(`the boot-volume test is required (STRATUS_REQUIRE_SERVERS=1): ${reason}`);
-    return reason;
-  }
-}
 
 const spec = (uuid: string, over: Partial<GuestSpec> = {}): GuestSpec => ({
   uuid, name: 'bfv', vcpus: 1, memoryMb: 64, rootGb: 1, ephemeralGb: 0, swapMb: 0, image: null, nics: [], keyData: null, userData: null, metadata: {}, ...over,
@@ -83,7 +55,7 @@ describe('qemu command line of a volume-backed guest', () => {
   });
 });
 
-const skip = skipReason();
+const skip = qemuSuiteSkipReason('boot-volume test', [...QEMU_TOOLS, ['mkfs.ext4', '-V'], ['mkswap', '--version'], ['blkid', '-V']], 'qemu-system-x86, qemu-utils, e2fsprogs, util-linux');
 
 describe('qemu driver booting from a volume', { skip }, () => {
   const dir = skip ? '' : mkdtempSync('/tmp/stratus-bfv-');
@@ -110,11 +82,11 @@ describe('qemu driver booting from a volume', { skip }, () => {
   const blkid = (qcow2: string, tag: string) => {
     const raw = `${qcow2}.check`;
     execFileSync('qemu-img', ['convert', '-U', '-f', 'qcow2', '-O', 'raw', qcow2, raw]);
-    try { return execFileSync('blkid', ['-o', 'value', '-s', tag, raw], { encoding: 'utf8', env: SBIN }).trim(); } finally { rmSync(raw, { force: true }); }
+    try { return execFileSync('blkid', ['-o', 'value', '-s', tag, raw], { encoding: 'utf8', env: SBIN_ENV }).trim(); } finally { rmSync(raw, { force: true }); }
   };
 
   it('boots from the file volume with formatted ephemeral and swap disks, again after a power cycle, and keeps the volume', async () => {
-    writeFileSync(volumeFile, bootSector());
+    writeFileSync(volumeFile, bootSectorDisk(BOOT_LINE));
     driver = createQemuDriver({
       nodeName: 'bfv-test', instancesDir, accel: 'tcg', imageCacheUnusedSeconds: 3600, softShutdownTimeoutSeconds: 1, tapWaitMs: 5000, log: silentLogger(),
     });

@@ -8,49 +8,24 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentLogger } from '#lib/log.ts';
-import { requireServers } from '#lib/test-servers.ts';
 import type { GuestSpec, ImageSource } from '../hypervisor-driver.ts';
 import { createQemuDriver } from './qemu-driver.ts';
 import type { QemuDriver } from './qemu-driver.ts';
 import { guestPaths, readGuestRecord } from './guest-dir.ts';
 import { guestPid } from './guest-process.ts';
 import { connectQmp } from './qmp-client.ts';
+import { bootSectorDisk, QEMU_TOOLS, qemuSuiteSkipReason } from './test-guest-disk.ts';
 
-function skipReason(): string | undefined {
-  let reason: string | undefined;
-  try {
-    execFileSync('qemu-system-x86_64', ['--version']);
-    execFileSync('qemu-img', ['--version']);
-  } catch {
-    reason = 'qemu-system-x86_64 and qemu-img are needed (Debian packages qemu-system-x86, qemu-utils)';
-  }
-  reason ??= process.getuid?.() === 0 ? undefined : 'NIC hot-plug needs root to create tap devices';
-  if (reason && requireServers) throw new Error(`the NIC hot-plug test is required (STRATUS_REQUIRE_SERVERS=1): ${reason}`);
-  return reason;
-}
 
-/** The boot sector of qemu-driver.test.ts: prints a line on COM1, then ejects whatever ACPI PCI hot-unplug asks for. */
-function bootDisk(): Buffer {
-  const code = Buffer.from([
-    0x31, 0xc0, 0x8e, 0xd8, 0xfc, 0xbe, 0x26, 0x7c, 0xba, 0xf8, 0x03, 0xac, 0x84, 0xc0, 0x74, 0x03, 0xee, 0xeb, 0xf8,
-    0xfb, 0xba, 0x04, 0xae, 0x66, 0xed, 0x66, 0x85, 0xc0, 0x74, 0x05, 0xba, 0x08, 0xae, 0x66, 0xef, 0xf4, 0xeb, 0xee,
-  ]);
-  const disk = Buffer.alloc(1024 * 1024);
-  code.copy(disk);
-  Buffer.from('nic test guest booted\r\n\0').copy(disk, code.length);
-  disk[510] = 0x55;
-  disk[511] = 0xaa;
-  return disk;
-}
 
-const skip = skipReason();
+const skip = qemuSuiteSkipReason('NIC hot-plug test', QEMU_TOOLS, 'qemu-system-x86, qemu-utils', { root: 'NIC hot-plug needs root to create tap devices' });
 
 describe('qemu NIC hot-plug with a real QEMU', { skip }, () => {
   const dir = skip ? '' : mkdtempSync('/tmp/stratus-nic-');
   const instancesDir = join(dir, 'instances');
   const suffix = randomBytes(3).toString('hex');
   const taps = { boot: `stqb${suffix}`, hot: `stqh${suffix}` };
-  const disk = skip ? Buffer.alloc(0) : bootDisk();
+  const disk = skip ? Buffer.alloc(0) : bootSectorDisk('nic test guest booted', { ejectOnUnplug: true });
   let d: QemuDriver;
   const image: ImageSource = {
     id: randomUUID(), diskFormat: 'raw', size: disk.length, checksum: createHash('md5').update(disk).digest('hex'),

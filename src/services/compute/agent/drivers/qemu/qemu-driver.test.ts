@@ -9,7 +9,6 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentLogger } from '#lib/log.ts';
-import { requireServers } from '#lib/test-servers.ts';
 import type { GuestSpec, ImageSource } from '../hypervisor-driver.ts';
 import { createQemuDriver } from './qemu-driver.ts';
 import type { QemuDriver } from './qemu-driver.ts';
@@ -17,45 +16,14 @@ import { bootsUnder } from './accel-probe.ts';
 import { guestPaths } from './guest-dir.ts';
 import { guestPid } from './guest-process.ts';
 import { connectQmp } from './qmp-client.ts';
+import { bootSectorDisk, QEMU_TOOLS, qemuSuiteSkipReason } from './test-guest-disk.ts';
 import { volumeNodeName } from './qemu-command.ts';
 
 const BOOT_LINE = 'stratus test guest booted';
 
-function skipReason(): string | undefined {
-  let reason: string | undefined;
-  try {
-    execFileSync('qemu-system-x86_64', ['--version']);
-    execFileSync('qemu-img', ['--version']);
-    execFileSync('genisoimage', ['--version'], { stdio: 'ignore' });
-  } catch {
-    reason = 'qemu-system-x86_64, qemu-img and genisoimage are needed (Debian packages qemu-system-x86, qemu-utils, genisoimage)';
-  }
-  if (reason && requireServers) throw new Error(`the qemu driver test is required (STRATUS_REQUIRE_SERVERS=1): ${reason}`);
-  return reason && `${reason}; set STRATUS_REQUIRE_SERVERS=1 to make this a failure`;
-}
 
-/**
- * A 1 MiB raw disk whose boot sector prints BOOT_LINE on COM1 (0x3f8), then loops: sti; hlt; and on each timer tick
- * copies the PCI hotplug "down" register (0xae04) to the eject register (0xae08), as an OS's ACPI _EJ0 method would.
- */
-function bootDisk(): Buffer {
-  const code = Buffer.from([
-    0x31, 0xc0, 0x8e, 0xd8, 0xfc, // xor ax,ax; mov ds,ax; cld
-    0xbe, 0x26, 0x7c, 0xba, 0xf8, 0x03, // mov si,msg; mov dx,0x3f8
-    0xac, 0x84, 0xc0, 0x74, 0x03, 0xee, 0xeb, 0xf8, // print: lodsb; test al,al; jz idle; out dx,al; jmp print
-    0xfb, 0xba, 0x04, 0xae, 0x66, 0xed, 0x66, 0x85, 0xc0, 0x74, 0x05, // idle: sti; mov dx,0xae04; in eax,dx; test eax,eax; jz halt
-    0xba, 0x08, 0xae, 0x66, 0xef, // mov dx,0xae08; out dx,eax
-    0xf4, 0xeb, 0xee, // halt: hlt; jmp idle+1
-  ]);
-  const disk = Buffer.alloc(1024 * 1024);
-  code.copy(disk);
-  Buffer.from(`${BOOT_LINE}\r\n\0`).copy(disk, code.length);
-  disk[510] = 0x55;
-  disk[511] = 0xaa;
-  return disk;
-}
 
-const skip = skipReason();
+const skip = qemuSuiteSkipReason('qemu driver test', [...QEMU_TOOLS, ['genisoimage', '--version']], 'qemu-system-x86, qemu-utils, genisoimage');
 
 describe('qemu driver with a real QEMU', { skip }, () => {
   const dir = skip ? '' : mkdtempSync('/tmp/stratus-qemu-');
@@ -72,7 +40,7 @@ describe('qemu driver with a real QEMU', { skip }, () => {
     drivers.push(d);
     return d;
   };
-  const disk = skip ? Buffer.alloc(0) : bootDisk();
+  const disk = skip ? Buffer.alloc(0) : bootSectorDisk(BOOT_LINE, { ejectOnUnplug: true });
   const source = (over: Partial<ImageSource> = {}): ImageSource => ({
     id: randomUUID(), diskFormat: 'raw', size: disk.length,
     checksum: createHash('md5').update(disk).digest('hex'), hashAlgo: 'sha512', hashValue: createHash('sha512').update(disk).digest('hex'),

@@ -8,47 +8,20 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentLogger } from '#lib/log.ts';
-import { requireServers } from '#lib/test-servers.ts';
 import type { GuestSpec, ImageSource, RescueImage } from '../hypervisor-driver.ts';
 import { createQemuDriver } from './qemu-driver.ts';
 import type { QemuDriver } from './qemu-driver.ts';
 import { guestPaths, readGuestRecord } from './guest-dir.ts';
 import { guestPid } from './guest-process.ts';
 import { connectQmp } from './qmp-client.ts';
+import { bootSectorDisk, QEMU_TOOLS, qemuSuiteSkipReason } from './test-guest-disk.ts';
 
 const OWN_LINE = 'own disk booted';
 const RESCUE_LINE = 'rescue disk booted';
 
-function skipReason(): string | undefined {
-  let reason: string | undefined;
-  try {
-    execFileSync('qemu-system-x86_64', ['--version']);
-    execFileSync('qemu-img', ['--version']);
-    execFileSync('genisoimage', ['--version'], { stdio: 'ignore' });
-  } catch {
-    reason = 'qemu-system-x86_64, qemu-img and genisoimage are needed (Debian packages qemu-system-x86, qemu-utils, genisoimage)';
-  }
-  if (reason && requireServers) throw new Error(`the qemu rescue test is required (STRATUS_REQUIRE_SERVERS=1): ${reason}`);
-  return reason && `${reason}; set STRATUS_REQUIRE_SERVERS=1 to make this a failure`;
-}
 
-/** A 1 MiB raw disk whose boot sector prints `line` on COM1 (0x3f8), then halts for good. */
-function bootDisk(line: string): Buffer {
-  const code = Buffer.from([
-    0x31, 0xc0, 0x8e, 0xd8, 0xfc, // xor ax,ax; mov ds,ax; cld
-    0xbe, 0x16, 0x7c, 0xba, 0xf8, 0x03, // mov si,msg; mov dx,0x3f8
-    0xac, 0x84, 0xc0, 0x74, 0x03, 0xee, 0xeb, 0xf8, // print: lodsb; test al,al; jz halt; out dx,al; jmp print
-    0xf4, 0xeb, 0xfd, // halt: hlt; jmp halt
-  ]);
-  const disk = Buffer.alloc(1024 * 1024);
-  code.copy(disk);
-  Buffer.from(`${line}\r\n\0`).copy(disk, code.length);
-  disk[510] = 0x55;
-  disk[511] = 0xaa;
-  return disk;
-}
 
-const skip = skipReason();
+const skip = qemuSuiteSkipReason('qemu rescue test', [...QEMU_TOOLS, ['genisoimage', '--version']], 'qemu-system-x86, qemu-utils, genisoimage');
 
 describe('qemu driver rescue and diagnostics with a real QEMU', { skip }, () => {
   const dir = skip ? '' : mkdtempSync('/tmp/stratus-qemu-rescue-');
@@ -62,7 +35,7 @@ describe('qemu driver rescue and diagnostics with a real QEMU', { skip }, () => 
     return d;
   };
   const image = (line: string, properties: Record<string, unknown> = {}): RescueImage => {
-    const disk = bootDisk(line);
+    const disk = bootSectorDisk(line);
     const file = join(dir, `${randomUUID()}.img`);
     writeFileSync(file, disk);
     return {
