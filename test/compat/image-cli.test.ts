@@ -231,10 +231,10 @@ describe('image through the openstack CLI', { skip }, () => {
       const saved = join(cloud.dataDir, `${name}.saved`);
       await ok(['image', 'save', '--file', saved, name]);
       assert.ok(readFileSync(saved).equals(data), 'the Object Storage copy is the image');
-      // Refused (400: already there). glanceclient cannot print Stratus' JSON error body (see the Image README), so
-      // the refusal shows as a failed command and an unchanged image.
+      // Refused (400: already there); glanceclient prints the message it reads from Glance's HTML error page.
       const again = await glance(['image-import', id, '--import-method', 'copy-image', '--stores', 'object-store']);
       assert.notEqual(again.code, 0);
+      assert.match(again.stderr, /400 Bad Request: Image is already present at store 'object-store'/);
       assert.equal(props(await json(['image', 'show', name])).os_glance_import_task, undefined, 'no import started');
 
       await ok(['image', 'delete', name]);
@@ -260,6 +260,7 @@ describe('image through the openstack CLI', { skip }, () => {
       assert.ok(!existsSync(join(cloud.dataDir, 'images', id)), 'the file store\'s copy is deleted');
       const last = await glance(['stores-delete', id, '--store', 'object-store']);
       assert.notEqual(last.code, 0, 'the last copy is never removed');
+      assert.doesNotMatch(last.stderr, /has no attribute/, 'glanceclient parses the error page');
       assert.equal(props(await json(['image', 'show', name])).stores, 'object-store');
       await ok(['image', 'delete', name]);
     });

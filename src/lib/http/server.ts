@@ -17,8 +17,9 @@ declare module 'fastify' {
   }
 }
 
-/** How a service renders an error: OpenStack services each have their own body shape. */
-export type ErrorRenderer = (err: StratusError) => { body: unknown; headers?: Record<string, string>; contentType?: string };
+/** How a service renders an error: OpenStack services each have their own body shape (Glance's also depends on the
+ * request's Accept header, as webob negotiates it). */
+export type ErrorRenderer = (err: StratusError, req?: { accept?: string }) => { body: unknown; headers?: Record<string, string>; contentType?: string };
 
 export interface HttpServiceOptions {
   name: string;
@@ -122,7 +123,7 @@ export function createHttpService(opts: HttpServiceOptions): FastifyInstance {
 
 function sendError(reply: FastifyReply, opts: HttpServiceOptions, err: StratusError, req: FastifyRequest): FastifyReply {
   if (err.status >= 500) req.log.warn({ code: err.code, message: err.message }, 'request failed');
-  const rendered = opts.renderError(err);
+  const rendered = opts.renderError(err, { accept: req.headers.accept });
   reply.code(err.status);
   for (const [k, v] of Object.entries(rendered.headers ?? {})) reply.header(k, v);
   if (rendered.contentType) reply.type(rendered.contentType);

@@ -13,6 +13,7 @@ export const imageOptions = {
   image_member_quota: { type: 'number', default: 128, min: -1, help: 'Most members an image may have; -1 for no limit.' },
   image_property_quota: { type: 'number', default: 128, min: -1, help: 'Most custom properties an image may have; -1 for no limit.' },
   image_tag_quota: { type: 'number', default: 128, min: -1, help: 'Most tags an image may have; -1 for no limit.' },
+  import_lock_expiry: { type: 'number', default: 3600, min: 1, max: 100000000, help: 'Seconds an import task may go without its heartbeat before the next import of its image takes its lock over (Glance busts a stale import lock after an hour).' },
   limit_param_default: { type: 'number', default: 25, min: 1, max: 100000, help: 'Images a list returns when the request has no limit.' },
   api_limit_max: { type: 'number', default: 1000, min: 1, max: 100000, help: 'Most images a list returns, whatever limit asks.' },
   policy_file: { type: 'string', default: '', help: 'YAML or JSON file of policy rule overrides (oslo.policy style); empty for the defaults.' },

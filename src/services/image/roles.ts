@@ -13,6 +13,7 @@ import type { ImageTables } from './db/tables.ts';
 import { imageMigrations } from './db/migrations/index.ts';
 import { requeueInterruptedUploads, stagedLocations } from './db/images-repo.ts';
 import { releaseStaleImportLocks } from './db/import-progress-repo.ts';
+import { createImportLocks } from './provider/import-lock.ts';
 import { createFileStore } from './stores/file/file-store.ts';
 import { createObjectStore } from './stores/object-store/object-store.ts';
 import { createSwiftClient } from './stores/object-store/swift-client.ts';
@@ -73,6 +74,7 @@ export async function createImageApi(deps: ImageApiServiceDeps): Promise<ImageAp
       const tasks = createImportTasks(deps.log);
       registerImageRoutes(app, {
         db: database.db, store, staging, policy, inflight: createInflightTracker(), tasks, log: deps.log,
+        locks: createImportLocks(database.db, { expirySeconds: options.import_lock_expiry, log: deps.log }),
         settings: {
           limitParamDefault: options.limit_param_default, apiLimitMax: options.api_limit_max, memberQuota: options.image_member_quota,
           propertyQuota: options.image_property_quota, tagQuota: options.image_tag_quota,

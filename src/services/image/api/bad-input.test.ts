@@ -129,7 +129,7 @@ describe('bad input', () => {
     let sent = 0;
     const body = new ReadableStream<Uint8Array>({ pull(c) { if (sent++ < 7) c.enqueue(chunk); else c.close(); } });
     const r = await fetch(`${t.url}/v2/images/${img.id}/file`, {
-      method: 'PUT', headers: { 'x-auth-token': t.as.alice.token, 'content-type': 'application/octet-stream' }, body, duplex: 'half',
+      method: 'PUT', headers: { 'x-auth-token': t.as.alice.token, 'content-type': 'application/octet-stream', accept: 'application/json' }, body, duplex: 'half',
     } as RequestInit);
     assert.equal(r.status, 413);
     assert.match(((await r.json()) as { message: string }).message, /storage quota exceeded/);

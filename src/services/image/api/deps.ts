@@ -16,6 +16,7 @@ import type { ImageStore } from '../stores/store.ts';
 import type { StoreSet } from '../stores/store-set.ts';
 import type { InflightTracker, QuotaLimits } from '../provider/quota.ts';
 import type { ImportTasks } from '../provider/import-tasks.ts';
+import type { ImportLocks } from '../provider/import-lock.ts';
 
 export interface ImageApiDeps {
   db: ImageDb;
@@ -29,6 +30,8 @@ export interface ImageApiDeps {
   inflight: InflightTracker;
   /** Imports running after their request was answered (copy-image). */
   tasks: ImportTasks;
+  /** The per-image import lock (os_glance_import_task) with its heartbeat and expiry. */
+  locks: ImportLocks;
   log: Logger;
 }
 

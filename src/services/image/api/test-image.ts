@@ -105,7 +105,8 @@ export async function startImage(options: Record<string, unknown> = {}, start: S
   const storeDir = join(dir, 'images');
 
   async function call(method: string, path: string, opts: CallOptions = {}): Promise<Reply> {
-    const headers: Record<string, string> = { ...(opts.token ? { 'x-auth-token': opts.token } : {}), ...opts.headers };
+    // JSON unless a test asks otherwise, as openstacksdk asks (Glance answers `*/*` with HTML errors).
+    const headers: Record<string, string> = { accept: 'application/json', ...(opts.token ? { 'x-auth-token': opts.token } : {}), ...opts.headers };
     let body: string | Buffer | undefined = opts.raw;
     if (body === undefined && opts.body !== undefined) body = JSON.stringify(opts.body);
     if (body !== undefined) headers['content-type'] = opts.contentType ?? (Buffer.isBuffer(body) ? 'application/octet-stream' : 'application/json');

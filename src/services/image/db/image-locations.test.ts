@@ -1,6 +1,6 @@
 // The database side of images in several stores: the migration that moves each image's one location into
 // image_locations, the rules for adding and removing copies, and the import lock with its progress lists, including
-// the repair at start of a lock a stopped process left.
+// the repair at start of a lock a stopped process left, and the expiry of a lock whose task stopped beating.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -15,6 +15,8 @@ import { imageMigrations } from './migrations/index.ts';
 import { getImage, storedBytes } from './images-repo.ts';
 import { addLocation, deleteImageWithLocations, removeLocation } from './locations-repo.ts';
 import { acquireImportLock, releaseImportLock, releaseStaleImportLocks, updateImportProgress } from './import-progress-repo.ts';
+import { createImportLocks } from '../provider/import-lock.ts';
+import { silentLogger } from '#lib/log.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'image-locations-'));
 let database: Database<ImageTables>;
@@ -87,5 +89,31 @@ describe('image locations in the database', { concurrency: false }, () => {
     props = (await getImage(database.db, id))!.properties;
     assert.deepEqual([props.os_glance_import_task, props.os_glance_importing_to_stores, props.os_glance_failed_import], [undefined, '', 'alpha']);
     assert.equal(await acquireImportLock(database.db, id, 'task-4'), 'acquired');
+  });
+
+  it('a lock whose task stops beating expires and the next import takes it over; a beating one holds', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const id = await legacyImage('active', null);
+    const silent = createImportLocks(database.db, { expirySeconds: 1, heartbeatMs: 60_000, log: silentLogger() });
+    const first = await silent.acquire(id);
+    await updateImportProgress(database.db, id, { importing: { add: ['file'] } }, at);
+    await assert.rejects(silent.acquire(id), (e: { status?: number }) => e.status === 409, 'held while fresh');
+    await sleep(1300);
+    const second = await silent.acquire(id);
+    let props = (await getImage(database.db, id))!.properties;
+    assert.equal(props.os_glance_import_task, second.taskId);
+    assert.deepEqual([props.os_glance_importing_to_stores, props.os_glance_failed_import], ['', 'file'], 'the expired task\'s store failed');
+    await first.release();
+    assert.equal((await getImage(database.db, id))!.properties.os_glance_import_task, second.taskId, 'the old holder no longer releases it');
+    await second.release();
+
+    const beating = createImportLocks(database.db, { expirySeconds: 1, heartbeatMs: 200, log: silentLogger() });
+    const live = await beating.acquire(id);
+    await sleep(1500);
+    await assert.rejects(beating.acquire(id), (e: { status?: number }) => e.status === 409, 'a beating task keeps its lock');
+    await live.release();
+    props = (await getImage(database.db, id))!.properties;
+    assert.equal(props.os_glance_import_task, undefined);
+    assert.equal((await database.db.selectFrom('image_import_tasks').selectAll().where('image_id', '=', id).execute()).length, 0, 'no heartbeat rows left');
   });
 });

@@ -30,6 +30,8 @@ export interface ImagePropertyRow { image_id: string; name: string; value: strin
 export interface ImageTagRow { image_id: string; value: string }
 /** One copy of an image's data per store; `position` orders reads (the first copy first). */
 export interface ImageLocationRow { image_id: string; store: string; url: string; position: number }
+/** A running import's heartbeat: its lock expires once `updated_at` is older than import_lock_expiry. */
+export interface ImageImportTaskRow { task_id: string; image_id: string; updated_at: string }
 export interface ImageMemberRow { image_id: string; member: string; status: string; created_at: string; updated_at: string }
 
 export interface ImageTables {
@@ -38,6 +40,7 @@ export interface ImageTables {
   image_tags: ImageTagRow;
   image_members: ImageMemberRow;
   image_locations: ImageLocationRow;
+  image_import_tasks: ImageImportTaskRow;
 }
 
 export type ImageDb = Kysely<ImageTables>;

@@ -10,17 +10,18 @@ import type { ImportRequest } from '../domain/import-request.ts';
 import type { ImageDb } from '../db/tables.ts';
 import { getImage } from '../db/images-repo.ts';
 import { addLocation, removeLocation } from '../db/locations-repo.ts';
-import { releaseImportLock, updateImportProgress } from '../db/import-progress-repo.ts';
+import { updateImportProgress } from '../db/import-progress-repo.ts';
 import type { StoreSet } from '../stores/store-set.ts';
 import type { ImageStore } from '../stores/store.ts';
 import { copyImageData } from './copy-data.ts';
-import { lockForImport } from './import-lock.ts';
+import type { ImportLocks } from './import-lock.ts';
 import type { ImportTasks } from './import-tasks.ts';
 
 export interface CopyImageDeps {
   db: ImageDb;
   store: StoreSet;
   tasks: ImportTasks;
+  locks: ImportLocks;
   log: Logger;
 }
 
@@ -48,18 +49,18 @@ export async function startCopyImage(deps: CopyImageDeps, image: Image, request:
   }
   if (targets.length === 0) return;
   const stores = targets.map((id) => deps.store.byId(id)!);
-  const taskId = await lockForImport(deps.db, image.id);
+  const lock = await deps.locks.acquire(image.id);
   try {
     await updateImportProgress(deps.db, image.id, { importing: { add: targets }, failed: { remove: targets } }, now());
   } catch (err) {
-    await releaseImportLock(deps.db, image.id, taskId);
+    await lock.release();
     throw err;
   }
   deps.tasks.start(image.id, async (signal) => {
     try {
       await copyIntoStores(deps, image.id, stores, request.mustSucceed, signal);
     } finally {
-      await releaseImportLock(deps.db, image.id, taskId);
+      await lock.release();
     }
   });
 }

@@ -8,16 +8,17 @@ import { Conflict, StratusError } from '#lib/errors.ts';
 import type { Image, ImageLocation } from '../domain/image-model.ts';
 import type { StoredData } from '../db/images-repo.ts';
 import { activate, getImage, recordStaged, transition } from '../db/images-repo.ts';
-import { releaseImportLock, updateImportProgress } from '../db/import-progress-repo.ts';
+import { updateImportProgress } from '../db/import-progress-repo.ts';
 import type { ImageStore } from '../stores/store.ts';
 import type { UploadDeps } from './upload.ts';
 import { receiveImageData } from './upload.ts';
 import { copyImageData } from './copy-data.ts';
-import { lockForImport } from './import-lock.ts';
+import type { ImportLocks } from './import-lock.ts';
 
 export interface ImportDeps extends UploadDeps {
   /** Where staged data waits for its import: never the image store, never served. */
   staging: ImageStore;
+  locks: ImportLocks;
 }
 
 const now = (): string => new Date().toISOString();
@@ -47,7 +48,7 @@ export function assertStaged(image: Image): void {
  */
 export async function importStaged(deps: ImportDeps, image: Image, targets: ImageStore[], mustSucceed: boolean): Promise<Image> {
   assertStaged(image);
-  const taskId = await lockForImport(deps.db, image.id);
+  const lock = await deps.locks.acquire(image.id);
   const ids = targets.map((t) => t.id);
   try {
     await updateImportProgress(deps.db, image.id, { importing: { add: ids }, failed: { remove: ids } }, now());
@@ -55,7 +56,7 @@ export async function importStaged(deps: ImportDeps, image: Image, targets: Imag
     await deps.staging.delete(image.stagedLocation!).catch((err: unknown) => deps.log.error({ err, imageId: image.id }, 'cannot remove staged image data'));
     return active;
   } finally {
-    await releaseImportLock(deps.db, image.id, taskId);
+    await lock.release();
   }
 }
 

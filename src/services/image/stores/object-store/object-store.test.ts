@@ -144,7 +144,7 @@ describe('object-store store', () => {
       },
     });
     const upload = fetch(`${t.url}/v2/images/${img.id}/file`, {
-      method: 'PUT', headers: { 'x-auth-token': t.as.alice.token, 'content-type': 'application/octet-stream' }, body, duplex: 'half',
+      method: 'PUT', headers: { 'x-auth-token': t.as.alice.token, 'content-type': 'application/octet-stream', accept: 'application/json' }, body, duplex: 'half',
     } as RequestInit);
     for (let i = 0; i < 200 && (await t.call('GET', `/v2/images/${img.id}`, { token: t.as.alice.token })).body.status !== 'saving'; i++) await new Promise((r) => setTimeout(r, 10));
     // Object Storage drops every connection, the upload's PUT among them.
