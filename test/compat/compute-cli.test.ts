@@ -7,6 +7,10 @@ import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { cliSkipReason, useCloud } from './harness.ts';
 import type { CliOptions, CliResult } from './harness.ts';
+import { until } from '#lib/test-wait.ts';
+
+/** Each check runs the CLI (a second or more on a loaded machine). */
+const CLI_WAIT = { timeoutMs: 20_000, everyMs: 300 };
 
 type Row = Record<string, unknown>;
 
@@ -88,21 +92,21 @@ describe('compute through the openstack CLI', { skip: cliSkipReason() }, () => {
     const event = await json(['server', 'event', 'show', 'vm-1', String(events[0]['Request ID'])]);
     assert.match(JSON.stringify(event.events), /compute_build_and_run_instance/);
     await ok(['server', 'stop', 'vm-1']);
-    await waitFor(async () => (await json(['server', 'show', 'vm-1'])).status === 'SHUTOFF');
+    await until('vm-1 SHUTOFF', async () => (await json(['server', 'show', 'vm-1'])).status === 'SHUTOFF', CLI_WAIT);
     await ok(['server', 'start', 'vm-1']);
-    await waitFor(async () => (await json(['server', 'show', 'vm-1'])).status === 'ACTIVE');
+    await until('vm-1 ACTIVE', async () => (await json(['server', 'show', 'vm-1'])).status === 'ACTIVE', CLI_WAIT);
     const hypervisors = await json<Row[]>(['hypervisor', 'list']);
     assert.equal(hypervisors.length, 2);
     assert.ok(hypervisors.every((h) => h['Hypervisor Type'] === 'fake'));
     const services = await json<Row[]>(['compute', 'service', 'list']);
     assert.ok(services.some((r) => r.Binary === 'nova-compute' && r.State === 'up'), JSON.stringify(services));
     await ok(['volume', 'create', '--size', '1', 'data']);
-    await waitFor(async () => (await json(['volume', 'show', 'data'])).status === 'available');
+    await until('volume data available', async () => (await json(['volume', 'show', 'data'])).status === 'available', CLI_WAIT);
     await ok(['server', 'add', 'volume', 'vm-1', 'data']);
-    await waitFor(async () => (await json(['volume', 'show', 'data'])).status === 'in-use');
+    await until('volume data in-use', async () => (await json(['volume', 'show', 'data'])).status === 'in-use', CLI_WAIT);
     assert.match(JSON.stringify((await json(['server', 'show', 'vm-1'])).volumes_attached), /id/);
     await ok(['server', 'remove', 'volume', 'vm-1', 'data']);
-    await waitFor(async () => (await json(['volume', 'show', 'data'])).status === 'available');
+    await until('volume data available', async () => (await json(['volume', 'show', 'data'])).status === 'available', CLI_WAIT);
     await ok(['volume', 'delete', 'data']);
     await ok(['server', 'set', '--property', 'tier=web', 'vm-1']);
     assert.match(JSON.stringify((await json(['server', 'show', 'vm-1'])).properties), /tier.*web/);
@@ -164,7 +168,7 @@ describe('compute through the openstack CLI', { skip: cliSkipReason() }, () => {
     assert.equal((await json(['server', 'show', 'az-vm'])).status, 'VERIFY_RESIZE');
     await ok(['server', 'resize', 'confirm', 'az-vm']);
     let confirmed: Row = {};
-    await waitFor(async () => (confirmed = await json(['server', 'show', 'az-vm'])).status === 'ACTIVE');
+    await until('az-vm ACTIVE', async () => (confirmed = await json(['server', 'show', 'az-vm'])).status === 'ACTIVE', CLI_WAIT);
     assert.match(JSON.stringify(confirmed.flavor), /m1\.small/);
     await ok(['server', 'rebuild', '--image', 'az-img', '--wait', 'az-vm']);
     const events = await json<Row[]>(['server', 'event', 'list', 'az-vm']);
@@ -173,11 +177,3 @@ describe('compute through the openstack CLI', { skip: cliSkipReason() }, () => {
   });
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error('condition not reached in time');
-}

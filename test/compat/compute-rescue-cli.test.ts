@@ -7,26 +7,19 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { cliSkipReason, useCloud } from './harness.ts';
+import { until } from '#lib/test-wait.ts';
 
 type Row = Record<string, unknown>;
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`${what} not reached in time`);
-}
 
 describe('rescue and diagnostics through the openstack CLI', { skip: cliSkipReason() }, () => {
   const cloud = useCloud();
   const json = <T = Row>(args: string[]): Promise<T> => cloud().openstackJson<T>(args);
   const ok = (args: string[]) => cloud().ok(args);
-  const settle = (want: string) => waitFor(`status ${want}`, async () => {
+  const settle = (want: string) => until(`status ${want}`, async () => {
     const s = await json(['server', 'show', 'vm-r']);
     return s.status === want && s['OS-EXT-STS:task_state'] === null;
-  });
+  }, { timeoutMs: 20_000, everyMs: 300 });
 
   it('rescues a server with its own image and with another one, shows RESCUE, and unrescues it', async () => {
     const file = join(cloud().dataDir, 'tiny.img');

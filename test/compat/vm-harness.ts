@@ -9,6 +9,7 @@ import { requireServers } from '#lib/test-servers.ts';
 import { lockHostDataPlane } from '#services/network/agent/drivers/linuxbridge/test-host-lock.ts';
 import { cliSkipReason, startCloud } from './harness.ts';
 import type { RunningCloud } from './harness.ts';
+import { until as waitUntil } from '#lib/test-wait.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -45,15 +46,8 @@ export function cleanHost(dataDir: string): void {
   }
 }
 
-export async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 180_000, everyMs = 1000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export const until = <T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 180_000, everyMs = 1000): Promise<T> =>
+  waitUntil(what, check, { timeoutMs, everyMs });
 
 /** The environment of a real-VM cloud: qemu under TCG, linuxbridge, the host leg of `public`, the guest image. */
 export const VM_CLOUD_ENV: Record<string, string> = {

@@ -10,6 +10,9 @@ import { skipUnlessReachable, testServerUrls } from '../test-servers.ts';
 import { MessagingTimeout, createAmqpBus, createBus, defineRpc, sharedMemoryBus } from './index.ts';
 import type { Bus, BusContext, Notification } from './index.ts';
 import { simulateConnectionLoss } from './amqp.ts';
+import { until } from '#lib/test-wait.ts';
+
+const WAIT = { timeoutMs: 15_000, everyMs: 10 };
 
 const runId = randomUUID().slice(0, 8);
 const exchange = `stratus-test-${runId}`;
@@ -24,14 +27,6 @@ function context(extra: Partial<BusContext> = {}): BusContext {
     requestId: `req-${randomUUID()}`, globalRequestId: `req-${randomUUID()}`,
     userId: 'u-1', projectId: 'p-1', roles: ['member', 'reader'], ...extra,
   };
-}
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const amqpSkip = await skipUnlessReachable('RabbitMQ', async () => {
@@ -147,7 +142,7 @@ for (const transport of transports) {
       await hostA.serve({ topic, server: 'host-a' }, { note: (_c, n: number) => { got.a.push(n); }, ping: () => 'pong' });
       await hostB.serve({ topic, server: 'host-b' }, { note: (_c, n: number) => { got.b.push(n); }, ping: () => 'pong' });
       for (const n of [1, 2, 3]) await client.cast({ topic, server: 'host-b' }, 'note', n, { context: context() });
-      await waitFor('three casts on host-b', () => got.b.length === 3);
+      await until('three casts on host-b', () => got.b.length === 3, WAIT);
       // host-a's own queue answers a call, so nothing sent to host-b is still on its way there.
       assert.equal(await client.call({ topic, server: 'host-a' }, 'ping', {}, { context: context() }), 'pong');
       assert.deepEqual(got, { a: [], b: [1, 2, 3] });
@@ -159,7 +154,7 @@ for (const transport of transports) {
       await hostA.serve({ topic, server: 'host-a' }, { work: () => { got.a += 1; } });
       await hostB.serve({ topic, server: 'host-b' }, { work: () => { got.b += 1; } });
       for (let i = 0; i < 10; i++) await client.cast({ topic }, 'work', { i }, { context: context() });
-      await waitFor('ten casts', () => got.a + got.b === 10);
+      await until('ten casts', () => got.a + got.b === 10, WAIT);
       assert.ok(got.a > 0 && got.b > 0, `both servers work: ${JSON.stringify(got)}`);
     });
 
@@ -171,7 +166,7 @@ for (const transport of transports) {
       await hostB.serve({ topic, server: 'host-b' }, { refresh: (_c, a: { v: number }) => { got.push(`b${a.v}`); } });
       await hostB.serve({ topic: other, server: 'host-b' }, { refresh: () => { got.push('other'); } });
       await client.fanout(topic, 'refresh', { v: 1 }, { context: context() });
-      await waitFor('both servers refreshed', () => got.length >= 2);
+      await until('both servers refreshed', () => got.length >= 2, WAIT);
       await client.call({ topic: other, server: 'host-b' }, 'refresh', {}, { context: context() }).catch(() => undefined);
       assert.deepEqual(got.sort(), ['a1', 'b1', 'other']);
     });
@@ -188,8 +183,8 @@ for (const transport of transports) {
         await client.notify({ eventType: 'compute.instance.create.end', publisherId: 'compute.host-a',
           priority: i === 3 ? 'ERROR' : 'INFO', payload: { i }, context: ctx });
       }
-      await waitFor('four notifications in each pool', () =>
-        seen.audit1.length + seen.audit2.length === 4 && seen.metering.length === 4);
+      await until('four notifications in each pool', () =>
+        seen.audit1.length + seen.audit2.length === 4 && seen.metering.length === 4, WAIT);
       const auditIds = [...seen.audit1, ...seen.audit2].map((n) => n.messageId).sort();
       assert.deepEqual(auditIds, seen.metering.map((n) => n.messageId).sort(), 'each pool gets each notification once');
       assert.equal(new Set(auditIds).size, 4);
@@ -211,7 +206,7 @@ for (const transport of transports) {
       const ctx = context({ authToken: 'gAAAA-token' });
       assert.equal(await client.call({ topic }, 'whoami', null, { context: ctx }), ctx.requestId);
       await client.cast({ topic, server: 'host-a' }, 'tell', null, { context: ctx, version: '1.0' });
-      await waitFor('the cast', () => received.length === 2);
+      await until('the cast', () => received.length === 2, WAIT);
       assert.deepEqual(received, [ctx, ctx]);
     });
 
@@ -231,7 +226,7 @@ for (const transport of transports) {
       const hosts: string[] = await scheduler.call('selectDestinations', { vcpus: 2 }, context());
       assert.deepEqual(hosts, ['host-a']);
       await scheduler.cast('updateInstanceInfo', { host: 'host-b' }, context(), { server: 'host-a' });
-      await waitFor('the typed cast', () => updates.length === 1);
+      await until('the typed cast', () => updates.length === 1, WAIT);
       assert.deepEqual(updates, ['host-b']);
       await sub.close();
       await assert.rejects(scheduler.call('selectDestinations', { vcpus: 1 }, context(), { timeoutMs: 200 }), MessagingTimeout);
@@ -286,7 +281,7 @@ describe('amqp bus reconnection', { skip: amqpSkip }, () => {
     simulateConnectionLoss(server);
     await client.cast({ topic, server: 'host-a' }, 'note', 'cast while server away', opts);
     await client.notify({ eventType: 'while.server.away', publisherId: 'test', priority: 'INFO', payload: {}, context: opts.context });
-    await waitFor('the cast and notification after reconnection', () => casts.length === 1 && notes.length === 1);
+    await until('the cast and notification after reconnection', () => casts.length === 1 && notes.length === 1, WAIT);
     assert.equal(await client.call({ topic, server: 'host-a' }, 'ping', 'direct', opts), 'pong direct');
 
     // The client loses its connection: sends wait for the reconnection instead of being dropped.
@@ -296,8 +291,8 @@ describe('amqp bus reconnection', { skip: amqpSkip }, () => {
     await client.cast({ topic }, 'note', 'cast while client away', opts);
     await client.fanout(topic, 'refresh', 'fanout after reconnection', opts);
     await client.notify({ eventType: 'while.client.away', publisherId: 'test', priority: 'WARN', payload: {}, context: opts.context });
-    await waitFor('everything sent while the client was away', () =>
-      casts.length === 2 && fanouts.length === 1 && notes.length === 2);
+    await until('everything sent while the client was away', () =>
+      casts.length === 2 && fanouts.length === 1 && notes.length === 2, WAIT);
     assert.deepEqual(casts, ['cast while server away', 'cast while client away']);
     assert.deepEqual(fanouts, ['fanout after reconnection']);
     assert.deepEqual(notes, ['while.server.away', 'while.client.away']);
@@ -314,7 +309,7 @@ describe('amqp bus reconnection', { skip: amqpSkip }, () => {
       ping: () => 'pong',
     });
     const pendingCall = client.call({ topic }, 'slow', {}, { context: context(), timeoutMs: 2_000 });
-    await waitFor('the slow handler to start', () => started);
+    await until('the slow handler to start', () => started, WAIT);
     simulateConnectionLoss(client);
     release();
     await assert.rejects(pendingCall, MessagingTimeout);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { startCompute } from './test-compute.ts';
 import type { TestCompute } from './test-compute.ts';
 import type { GuestSpec } from '../agent/drivers/hypervisor-driver.ts';
+import { until } from '#lib/test-wait.ts';
 
 const V = '2.60';
 
@@ -33,10 +34,6 @@ describe('rebuild and resize', () => {
     return hv.body.hypervisors.find((h: { hypervisor_hostname: string }) => h.hypervisor_hostname === host).id;
   };
   const guestOf = (host: string, id: string) => (c.drivers[host] as unknown as { guest(uuid: string): GuestSpec | undefined }).guest(id);
-  const until = async (what: string, check: () => Promise<boolean>) => {
-    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) if (await check()) return;
-    throw new Error(`timed out waiting for ${what}`);
-  };
   const migrationsOf = async (id: string) =>
     (await c.call('GET', `/v2.1/os-migrations?instance_uuid=${id}`, { token: c.as.admin.token, version: V })).body.migrations;
 

@@ -12,14 +12,7 @@ import { createNoopDriver } from './drivers/noop/noop-driver.ts';
 import { networkServerRpc } from '../rpc/agent-rpc.ts';
 import type { PortDetails } from '../rpc/agent-rpc.ts';
 import type { NoopDriver } from './drivers/noop/noop-driver.ts';
-
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { until } from '#lib/test-wait.ts';
 
 describe('network agent with the noop driver', () => {
   let n: TestNetwork;
@@ -38,7 +31,7 @@ describe('network agent with the noop driver', () => {
     const net = await n.create(n.as.admin, 'networks', 'network', { name: 'wired' });
     await n.create(n.as.admin, 'subnets', 'subnet', { network_id: net.id, ip_version: 4, cidr: '10.50.0.0/24' });
     const port = await n.create(n.as.admin, 'ports', 'port', { network_id: net.id, 'binding:host_id': 'node1' });
-    await until(() => drivers.node1.state().ports.has(port.id), 'node1 to plug the port');
+    await until('node1 to plug the port', () => drivers.node1.state().ports.has(port.id));
     const wired = drivers.node1.state().ports.get(port.id)!;
     assert.equal(wired.macAddress, port.mac_address);
     assert.deepEqual(wired.fixedIps, [{ subnetId: port.fixed_ips[0].subnet_id, ipAddress: port.fixed_ips[0].ip_address }]);
@@ -47,13 +40,13 @@ describe('network agent with the noop driver', () => {
     assert.ok(!drivers.node2.state().ports.has(port.id));
 
     await n.call('PUT', `/v2.0/ports/${port.id}`, { token: n.as.admin.token, body: { port: { 'binding:host_id': 'node2' } } });
-    await until(() => drivers.node2.state().ports.has(port.id) && !drivers.node1.state().ports.has(port.id), 'the port to move to node2');
+    await until('the port to move to node2', () => drivers.node2.state().ports.has(port.id) && !drivers.node1.state().ports.has(port.id));
     assert.equal((await n.call('GET', `/v2.0/ports/${port.id}`, { token: n.as.admin.token })).body.port.status, 'ACTIVE');
 
     await n.call('DELETE', `/v2.0/ports/${port.id}`, { token: n.as.admin.token });
-    await until(() => !drivers.node2.state().ports.has(port.id), 'node2 to unplug the port');
+    await until('node2 to unplug the port', () => !drivers.node2.state().ports.has(port.id));
     await n.call('DELETE', `/v2.0/networks/${net.id}`, { token: n.as.admin.token });
-    await until(() => !drivers.node1.state().networks.has(net.id) && !drivers.node2.state().networks.has(net.id), 'the network to go');
+    await until('the network to go', () => !drivers.node1.state().networks.has(net.id) && !drivers.node2.state().networks.has(net.id));
   });
 
   it('serves DHCP from the DHCP host: its own network:dhcp port, every port\'s address, gone with the network', async () => {
@@ -63,7 +56,7 @@ describe('network agent with the noop driver', () => {
     });
     const port = await n.create(n.as.admin, 'ports', 'port', { network_id: net.id });
     const served = () => drivers.node1.state().dhcp.get(net.id);
-    await until(() => Boolean(served()?.hosts.some((h) => h.portId === port.id)), 'the DHCP server to serve the port');
+    await until('the DHCP server to serve the port', () => Boolean(served()?.hosts.some((h) => h.portId === port.id)));
     const info = served()!;
     assert.deepEqual(info.hosts, [{ portId: port.id, macAddress: port.mac_address, ipAddress: port.fixed_ips[0].ip_address, hostname: `host-${port.fixed_ips[0].ip_address.replaceAll('.', '-')}` }]);
     assert.deepEqual(info.subnets.map((s) => [s.subnetId, s.gatewayIp, s.dnsNameservers, s.hostRoutes]), [[subnet.id, '10.51.0.1', ['10.51.0.53'], [{ destination: '10.60.0.0/16', nexthop: '10.51.0.254' }]]]);
@@ -77,15 +70,15 @@ describe('network agent with the noop driver', () => {
 
     // A second DHCP subnet gives the DHCP port an address on it; deleting the subnet takes that address back.
     const second = await n.create(n.as.admin, 'subnets', 'subnet', { network_id: net.id, ip_version: 4, cidr: '10.51.1.0/24' });
-    await until(() => served()?.dhcpPort?.fixedIps.length === 2 && served()!.subnets.length === 2, 'the DHCP port to join the second subnet');
+    await until('the DHCP port to join the second subnet', () => served()?.dhcpPort?.fixedIps.length === 2 && served()!.subnets.length === 2);
     assert.equal((await n.call('DELETE', `/v2.0/subnets/${second.id}`, { token: n.as.admin.token })).status, 204, 'the DHCP port does not keep a subnet in use');
-    await until(() => served()?.subnets.length === 1 && served()!.dhcpPort?.fixedIps.length === 1, 'the DHCP server to drop the subnet');
+    await until('the DHCP server to drop the subnet', () => served()?.subnets.length === 1 && served()!.dhcpPort?.fixedIps.length === 1);
 
     await n.call('DELETE', `/v2.0/ports/${port.id}`, { token: n.as.admin.token });
-    await until(() => served()?.hosts.length === 0, 'the deleted port to leave the DHCP hosts');
+    await until('the deleted port to leave the DHCP hosts', () => served()?.hosts.length === 0);
     // The DHCP port alone does not keep the network in use, and goes with it.
     assert.equal((await n.call('DELETE', `/v2.0/networks/${net.id}`, { token: n.as.admin.token })).status, 204);
-    await until(() => !served(), 'the DHCP server to stop');
+    await until('the DHCP server to stop', () => !served());
     assert.equal((await n.call('GET', `/v2.0/ports/${dhcpPorts[0].id}`, { token: n.as.admin.token })).status, 404);
   });
 });
@@ -109,11 +102,11 @@ describe('network agent resync and a wiring data plane', () => {
         await agent.resynced;
         assert.ok(driver.state().ports.has(port.id), 'resync wired the bound port');
         assert.ok(!driver.state().ports.has('stale-port') && !driver.state().networks.has('stale-net'), 'resync removed what nothing claims');
-        await until(async () => (await n.call('GET', `/v2.0/ports/${port.id}`, { token: n.as.admin.token })).body.port.status === 'ACTIVE', 'the port to turn ACTIVE');
+        await until('the port to turn ACTIVE', async () => (await n.call('GET', `/v2.0/ports/${port.id}`, { token: n.as.admin.token })).body.port.status === 'ACTIVE');
         await n.call('PUT', `/v2.0/ports/${port.id}`, { token: n.as.admin.token, body: { port: { name: 'renamed' } } });
         assert.equal((await n.call('GET', `/v2.0/ports/${port.id}`, { token: n.as.admin.token })).body.port.status, 'ACTIVE', 'an update on the same host keeps it up');
         await n.call('PUT', `/v2.0/ports/${port.id}`, { token: n.as.admin.token, body: { port: { admin_state_up: false } } });
-        await until(async () => (await n.call('GET', `/v2.0/ports/${port.id}`, { token: n.as.admin.token })).body.port.status === 'DOWN', 'an admin-down port to be reported DOWN');
+        await until('an admin-down port to be reported DOWN', async () => (await n.call('GET', `/v2.0/ports/${port.id}`, { token: n.as.admin.token })).body.port.status === 'DOWN');
       } finally {
         await agent.stop();
       }
@@ -138,7 +131,7 @@ describe('network agent hosting routers (noop driver)', () => {
       await n.call('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { token: admin.token, body: { subnet_id: subnet.id } });
       const vm = await n.create(admin, 'ports', 'port', { network_id: net.id });
       const fip = await n.create(admin, 'floatingips', 'floatingip', { floating_network_id: ext.id, port_id: vm.id });
-      await until(() => (driver.state().routers.get(router.id)?.floatingIps.length ?? 0) > 0, 'the router with its floating IP');
+      await until('the router with its floating IP', () => (driver.state().routers.get(router.id)?.floatingIps.length ?? 0) > 0);
       const wired = driver.state().routers.get(router.id)!;
       assert.deepEqual(wired.interfaces.map((l) => l.addresses.map((a) => [a.ipAddress, a.cidr, a.gatewayIp])), [[['10.70.0.1', '10.70.0.0/24', '10.70.0.1']]]);
       assert.equal(wired.gateway?.networkId, ext.id);
@@ -146,10 +139,10 @@ describe('network agent hosting routers (noop driver)', () => {
       assert.equal(wired.enableSnat, true);
 
       await n.call('DELETE', `/v2.0/floatingips/${fip.id}`, { token: admin.token });
-      await until(() => driver.state().routers.get(router.id)?.floatingIps.length === 0, 'the floating IP to go');
+      await until('the floating IP to go', () => driver.state().routers.get(router.id)?.floatingIps.length === 0);
       await n.call('PUT', `/v2.0/routers/${router.id}/remove_router_interface`, { token: admin.token, body: { subnet_id: subnet.id } });
       await n.call('DELETE', `/v2.0/routers/${router.id}`, { token: admin.token });
-      await until(() => !driver.state().routers.has(router.id), 'the router to go');
+      await until('the router to go', () => !driver.state().routers.has(router.id));
     } finally {
       await agent.stop();
       await n.close();

@@ -15,14 +15,7 @@ import type { DataPlaneDriver, PortFilterState } from './drivers/data-plane-driv
 import { createPortFilters } from './port-filters.ts';
 import type { RpcClient } from '#lib/bus/index.ts';
 import type { NetworkServerMethods, PortDetails } from '../rpc/agent-rpc.ts';
-
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { until } from '#lib/test-wait.ts';
 
 describe('port filters through the agent (noop driver)', () => {
   let n: TestNetwork;
@@ -47,7 +40,7 @@ describe('port filters through the agent (noop driver)', () => {
     await n.create(who, 'subnets', 'subnet', { network_id: net.id, ip_version: 4, cidr: '10.61.0.0/24' });
     const a = await n.create(who, 'ports', 'port', { network_id: net.id });
     await n.call('PUT', `/v2.0/ports/${a.id}`, { token: n.as.admin.token, body: { port: { 'binding:host_id': 'sg-host' } } });
-    await until(() => filtered().includes(a.id), 'port A filtered');
+    await until('port A filtered', () => filtered().includes(a.id));
     const groupId = a.security_groups[0] as string;
     // The default group: egress everywhere, ingress from its own members (IPv4 and IPv6).
     assert.deepEqual(filters().groups.rules[groupId].map((r) => [r.direction, r.ethertype, r.remoteGroupId]).sort(), [
@@ -59,7 +52,7 @@ describe('port filters through the agent (noop driver)', () => {
 
     // A port joining the group anywhere (even unbound) makes its addresses members, with its allowed address pairs.
     const b = await n.create(who, 'ports', 'port', { network_id: net.id, allowed_address_pairs: [{ ip_address: '10.61.9.0/24' }] });
-    await until(() => filters().groups.members[groupId]?.includes(b.fixed_ips[0].ip_address), 'port B to become a member');
+    await until('port B to become a member', () => filters().groups.members[groupId]?.includes(b.fixed_ips[0].ip_address));
     assert.ok(filters().groups.members[groupId].includes('10.61.9.0/24'));
     assert.deepEqual(filtered(), [a.id], 'an unbound port is a member, not filtered here');
 
@@ -68,35 +61,35 @@ describe('port filters through the agent (noop driver)', () => {
       security_group_id: groupId, direction: 'ingress', protocol: 'tcp', port_range_min: 22, port_range_max: 22, remote_ip_prefix: '0.0.0.0/0',
     });
     const hasSsh = () => filters().groups.rules[groupId].some((r) => r.protocol === 'tcp' && r.portRangeMin === 22);
-    await until(hasSsh, 'the ssh rule');
+    await until('the ssh rule', hasSsh);
     assert.equal((await n.call('DELETE', `/v2.0/security-group-rules/${rule.id}`, { token })).status, 204);
-    await until(() => !hasSsh(), 'the ssh rule to go');
+    await until('the ssh rule to go', () => !hasSsh());
 
     // B leaving the group (its groups emptied) takes its addresses out of the members.
     await n.call('PUT', `/v2.0/ports/${b.id}`, { token, body: { port: { security_groups: [] } } });
-    await until(() => !filters().groups.members[groupId].includes(b.fixed_ips[0].ip_address), 'port B to leave the members');
+    await until('port B to leave the members', () => !filters().groups.members[groupId].includes(b.fixed_ips[0].ip_address));
 
     // A group naming another as remote group: deleting that one takes the rule along, and the filters follow.
     const web = await n.create(who, 'security-groups', 'security_group', { name: 'web' });
     const peers = await n.create(who, 'security-groups', 'security_group', { name: 'peers' });
     await n.create(who, 'security-group-rules', 'security_group_rule', { security_group_id: web.id, direction: 'ingress', remote_group_id: peers.id });
     await n.call('PUT', `/v2.0/ports/${a.id}`, { token, body: { port: { security_groups: [groupId, web.id] } } });
-    await until(() => filters().groups.members[peers.id] !== undefined, 'the peers group as a remote group');
+    await until('the peers group as a remote group', () => filters().groups.members[peers.id] !== undefined);
     assert.equal((await n.call('DELETE', `/v2.0/security-groups/${peers.id}`, { token })).status, 204);
-    await until(() => filters().groups.members[peers.id] === undefined && !filters().groups.rules[web.id].some((r) => r.remoteGroupId === peers.id), 'the rule naming peers to go');
+    await until('the rule naming peers to go', () => filters().groups.members[peers.id] === undefined && !filters().groups.rules[web.id].some((r) => r.remoteGroupId === peers.id));
 
     // Port security off: wired, not filtered.
     await n.call('PUT', `/v2.0/ports/${a.id}`, { token, body: { port: { security_groups: [], port_security_enabled: false } } });
-    await until(() => !filtered().includes(a.id), 'port A unfiltered');
+    await until('port A unfiltered', () => !filtered().includes(a.id));
     assert.ok(driver.state().ports.has(a.id));
 
     // The DHCP port on this host is wired and never filtered; a deleted port leaves the filters.
     await n.call('PUT', `/v2.0/ports/${a.id}`, { token, body: { port: { port_security_enabled: true, security_groups: [groupId] } } });
-    await until(() => filtered().includes(a.id), 'port A filtered again');
+    await until('port A filtered again', () => filtered().includes(a.id));
     await agent.settled();
     assert.deepEqual(filtered(), [a.id]);
     assert.equal((await n.call('DELETE', `/v2.0/ports/${a.id}`, { token })).status, 204);
-    await until(() => !filtered().length && !driver.state().ports.has(a.id), 'port A to go');
+    await until('port A to go', () => !filtered().length && !driver.state().ports.has(a.id));
   });
 
   it('answers an agent with each existing group\'s rules and only the members of the remote groups they name', async () => {
@@ -168,7 +161,7 @@ describe('port filters (agent side, alone)', () => {
     await assert.rejects(filters.portWired(port('p1')), /the server is away/);
     assert.equal(applied.length, 0);
     seen.fail = false;
-    await until(() => applied.length > 0, 'the retry to apply');
+    await until('the retry to apply', () => applied.length > 0);
     assert.deepEqual(applied[0].ports.map((p) => p.portId), ['p1']);
     filters.stop();
   });

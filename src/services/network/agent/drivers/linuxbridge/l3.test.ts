@@ -27,6 +27,10 @@ import type { LinuxBridgeDriver } from './linuxbridge-driver.ts';
 import { createHostRunner } from './host-runner.ts';
 import { lockHostDataPlane } from './test-host-lock.ts';
 import { linuxBridgeUnavailable, onPath, routersUnavailable } from './host-prerequisites.ts';
+import { until } from '#lib/test-wait.ts';
+
+/** Data-plane steps can take a while on a loaded machine; commands fail until their object exists. */
+const WAIT = { timeoutMs: 15_000, retryErrors: true };
 
 function skipReason(): string | undefined {
   const reason = linuxBridgeUnavailable() ?? routersUnavailable()
@@ -40,16 +44,6 @@ const skip = skipReason();
 const sh = createHostRunner();
 const quietly = async (argv: string[]) => { try { await sh.run(argv); } catch { /* already gone */ } };
 const inVm = (ns: string, argv: string[]) => sh.run(['ip', 'netns', 'exec', ns, ...argv]);
-
-async function until<T>(check: () => Promise<T | undefined | false>, what: string, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const got = await check().catch(() => undefined);
-    if (got) return got;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const namespaces = async () => (await sh.ipJson<{ name: string }>(['netns', 'list'])).map((n) => n.name);
 const listen = (server: Server, host: string) => new Promise<number>((resolve) => server.listen(0, host, () => resolve((server.address() as AddressInfo).port)));
@@ -135,10 +129,10 @@ describe('routers, floating IPs and metadata on the linuxbridge data plane', { s
 
     // Wired: the legs turn ACTIVE once the router's namespace has them.
     for (const portId of [added.body.port_id as string]) {
-      await until(async () => (await get(`/v2.0/ports/${portId}`)).port.status === 'ACTIVE', 'the interface leg ACTIVE');
+      await until('the interface leg ACTIVE', async () => (await get(`/v2.0/ports/${portId}`)).port.status === 'ACTIVE', WAIT);
     }
     const gwPort = (await get(`/v2.0/ports?device_id=${router.id}&device_owner=network:router_gateway`)).ports[0];
-    await until(async () => (await get(`/v2.0/ports/${gwPort.id}`)).port.status === 'ACTIVE', 'the gateway leg ACTIVE');
+    await until('the gateway leg ACTIVE', async () => (await get(`/v2.0/ports/${gwPort.id}`)).port.status === 'ACTIVE', WAIT);
     assert.ok((await namespaces()).includes(routerNamespace(router.id)), 'the router namespace exists');
 
     // A stand-in VM with an instance's port, addressed statically, routed by the router.
@@ -153,21 +147,21 @@ describe('routers, floating IPs and metadata on the linuxbridge data plane', { s
     await inVm(vmNs, ['ip', 'addr', 'add', `${vmIp}/24`, 'dev', 'eth0']);
     await inVm(vmNs, ['ip', 'route', 'add', 'default', 'via', subnet.gateway_ip]);
 
-    await until(() => inVm(vmNs, ['busybox', 'ping', '-c', '1', '-W', '1', subnet.gateway_ip]), 'the VM to ping its router');
+    await until('the VM to ping its router', () => inVm(vmNs, ['busybox', 'ping', '-c', '1', '-W', '1', subnet.gateway_ip]), WAIT);
     // SNAT: the host sees the VM's connection come from the router's gateway address.
     const hostPort = await listen(hostServer, `${ext}.1`);
-    await until(() => inVm(vmNs, ['busybox', 'wget', '-q', '-O', '-', `http://${ext}.1:${hostPort}/`]), 'the VM to reach the host');
+    await until('the VM to reach the host', () => inVm(vmNs, ['busybox', 'wget', '-q', '-O', '-', `http://${ext}.1:${hostPort}/`]), WAIT);
     assert.equal(hostSeen.at(-1), gatewayIp, 'SNAT to the gateway address');
 
     // A floating IP: ACTIVE once wired, the host reaches the VM through it, and the VM's traffic leaves as it.
     const fip = await n.create(admin, 'floatingips', 'floatingip', { floating_network_id: extNet.id, port_id: vmPort.id });
-    await until(async () => (await get(`/v2.0/floatingips/${fip.id}`)).floatingip.status === 'ACTIVE', 'the floating IP ACTIVE');
-    await until(() => sh.run(['busybox', 'ping', '-c', '1', '-W', '1', fip.floating_ip_address]), 'the host to ping the floating IP');
+    await until('the floating IP ACTIVE', async () => (await get(`/v2.0/floatingips/${fip.id}`)).floatingip.status === 'ACTIVE', WAIT);
+    await until('the host to ping the floating IP', () => sh.run(['busybox', 'ping', '-c', '1', '-W', '1', fip.floating_ip_address]), WAIT);
     await inVm(vmNs, ['busybox', 'wget', '-q', '-O', '-', `http://${ext}.1:${hostPort}/`]);
     assert.equal(hostSeen.at(-1), fip.floating_ip_address, 'SNAT of the VM to its floating IP');
 
     // Metadata: the router's proxy and the metadata agent identify the instance and sign it for Compute.
-    const body = await until(() => inVm(vmNs, ['busybox', 'wget', '-q', '-O', '-', 'http://169.254.169.254/openstack/latest/meta_data.json']), 'metadata');
+    const body = await until('metadata', () => inVm(vmNs, ['busybox', 'wget', '-q', '-O', '-', 'http://169.254.169.254/openstack/latest/meta_data.json']), WAIT);
     assert.deepEqual(JSON.parse(body), { uuid: instanceId });
     const seen = novaSeen.at(-1)!;
     assert.equal(seen.url, '/openstack/latest/meta_data.json');
@@ -184,15 +178,15 @@ describe('routers, floating IPs and metadata on the linuxbridge data plane', { s
 
     // Deletes: the floating IP's NAT goes with it; the router takes its namespace and proxy along.
     assert.equal((await n.call('DELETE', `/v2.0/floatingips/${fip.id}`, { token })).status, 204);
-    await until(async () => !(await sh.run(['ip', 'netns', 'exec', routerNamespace(router.id), 'nft', 'list', 'table', 'ip', 'stratus'])).includes(fip.floating_ip_address), 'the floating IP NAT to go');
+    await until('the floating IP NAT to go', async () => !(await sh.run(['ip', 'netns', 'exec', routerNamespace(router.id), 'nft', 'list', 'table', 'ip', 'stratus'])).includes(fip.floating_ip_address), WAIT);
     const proxyPid = Number((await sh.run(['cat', join(stateDir, 'metadata-proxy', `router-${router.id}`, 'pid')])).trim());
     assert.equal((await n.call('PUT', `/v2.0/routers/${router.id}/remove_router_interface`, { token, body: { subnet_id: subnet.id } })).status, 200);
     assert.equal((await n.call('DELETE', `/v2.0/routers/${router.id}`, { token })).status, 204);
-    await until(async () => !(await namespaces()).includes(routerNamespace(router.id)), 'the router namespace to go');
-    await until(async () => { try { process.kill(proxyPid, 0); return false; } catch { return true; } }, 'the metadata proxy to stop');
+    await until('the router namespace to go', async () => !(await namespaces()).includes(routerNamespace(router.id)), WAIT);
+    await until('the metadata proxy to stop', async () => { try { process.kill(proxyPid, 0); return false; } catch { return true; } }, WAIT);
     await sh.run(['ip', 'netns', 'del', vmNs]);
     assert.equal((await n.call('DELETE', `/v2.0/ports/${vmPort.id}`, { token })).status, 204);
     for (const id of [net.id, extNet.id]) assert.equal((await n.call('DELETE', `/v2.0/networks/${id}`, { token })).status, 204);
-    await until(async () => { const l = await sh.ipJson<{ ifname: string }>(['link', 'show']); return !l.some((x) => x.ifname === bridgeName(net.id) || x.ifname === bridgeName(extNet.id)); }, 'the bridges to go');
+    await until('the bridges to go', async () => { const l = await sh.ipJson<{ ifname: string }>(['link', 'show']); return !l.some((x) => x.ifname === bridgeName(net.id) || x.ifname === bridgeName(extNet.id)); }, WAIT);
   });
 });

@@ -23,6 +23,7 @@ import type { LinuxBridgeDriver } from './linuxbridge-driver.ts';
 import { createHostRunner } from './host-runner.ts';
 import { lockHostDataPlane } from './test-host-lock.ts';
 import { linuxBridgeUnavailable, onPath } from './host-prerequisites.ts';
+import { until } from '#lib/test-wait.ts';
 
 function skipReason(): string | undefined {
   const reason = linuxBridgeUnavailable() ?? (onPath('busybox') ? undefined : 'the DHCP client check needs busybox (Debian package busybox)');
@@ -33,16 +34,6 @@ function skipReason(): string | undefined {
 const skip = skipReason();
 const sh = createHostRunner();
 const quietly = async (argv: string[]) => { try { await sh.run(argv); } catch { /* already gone */ } };
-
-async function until<T>(check: () => Promise<T | undefined | false>, what: string, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const got = await check();
-    if (got) return got;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface Link { ifname: string; master?: string; ifalias?: string }
 const links = async () => new Map((await sh.ipJson<Link>(['link', 'show'])).map((l) => [l.ifname, l]));
@@ -104,7 +95,7 @@ describe('linuxbridge data plane', { skip }, () => {
 
     // Wired: both ports turn ACTIVE once their taps are on the bridge with the VXLAN device.
     for (const p of [portA, portB]) {
-      await until(async () => (await n.call('GET', `/v2.0/ports/${p.id}`, { token })).body.port.status === 'ACTIVE', `port ${p.id} ACTIVE`);
+      await until(`port ${p.id} ACTIVE`, async () => (await n.call('GET', `/v2.0/ports/${p.id}`, { token })).body.port.status === 'ACTIVE');
     }
     const bridge = bridgeName(net.id);
     let have = await links();
@@ -115,8 +106,8 @@ describe('linuxbridge data plane', { skip }, () => {
     assert.ok(fdb.some((e) => e.mac === '00:00:00:00:00:00' && e.dst === '192.0.2.10'), 'floods to the known peer');
 
     // DHCP: the namespace and a dnsmasq serving the network.
-    await until(async () => (await namespaces()).includes(dhcpNamespace(net.id)), 'the DHCP namespace');
-    let dnsmasqPid = await until(async () => readPid(stateDir, net.id), 'dnsmasq to run');
+    await until('the DHCP namespace', async () => (await namespaces()).includes(dhcpNamespace(net.id)));
+    let dnsmasqPid = await until('dnsmasq to run', async () => readPid(stateDir, net.id));
     await agent!.settled();
 
     // A stand-in VM with port A's MAC on a veth into the bridge asks for an address.
@@ -129,7 +120,7 @@ describe('linuxbridge data plane', { skip }, () => {
 
     // A new (unbound) port: dnsmasq rereads its hosts on SIGHUP, and the stand-in VM with its MAC gets its address.
     const portC = await n.create(n.as.admin, 'ports', 'port', { network_id: net.id });
-    await until(async () => readFileSync(join(stateDir, 'dhcp', net.id, 'host'), 'utf8').includes(portC.mac_address), 'the hosts file to list port C');
+    await until('the hosts file to list port C', async () => readFileSync(join(stateDir, 'dhcp', net.id, 'host'), 'utf8').includes(portC.mac_address));
     await sh.run(['ip', 'netns', 'exec', vmNs, 'ip', 'link', 'set', 'dev', 'eth0', 'address', portC.mac_address]);
     assert.equal((await dhcpLease(vmNs, stateDir)).ip, portC.fixed_ips[0].ip_address);
     assert.equal(readPid(stateDir, net.id), dnsmasqPid, 'reloaded, not restarted');
@@ -138,12 +129,12 @@ describe('linuxbridge data plane', { skip }, () => {
     // Port C's address goes to a new port with another MAC (a server deleted, the next one booted): dnsmasq no longer
     // holds port C's lease against it.
     const portD = await n.create(n.as.admin, 'ports', 'port', { network_id: net.id, fixed_ips: [{ ip_address: portC.fixed_ips[0].ip_address }] });
-    await until(async () => readFileSync(join(stateDir, 'dhcp', net.id, 'host'), 'utf8').includes(portD.mac_address), 'the hosts file to list port D');
+    await until('the hosts file to list port D', async () => readFileSync(join(stateDir, 'dhcp', net.id, 'host'), 'utf8').includes(portD.mac_address));
     await sh.run(['ip', 'netns', 'exec', vmNs, 'ip', 'link', 'set', 'dev', 'eth0', 'address', portD.mac_address]);
     assert.equal((await dhcpLease(vmNs, stateDir)).ip, portC.fixed_ips[0].ip_address);
     const servingD = readPid(stateDir, net.id);
     assert.equal((await n.call('DELETE', `/v2.0/ports/${portD.id}`, { token })).status, 204);
-    dnsmasqPid = await until(async () => { const pid = readPid(stateDir, net.id); return pid !== servingD ? pid : undefined; }, 'dnsmasq to restart without port D');
+    dnsmasqPid = await until('dnsmasq to restart without port D', async () => { const pid = readPid(stateDir, net.id); return pid !== servingD ? pid : undefined; });
 
     // A restart: a new agent and driver resync — everything stays (dnsmasq too), a stale Stratus tap goes.
     await agent!.stop();
@@ -159,11 +150,11 @@ describe('linuxbridge data plane', { skip }, () => {
     // Deletes: the ports' taps go, then the network takes bridge, VXLAN, namespace and dnsmasq with it.
     await sh.run(['ip', 'netns', 'del', vmNs]);
     for (const p of [portA, portB]) assert.equal((await n.call('DELETE', `/v2.0/ports/${p.id}`, { token })).status, 204);
-    await until(async () => { const l = await links(); return !l.has(tapName(portA.id)) && !l.has(tapName(portB.id)); }, 'the taps to go');
+    await until('the taps to go', async () => { const l = await links(); return !l.has(tapName(portA.id)) && !l.has(tapName(portB.id)); });
     assert.equal((await n.call('DELETE', `/v2.0/networks/${net.id}`, { token })).status, 204);
-    await until(async () => { const l = await links(); return !l.has(bridge) && !l.has(vxlanName(vni)); }, 'the bridge and VXLAN device to go');
-    await until(async () => !(await namespaces()).includes(dhcpNamespace(net.id)), 'the DHCP namespace to go');
-    await until(async () => !isDnsmasq(dnsmasqPid), 'dnsmasq to stop');
+    await until('the bridge and VXLAN device to go', async () => { const l = await links(); return !l.has(bridge) && !l.has(vxlanName(vni)); });
+    await until('the DHCP namespace to go', async () => !(await namespaces()).includes(dhcpNamespace(net.id)));
+    await until('dnsmasq to stop', async () => !isDnsmasq(dnsmasqPid));
     assert.ok(!existsSync(join(stateDir, 'dhcp', net.id)), 'the DHCP files are gone');
   });
 
@@ -172,11 +163,11 @@ describe('linuxbridge data plane', { skip }, () => {
     const flat = await n.create(n.as.admin, 'networks', 'network', { name: 'flat', 'provider:network_type': 'flat', 'provider:physical_network': physnet });
     networks.push(flat.id);
     const port = await n.create(n.as.admin, 'ports', 'port', { network_id: flat.id, 'binding:host_id': 'lb-test' });
-    await until(async () => (await n.call('GET', `/v2.0/ports/${port.id}`, { token })).body.port.status === 'ACTIVE', 'the port ACTIVE');
+    await until('the port ACTIVE', async () => (await n.call('GET', `/v2.0/ports/${port.id}`, { token })).body.port.status === 'ACTIVE');
     assert.equal((await links()).get(physical)?.master, bridgeName(flat.id));
     assert.equal((await n.call('DELETE', `/v2.0/ports/${port.id}`, { token })).status, 204);
     assert.equal((await n.call('DELETE', `/v2.0/networks/${flat.id}`, { token })).status, 204);
-    const have = await until(async () => { const l = await links(); return !l.has(bridgeName(flat.id)) && l; }, 'the bridge to go');
+    const have = await until('the bridge to go', async () => { const l = await links(); return !l.has(bridgeName(flat.id)) && l; });
     assert.ok(have.has(physical) && !have.get(physical)?.master, 'the physical interface stays, let go of');
   });
 
@@ -193,11 +184,11 @@ describe('linuxbridge data plane', { skip }, () => {
     const vlan = await n.create(n.as.admin, 'networks', 'network', { name: 'vlan', 'provider:network_type': 'vlan', 'provider:physical_network': physnet, 'provider:segmentation_id': 100 });
     networks.push(vlan.id);
     const port = await n.create(n.as.admin, 'ports', 'port', { network_id: vlan.id, 'binding:host_id': 'lb-test' });
-    await until(async () => (await n.call('GET', `/v2.0/ports/${port.id}`, { token })).body.port.status === 'ACTIVE', 'the port ACTIVE');
+    await until('the port ACTIVE', async () => (await n.call('GET', `/v2.0/ports/${port.id}`, { token })).body.port.status === 'ACTIVE');
     assert.equal((await links()).get(`${physical}.100`)?.master, bridgeName(vlan.id));
     assert.equal((await n.call('DELETE', `/v2.0/ports/${port.id}`, { token })).status, 204);
     assert.equal((await n.call('DELETE', `/v2.0/networks/${vlan.id}`, { token })).status, 204);
-    await until(async () => { const l = await links(); return !l.has(bridgeName(vlan.id)) && !l.has(`${physical}.100`); }, 'the bridge and sub-interface to go');
+    await until('the bridge and sub-interface to go', async () => { const l = await links(); return !l.has(bridgeName(vlan.id)) && !l.has(`${physical}.100`); });
   });
 });
 

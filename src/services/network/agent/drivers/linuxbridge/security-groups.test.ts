@@ -23,6 +23,10 @@ import { createLinuxBridgeDriver } from './linuxbridge-driver.ts';
 import { createHostRunner } from './host-runner.ts';
 import { lockHostDataPlane } from './test-host-lock.ts';
 import { linuxBridgeUnavailable, onPath } from './host-prerequisites.ts';
+import { until } from '#lib/test-wait.ts';
+
+/** Data-plane steps can take a while on a loaded machine; commands fail until their object exists. */
+const WAIT = { timeoutMs: 15_000, everyMs: 100, retryErrors: true };
 
 function skipReason(): string | undefined {
   const reason = linuxBridgeUnavailable() ?? (onPath('busybox') ? undefined : 'the stand-in VMs need busybox (Debian package busybox-static)');
@@ -35,16 +39,6 @@ const sh = createHostRunner();
 /** For a connection a filter may drop: busybox wget's own -T crashes in Debian 12's busybox. */
 const briefly = createHostRunner({ timeoutMs: 3_000 });
 const quietly = async (argv: string[]) => { try { await sh.run(argv); } catch { /* already gone */ } };
-
-async function until<T>(check: () => Promise<T | undefined | false>, what: string, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const got = await check().catch(() => undefined);
-    if (got) return got;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const filterTables = async () => sh.run(['nft', 'list', 'tables']);
 const inetTable = async () => sh.run(['nft', 'list', 'table', 'inet', 'stratus']);
@@ -125,11 +119,11 @@ describe('security groups on the linuxbridge data plane', { skip }, () => {
       assert.equal((await put(ports[vm].id, { 'binding:host_id': 'sg-test' }, n.as.admin.token)).status, 200);
     }
     for (const vm of vms) {
-      await until(async () => (await n.call('GET', `/v2.0/ports/${ports[vm].id}`, { token })).body.port.status === 'ACTIVE', `port ${vm} ACTIVE`);
+      await until(`port ${vm} ACTIVE`, async () => (await n.call('GET', `/v2.0/ports/${ports[vm].id}`, { token })).body.port.status === 'ACTIVE', WAIT);
     }
 
     // The default group admits its own members; nothing else gets in (web has no ingress rule at all).
-    assert.ok(await until(() => pings('a', ipOf('b')), 'a to ping b'));
+    assert.ok(await until('a to ping b', () => pings('a', ipOf('b')), WAIT));
     assert.ok(await pings('b', ipOf('a')), 'b pings a');
     assert.equal(await pings('d', ipOf('a')), false, 'd is not in a\'s group');
     assert.equal(await pings('a', ipOf('d')), false, 'web admits nothing');
@@ -145,25 +139,25 @@ describe('security groups on the linuxbridge data plane', { skip }, () => {
     await inVm('a', ['ip', 'neigh', 'flush', 'dev', 'eth0']);
     assert.equal(await pings('a', ipOf('b')), false, 'a spoofed MAC is dropped');
     await inVm('a', ['ip', 'link', 'set', 'dev', 'eth0', 'address', ports.a.mac_address]);
-    assert.ok(await until(() => pings('a', ipOf('b')), 'a to ping b with its own MAC again'));
+    assert.ok(await until('a to ping b with its own MAC again', () => pings('a', ipOf('b')), WAIT));
 
     // remote_group_id follows membership: d joining the default group gets in, leaving it shuts it out again.
     assert.equal((await put(ports.d.id, { security_groups: [web.id, defaultGroup] })).status, 200);
-    assert.ok(await until(() => pings('d', ipOf('a')), 'd, now a member, to ping a'));
+    assert.ok(await until('d, now a member, to ping a', () => pings('d', ipOf('a')), WAIT));
     assert.equal((await put(ports.d.id, { security_groups: [web.id] })).status, 200);
-    await until(async () => !mentions(await inetTable(), ipOf('d')), 'd to leave the member set');
+    await until('d to leave the member set', async () => !mentions(await inetTable(), ipOf('d')), WAIT);
     assert.equal(await pings('d', ipOf('a')), false, 'd is no member any more');
 
     // A rule added through the API takes effect: ICMP from anywhere into the default group. Statefully: a's replies
     // reach d, whose group admits nothing. c has no anti-spoofing, so even its spoofed source gets through.
     const icmp = await n.create(alice, 'security-group-rules', 'security_group_rule', { security_group_id: defaultGroup, direction: 'ingress', protocol: 'icmp' });
-    assert.ok(await until(() => pings('d', ipOf('a')), 'the ICMP rule to let d ping a'));
+    assert.ok(await until('the ICMP rule to let d ping a', () => pings('d', ipOf('a')), WAIT));
     await inVm('c', ['ip', 'addr', 'add', `${spoofed}/24`, 'dev', 'eth0']);
     assert.ok(await pings('c', ipOf('a'), spoofed), 'a port without port security may use any source');
     await inVm('c', ['ip', 'addr', 'del', `${spoofed}/24`, 'dev', 'eth0']);
     // ...and removed, it stops new traffic.
     assert.equal((await n.call('DELETE', `/v2.0/security-group-rules/${icmp.id}`, { token })).status, 204);
-    await until(async () => !(await inetTable()).includes('l4proto icmp'), 'the ICMP rule to go');
+    await until('the ICMP rule to go', async () => !(await inetTable()).includes('l4proto icmp'), WAIT);
     assert.equal(await pings('d', ipOf('a')), false, 'without the rule d cannot ping a');
 
     // A TCP port rule: a web server on d is reachable once web admits TCP 8080.
@@ -180,7 +174,7 @@ describe('security groups on the linuxbridge data plane', { skip }, () => {
     };
     assert.equal(await fetchesFromA(), false, 'web admits no TCP yet');
     await n.create(alice, 'security-group-rules', 'security_group_rule', { security_group_id: web.id, direction: 'ingress', protocol: 'tcp', port_range_min: 8080, port_range_max: 8080 });
-    assert.ok(await until(fetchesFromA, 'the TCP rule to let a fetch from d'));
+    assert.ok(await until('the TCP rule to let a fetch from d', fetchesFromA, WAIT));
 
     // A restart: a new agent and driver resync; the filters stay what they were.
     await agent!.stop();
@@ -194,7 +188,7 @@ describe('security groups on the linuxbridge data plane', { skip }, () => {
     // Deleting the ports takes their filters along; with none left, no Stratus table remains.
     httpd.kill('SIGKILL');
     for (const vm of vms) assert.equal((await n.call('DELETE', `/v2.0/ports/${ports[vm].id}`, { token })).status, 204);
-    await until(async () => !/table (bridge|inet) stratus/.test(await filterTables()), 'the filter tables to go');
+    await until('the filter tables to go', async () => !/table (bridge|inet) stratus/.test(await filterTables()), WAIT);
     assert.equal((await n.call('DELETE', `/v2.0/networks/${net.id}`, { token })).status, 204);
   });
 });
