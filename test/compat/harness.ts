@@ -240,9 +240,11 @@ async function startCloudOnce(opts: StartOptions): Promise<RunningCloud> {
   };
 
   let stopping: Promise<void> | undefined;
+  // A cloud bound to another address (a multi-host suite's veth) is reached there, as its catalog says.
+  const publicHost = opts.env?.STRATUS_PUBLIC_HOST ?? '127.0.0.1';
   return {
     dataDir, port, ports, adminPassword, cloudsYaml, logFile,
-    authUrl: `http://127.0.0.1:${port}/v3`,
+    authUrl: `http://${publicHost}:${port}/v3`,
     openstack: run,
     async ok(args, o) {
       const r = await run(args, o);
@@ -262,7 +264,7 @@ async function startCloudOnce(opts: StartOptions): Promise<RunningCloud> {
     },
     addCloud(name, auth) {
       const doc = parse(readFileSync(cloudsYaml, 'utf8')) as { clouds: Record<string, Record<string, unknown>> };
-      const base = { auth_url: `http://127.0.0.1:${port}/v3` };
+      const base = { auth_url: `http://${publicHost}:${port}/v3` };
       doc.clouds[name] = 'username' in auth
         ? {
           auth: { ...base, username: auth.username, password: auth.password, user_domain_name: 'Default', project_id: auth.projectId },
