@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -184,5 +184,51 @@ describe('object storage through the openstack CLI', { skip }, () => {
     await ok(['container', 'delete', container]);
     const after = await json<Row[]>(['container', 'list']);
     assert.ok(!after.some((c) => c.Name === container));
+  });
+
+  it('the swift client: X-Versions-Location and X-History-Location keep old versions, CORS metadata answers a browser, curl posts a signed form', { skip: swiftSkip }, async () => {
+    const container = unique('versioned');
+    const archive = `${container}-archive`;
+    await swift(['post', archive]);
+    await swift(['post', '-H', `X-Versions-Location: ${archive}`, container]);
+    assert.match(await swift(['stat', container]), new RegExp(`Versions-Location: ${archive}`, 'i'));
+    const file = join(cloud.dataDir, 'doc.txt');
+    for (const text of ['version 1', 'version 2', 'version 3']) {
+      writeFileSync(file, text);
+      await swift(['upload', '--object-name', 'doc.txt', container, file]);
+    }
+    const archived = (await swift(['list', archive])).trim().split('\n');
+    assert.equal(archived.length, 2);
+    for (const name of archived) assert.match(name, /^007doc\.txt\/\d{10}\.\d{5}$/);
+    await swift(['delete', container, 'doc.txt']);
+    assert.equal(await swift(['download', container, 'doc.txt', '--output', '-']), 'version 2', 'the DELETE brought the previous version back');
+
+    await swift(['post', '-H', `X-History-Location: ${archive}`, container]);
+    await swift(['delete', container, 'doc.txt']);
+    await assert.rejects(swift(['download', container, 'doc.txt', '--output', '-']), /404|Not Found/i);
+    assert.equal((await swift(['list', archive])).trim().split('\n').length, 3, 'the deleted version and a delete marker were archived');
+
+    await swift(['post', '-m', 'Access-Control-Allow-Origin:https://app.example', '-m', 'Access-Control-Max-Age:60', '-m', 'Temp-URL-Key:form-key', container]);
+    const account = /Account: (AUTH_\w+)/.exec(await swift(['stat']))![1];
+    const url = `http://127.0.0.1:${cloud.ports.object_storage}/v1/${account}/${container}`;
+    const preflight = await fetch(`${url}/doc.txt`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' } });
+    assert.equal(preflight.status, 200);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://app.example');
+    assert.equal(preflight.headers.get('access-control-max-age'), '60');
+    assert.equal((await fetch(`${url}/doc.txt`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } })).status, 401);
+
+    // A browser-style form upload: fields first, then the file, signed with the container's key.
+    const expires = Math.floor(Date.now() / 1000) + 300;
+    const formPath = `/v1/${account}/${container}/forms/`;
+    const signature = createHmac('sha256', 'form-key').update(`${formPath}\n\n1048576\n1\n${expires}`).digest('hex');
+    writeFileSync(file, 'uploaded by a form');
+    const posted = await new Promise<string>((done, fail) => execFile('curl', ['-sS', '-F', 'max_file_size=1048576', '-F', 'max_file_count=1',
+      '-F', `expires=${expires}`, '-F', `signature=${signature}`, '-F', `file=@${file}`, `${url}/forms/`], (err, stdout) => (err ? fail(err) : done(String(stdout)))));
+    assert.equal(posted, '201 Created');
+    assert.equal(await swift(['download', container, 'forms/doc.txt', '--output', '-']), 'uploaded by a form');
+
+    await swift(['post', '-H', 'X-Remove-History-Location: x', container]);
+    await swift(['delete', container]);
+    await swift(['delete', archive]);
   });
 });

@@ -13,6 +13,11 @@ export const objectStorageOptions = {
   max_file_size: { type: 'number', default: 5 * 1024 ** 3, min: 1, help: 'Largest object a PUT may store, in bytes (Swift\'s max_file_size).' },
   container_listing_limit: { type: 'number', default: 10000, min: 1, max: 100000, help: 'Most entries one listing returns.' },
   expirer_interval: { type: 'number', default: 30, min: 0, help: 'Seconds between object expirer passes (objects past X-Delete-At); 0 disables it.' },
+  replicator_interval: { type: 'number', default: 30, min: 0, help: 'Seconds between object replicator passes (lost replicas rebuilt, handoffs moved back); 0 disables it.' },
+  auditor_interval: { type: 'number', default: 3600, min: 0, help: 'Seconds between object auditor passes (every replica MD5-checked, corrupt ones quarantined); 0 disables it.' },
+  auditor_bytes_per_second: { type: 'number', default: 10 * 1024 * 1024, min: 0, help: 'Most bytes per second the auditor reads per storage node; 0 for no limit.' },
+  reclaim_age: { type: 'number', default: 7 * 24 * 3600, min: 3600, help: 'Seconds a tombstone is kept before the replicator removes it; longer than any device outage, or a deleted object can come back.' },
+  cors_allow_origin: { type: 'list', default: [], help: 'Origins allowed to make cross-origin (CORS) requests to every container, beside each container\'s X-Container-Meta-Access-Control-Allow-Origin.' },
   policy_file: { type: 'string', default: '', help: 'YAML or JSON file of policy rule overrides (oslo.policy style); empty for the defaults.' },
 } as const satisfies OptionSet;
 

@@ -14,6 +14,8 @@ import { loadRing } from './agent/ring-file.ts';
 import { describeRing } from './agent/ring-report.ts';
 import { movedReplicas } from './domain/ring/ring-builder.ts';
 import { createDiskObjectServer } from './agent/object-server.ts';
+import { startStorageNodePasses } from './agent/storage-node-passes.ts';
+import type { StorageNodePasses } from './agent/storage-node-passes.ts';
 import { createReplicas } from './api/replicas.ts';
 import { swiftErrorRenderer } from './api/render-error.ts';
 import { registerObjectStorageRoutes } from './api/routes.ts';
@@ -39,6 +41,8 @@ export interface ObjectStorageService {
   ring: Ring;
   /** Where the device directories are. */
   objectsDir: string;
+  /** The storage node's replicator and auditor: periodic, and runnable on demand (`stratus` and tests). */
+  storageNode: Pick<StorageNodePasses, 'replicate' | 'audit'>;
   listen(host: string, port?: number): Promise<string>;
   close(): Promise<void>;
 }
@@ -49,7 +53,8 @@ export async function createObjectStorage(deps: ObjectStorageDeps): Promise<Obje
   const objectsDir = options.objects_dir || join(deps.dataDir, 'objects');
   const ring = await loadRing(objectsDir, { devices: options.devices, replicas: options.replicas, partPower: options.part_power });
   if (options.create_devices) for (const d of ring.devices) mkdirSync(join(objectsDir, d.name), { recursive: true });
-  const server = createDiskObjectServer({ root: objectsDir, hashSuffix: ring.hashSuffix, fsync: options.fsync });
+  const storageNode = startStorageNodePasses({ ring, root: objectsDir, options, log: deps.log });
+  const server = createDiskObjectServer({ root: objectsDir, hashSuffix: ring.hashSuffix, fsync: options.fsync, hashes: storageNode.hashes });
   const api = await createApiService<ObjectStorageTables>({
     name: 'object-storage', log: deps.log, databaseUrl: deps.databaseUrl, migrations: objectStorageMigrations, port: options.port,
     policy: { rules: objectStoragePolicy, file: options.policy_file },
@@ -58,15 +63,19 @@ export async function createObjectStorage(deps: ObjectStorageDeps): Promise<Obje
     build({ app, database, policy }) {
       const proxy = {
         db: database.db, policy, log: deps.log, replicas: createReplicas({ ring, server, log: deps.log }),
-        settings: { verifyOnReadMaxBytes: options.verify_on_read_max_bytes, maxFileSize: options.max_file_size, listingLimit: options.container_listing_limit },
+        settings: { verifyOnReadMaxBytes: options.verify_on_read_max_bytes, maxFileSize: options.max_file_size, listingLimit: options.container_listing_limit,
+          corsAllowOrigin: options.cors_allow_origin },
       };
       registerObjectStorageRoutes(app, proxy);
       if (options.expirer_interval <= 0) return;
       const expirer = startExpirer(proxy, { intervalMs: options.expirer_interval * 1000, log: deps.log });
       return () => expirer.stop();
     },
-  });
-  return { app: api.app, ring, objectsDir, listen: api.listen, close: api.close };
+  }).catch(async (err: unknown) => { await storageNode.stop(); throw err; });
+  return {
+    app: api.app, ring, objectsDir, listen: api.listen, storageNode,
+    async close() { await storageNode.stop(); await api.close(); },
+  };
 }
 
 /**

@@ -3,7 +3,7 @@
 // <device>/quarantined. Names never become paths: the directory is the md5 of the salted object path.
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import type { Readable } from 'node:stream';
@@ -11,6 +11,8 @@ import { CorruptReplica, etagMismatch, badRequest } from '../domain/errors.ts';
 import { nameHash } from '../domain/ring/ring.ts';
 import type { ObjectAddress, ObjectMetadata, ObjectServer, ObjectState, PutObjectOptions } from '../rpc/object-server.ts';
 import { syncDir, writeFileDurably } from './disk-files.ts';
+import { cleanOlder, md5OfFile, newestVersion, quarantineDir, readMetadata } from './disk-layout.ts';
+import type { SuffixHashes } from './suffix-hashes.ts';
 
 export interface DiskObjectServerOptions {
   /** <dataDir>/objects: one directory per device. */
@@ -18,50 +20,19 @@ export interface DiskObjectServerOptions {
   hashSuffix: string;
   /** fsync data, sidecars and directories before acknowledging (off only for throwaway tests). */
   fsync: boolean;
+  /** Kept up to date for the replicator: every committed change invalidates its suffix. */
+  hashes?: SuffixHashes;
 }
-
-interface Version { timestamp: string; kind: 'data' | 'ts' }
 
 export function createDiskObjectServer(opts: DiskObjectServerOptions): ObjectServer {
   const objectDir = (a: ObjectAddress) => join(opts.root, a.device, 'objects', String(a.partition), nameHash({ hashSuffix: opts.hashSuffix }, a.account, a.container, a.object));
   const tmpDir = (device: string) => join(opts.root, device, 'tmp');
 
-  /** The newest complete version in a directory: a .data with its sidecar, or a tombstone. */
-  async function newest(dir: string): Promise<Version | undefined> {
-    let names: string[];
-    try { names = await readdir(dir); } catch { return undefined; }
-    const set = new Set(names);
-    let best: Version | undefined;
-    for (const n of names) {
-      const m = /^(\d{10}\.\d{5})\.(data|ts)$/.exec(n);
-      if (!m || (m[2] === 'data' && !set.has(`${m[1]}.meta.json`))) continue;
-      if (!best || m[1] > best.timestamp || (m[1] === best.timestamp && m[2] === 'ts')) best = { timestamp: m[1], kind: m[2] as Version['kind'] };
-    }
-    return best;
-  }
-
-  async function readMetadata(dir: string, timestamp: string): Promise<ObjectMetadata> {
-    return JSON.parse(await readFile(join(dir, `${timestamp}.meta.json`), 'utf8')) as ObjectMetadata;
-  }
-
-  /** Removes every file in `dir` older than `keep` (and stray sidecars); failures are left for a later pass. */
-  async function cleanOlder(dir: string, keep: string): Promise<void> {
-    for (const n of await readdir(dir).catch(() => [] as string[])) {
-      const ts = n.slice(0, 16);
-      if (ts < keep) await unlink(join(dir, n)).catch(() => undefined);
-    }
-  }
-
-  async function quarantine(addr: ObjectAddress, dir: string): Promise<void> {
-    const target = join(opts.root, addr.device, 'quarantined', 'objects', `${dir.split('/').at(-1)}-${randomUUID()}`);
-    await mkdir(join(target, '..'), { recursive: true });
-    await rename(dir, target).catch(() => rm(dir, { recursive: true, force: true }));
-  }
-
-  async function md5OfFile(path: string): Promise<string> {
-    const hash = createHash('md5');
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-    return hash.digest('hex');
+  const quarantine = (addr: ObjectAddress, dir: string) => quarantineDir(opts.root, addr.device, dir).finally(() => changed(addr, dir));
+  const newest = newestVersion;
+  /** Tells the suffix hashes an object directory changed (after the change is on disk). */
+  function changed(addr: ObjectAddress, dir: string): void {
+    opts.hashes?.invalidate(addr.device, addr.partition, dir.split('/').at(-1)!);
   }
 
   return {
@@ -100,6 +71,7 @@ export function createDiskObjectServer(opts: DiskObjectServerOptions): ObjectSer
         committed = true;
         if (opts.fsync) await syncDir(dir);
         await cleanOlder(dir, put.timestamp);
+        changed(addr, dir);
         return metadata;
       } finally {
         if (!committed) {
@@ -159,6 +131,7 @@ export function createDiskObjectServer(opts: DiskObjectServerOptions): ObjectSer
       else if (p.objectManifest !== undefined) next.objectManifest = p.objectManifest;
       await mkdir(tmpDir(addr.device), { recursive: true });
       await writeFileDurably(join(tmpDir(addr.device), `${randomUUID()}.json`), join(dir, `${v.timestamp}.meta.json`), JSON.stringify(next), opts.fsync);
+      changed(addr, dir);
       return true;
     },
 
@@ -172,6 +145,7 @@ export function createDiskObjectServer(opts: DiskObjectServerOptions): ObjectSer
       await writeFileDurably(join(tmpDir(addr.device), `${randomUUID()}.ts`), join(dir, `${timestamp}.ts`), '', opts.fsync);
       if (opts.fsync) await syncDir(dir);
       await cleanOlder(dir, timestamp);
+      changed(addr, dir);
     },
   };
 }

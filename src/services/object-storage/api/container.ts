@@ -11,6 +11,7 @@ import { containerNotEmpty, notFound } from '../domain/errors.ts';
 import { walkListing } from '../domain/listing.ts';
 import { checkQuotaMeta } from '../domain/quotas.ts';
 import { checkMetaLimits, mergeMeta, metaFromHeaders, metaHeaders } from '../domain/metadata.ts';
+import { versioningChanges, versioningHeaders } from '../domain/versioning.ts';
 import { authorize } from './access.ts';
 import type { ProxyDeps } from './deps.ts';
 import { header, newTimestamp } from './deps.ts';
@@ -38,6 +39,7 @@ function containerHeaders(c: Container, owner: boolean): Record<string, string> 
     'last-modified': new Date(Math.ceil(Number(c.putTimestamp)) * 1000).toUTCString(),
     ...(owner && c.readAcl ? { 'x-container-read': c.readAcl } : {}),
     ...(owner && c.writeAcl ? { 'x-container-write': c.writeAcl } : {}),
+    ...versioningHeaders(c.sysmeta),
     // TempURL keys are secrets: only the owner sees them.
     ...metaHeaders('container', owner ? c.meta : Object.fromEntries(Object.entries(c.meta).filter(([k]) => !/^temp-url-key(-2)?$/.test(k)))),
   };
@@ -63,7 +65,7 @@ export async function containerRequest(deps: ProxyDeps, req: FastifyRequest, rep
       if (policyName !== undefined && policyName.toLowerCase() !== 'policy-0') throw new BadRequest(`Invalid X-Storage-Policy '${policyName}'`);
       const changes = metaFromHeaders('container', req.headers);
       checkQuotaMeta(changes);
-      const acls = aclsFrom(req);
+      const acls = { ...aclsFrom(req), sysmeta: versioningChanges((n) => header(req, n)) };
       const meta = Object.fromEntries(Object.entries(changes).filter((e): e is [string, string] => e[1] !== undefined));
       checkMetaLimits(meta);
       const now = new Date().toISOString();
@@ -81,7 +83,8 @@ export async function containerRequest(deps: ProxyDeps, req: FastifyRequest, rep
       if (!c) throw notFound();
       const changes = metaFromHeaders('container', req.headers);
       checkQuotaMeta(changes);
-      if (!await updateContainer(deps.db, c.id, (current) => mergeMeta(current, changes), aclsFrom(req))) throw notFound();
+      const settings = { ...aclsFrom(req), sysmeta: versioningChanges((n) => header(req, n)) };
+      if (!await updateContainer(deps.db, c.id, (current) => mergeMeta(current, changes), settings)) throw notFound();
       return reply.code(204).type(CONTENT_TYPES.plain).send();
     }
     case 'DELETE': {

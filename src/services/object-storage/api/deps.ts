@@ -10,6 +10,8 @@ export interface ProxySettings {
   verifyOnReadMaxBytes: number;
   maxFileSize: number;
   listingLimit: number;
+  /** Origins allowed CORS requests to every container (Swift's cors_allow_origin). */
+  corsAllowOrigin: readonly string[];
 }
 
 export interface ProxyDeps {

@@ -1,11 +1,12 @@
 // PUT ?extract-archive=tar|tar.gz: every regular file of the archive becomes an object below the request's path
 // (at account level, the first directory names the container, created as needed), streamed straight from the
-// request into the replicas; the answer is a bulk report. tar.bz2 is refused: no bzip2 decoder is available.
+// request into the replicas; the answer is a bulk report. tar.bz2 is decompressed by bunzip2.ts, as it streams.
 import { createGunzip } from 'node:zlib';
+import { Bzip2Error, bunzip2 } from './bunzip2.ts';
 import { pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BadRequest, StratusError, Unauthorized, isStratusError } from '#lib/errors.ts';
+import { BadRequest, Unauthorized, isStratusError } from '#lib/errors.ts';
 import { ensureAccount } from '../db/accounts-repo.ts';
 import { createContainer, getContainer } from '../db/containers-repo.ts';
 import { quoteName, statusLine } from '../domain/bulk-report.ts';
@@ -77,13 +78,23 @@ async function* inflated(raw: Readable): AsyncGenerator<Buffer> {
   }
 }
 
+/** The archive's bytes from a bzip2 stream; corrupt or truncated data fails with 400 wherever it is noticed. */
+async function* bunzipped(raw: Readable): AsyncGenerator<Buffer> {
+  try {
+    yield* bunzip2(raw);
+  } catch (err) {
+    if (err instanceof Bzip2Error) throw new BadRequest(`Invalid Tar File: ${err.message}`);
+    throw err;
+  }
+}
+
 const isArchiveError = (err: unknown): boolean => err instanceof BadRequest && err.message.startsWith('Invalid Tar File');
 
-async function extract(deps: ProxyDeps, req: FastifyRequest, target: SwiftPath, gzip: boolean, report: BulkReport): Promise<void> {
+async function extract(deps: ProxyDeps, req: FastifyRequest, target: SwiftPath, compression: 'gz' | 'bz2' | undefined, report: BulkReport): Promise<void> {
   if (header(req, 'content-length') === undefined && !/chunked/i.test(header(req, 'transfer-encoding') ?? '')) throw lengthRequired();
   const base = [target.container, target.object].filter((p) => p !== undefined).join('/').replace(/\/+$/, '');
   const raw = (req.body as Readable | undefined) ?? req.raw;
-  const source: AsyncIterable<Buffer> = gzip ? inflated(raw) : raw;
+  const source: AsyncIterable<Buffer> = compression === 'gz' ? inflated(raw) : compression === 'bz2' ? bunzipped(raw) : raw;
   const failures = report.errors;
   const accessed = new Set<string>();
   let created = 0;
@@ -156,16 +167,13 @@ async function extract(deps: ProxyDeps, req: FastifyRequest, target: SwiftPath, 
   }
 }
 
-/** `format` is the extract-archive parameter: tar or tar.gz (tar.bz2 and anything else: 400 before any work). */
+/** `format` is the extract-archive parameter: tar, tar.gz or tar.bz2 (anything else: 400 before any work). */
 export function extractArchive(deps: ProxyDeps, req: FastifyRequest, reply: FastifyReply, target: SwiftPath, format: unknown): FastifyReply {
   const kind = typeof format === 'string' ? format.toLowerCase().replace(/^\.+|\.+$/g, '') : '';
-  if (kind === 'tar.bz2') {
-    throw new StratusError(400, 'BadRequest', 'Unsupported archive format: tar.bz2 cannot be extracted by this object store (no bzip2 decoder); send tar or tar.gz.');
-  }
-  if (kind !== 'tar' && kind !== 'tar.gz') throw new BadRequest('Unsupported archive format');
+  if (kind !== 'tar' && kind !== 'tar.gz' && kind !== 'tar.bz2') throw new BadRequest('Unsupported archive format');
   return sendBulkReport(req, reply, {
     root: 'extract', log: deps.log,
     fields: { 'Response Status': statusLine(201), 'Response Body': '', 'Number Files Created': 0 },
-    work: (report) => extract(deps, req, target, kind === 'tar.gz', report),
+    work: (report) => extract(deps, req, target, kind === 'tar' ? undefined : kind === 'tar.gz' ? 'gz' : 'bz2', report),
   });
 }

@@ -19,12 +19,14 @@ export function registerInfo(app: FastifyInstance, settings: ProxySettings): voi
     container_quotas: {},
     slo: {
       max_manifest_segments: SLO_LIMITS.maxManifestSegments, max_manifest_size: SLO_LIMITS.maxManifestSize, min_segment_size: SLO_LIMITS.minSegmentSize,
-      yield_frequency: YIELD_FREQUENCY, allow_async_delete: false,
+      yield_frequency: YIELD_FREQUENCY, allow_async_delete: true,
     },
     // Swift does not list its dlo middleware; Stratus does, so clients can tell DLOs are served.
     dlo: {},
     bulk_delete: { max_deletes_per_request: BULK_DELETE_LIMITS.maxDeletesPerRequest, max_failed_deletes: BULK_DELETE_LIMITS.maxFailedDeletes },
     bulk_upload: { max_containers_per_extraction: BULK_UPLOAD_LIMITS.maxContainersPerExtraction, max_failed_extractions: BULK_UPLOAD_LIMITS.maxFailedExtractions },
+    formpost: { allowed_digests: ['sha1', 'sha256', 'sha512'] },
+    versioned_writes: { allowed_flags: ['x-versions-location', 'x-history-location'] },
     tempurl: { methods: [...TEMPURL_METHODS], allowed_digests: ['sha1', 'sha256', 'sha512'], incoming_remove_headers: [], incoming_allow_headers: [], outgoing_remove_headers: [], outgoing_allow_headers: [] },
   }));
   app.get('/healthcheck', { config: { public: true } }, async (_req, reply) => reply.type('text/plain').send('OK'));

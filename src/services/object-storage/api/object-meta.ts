@@ -8,12 +8,15 @@ import { notFound } from '../domain/errors.ts';
 import { deleteAtFrom } from '../domain/expiry.ts';
 import { cleanContentType, listingContentType } from '../domain/large-object-listing.ts';
 import { checkMetaLimits, metaFromHeaders } from '../domain/metadata.ts';
+import { versioningOf } from '../domain/versioning.ts';
 import type { ProxyDeps } from './deps.ts';
 import { header, newTimestamp } from './deps.ts';
 import { containerFor, liveObject } from './object-lookup.ts';
 import { objectManifestHeader, refuseSloHeader } from './object-write.ts';
 import type { ObjectPath } from './replicas.ts';
+import { deleteSloAsync, wantsAsyncDelete } from './slo-async-delete.ts';
 import { deleteSloManifest } from './slo-delete.ts';
+import { versionedDelete } from './versioned-writes.ts';
 
 export async function postObject(deps: ProxyDeps, req: FastifyRequest, reply: FastifyReply, path: ObjectPath): Promise<FastifyReply> {
   const { container } = await containerFor(deps, req, 'object-write', path);
@@ -39,6 +42,8 @@ export async function postObject(deps: ProxyDeps, req: FastifyRequest, reply: Fa
  */
 export async function removeObjectAt(deps: ProxyDeps, req: FastifyRequest, path: ObjectPath): Promise<void> {
   const { container } = await containerFor(deps, req, 'object-write', path);
+  const versioning = versioningOf(container.sysmeta);
+  if (versioning && await versionedDelete(deps, path, container, versioning)) return;
   const existed = await liveObject(deps, path).then(() => true, () => false);
   const timestamp = newTimestamp();
   await deps.replicas.delete(path, timestamp);
@@ -47,7 +52,8 @@ export async function removeObjectAt(deps: ProxyDeps, req: FastifyRequest, path:
 }
 
 export async function deleteObject(deps: ProxyDeps, req: FastifyRequest, reply: FastifyReply, path: ObjectPath): Promise<FastifyReply> {
-  if ((req.query as Record<string, unknown>)['multipart-manifest'] === 'delete') return deleteSloManifest(deps, req, reply, path);
+  const q = req.query as Record<string, unknown>;
+  if (q['multipart-manifest'] === 'delete') return wantsAsyncDelete(q) ? deleteSloAsync(deps, req, reply, path) : deleteSloManifest(deps, req, reply, path);
   await removeObjectAt(deps, req, path);
   return reply.code(204).type('text/html; charset=UTF-8').send();
 }

@@ -15,6 +15,7 @@ import { cleanContentType, listingContentType, listingEtag } from '../domain/lar
 import { checkMetaLimits, metaFromHeaders } from '../domain/metadata.ts';
 import { projectOfAccount } from '../domain/names.ts';
 import { checkContainerQuota } from '../domain/quotas.ts';
+import { versioningOf } from '../domain/versioning.ts';
 import type { LargeObjectSummary, ObjectMetadata } from '../rpc/object-server.ts';
 import type { ProxyDeps } from './deps.ts';
 import { header, lastModifiedOf, newTimestamp, timestampToIso } from './deps.ts';
@@ -22,6 +23,7 @@ import { largeObjectView } from './large-object-read.ts';
 import { containerFor, liveObject } from './object-lookup.ts';
 import type { ObjectPath } from './replicas.ts';
 import { putSloManifest } from './slo-write.ts';
+import { archiveCurrent } from './versioned-writes.ts';
 import { parseCopyPath } from './swift-path.ts';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -74,6 +76,8 @@ export async function storeObject(deps: ProxyDeps, req: FastifyRequest, dest: Ob
     if (exists && get(h, 'if-none-match') === '*') throw preconditionFailed();
     checkContainerQuota(container.meta, { bytes: container.bytesUsed, count: container.objectCount }, { size: opts.size ?? 0, newObject: !exists });
   }
+  const versioning = versioningOf(container.sysmeta);
+  if (versioning) await archiveCurrent(deps, dest, versioning);
   const timestamp = newTimestamp();
   const stored = await deps.replicas.put(dest, {
     timestamp, contentType, meta, ...(deleteAt !== undefined && deleteAt !== null ? { deleteAt } : {}),

@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import type { Readable } from 'node:stream';
 import type { Logger } from '#lib/log.ts';
 import { isStratusError } from '#lib/errors.ts';
-import { handoffNodes, partitionOf, primaryNodes, writeQuorum } from '../domain/ring/ring.ts';
+import { handoffNodes, partitionOf, primaryNodes, replicaNodes, writeQuorum } from '../domain/ring/ring.ts';
 import type { Ring } from '../domain/ring/ring.ts';
 import { CorruptReplica, noQuorum, noReplica } from '../domain/errors.ts';
 import type { ByteRange, ObjectAddress, ObjectMetadata, ObjectServer, ObjectState, PutObjectOptions } from '../rpc/object-server.ts';
@@ -38,11 +38,7 @@ export function createReplicas(deps: { ring: Ring; server: ObjectServer; log: Lo
   /** The devices a write goes to: each primary, or the next handoff in its place when it is absent. */
   function writeNodes(path: ObjectPath): ObjectAddress[] {
     const partition = partitionOf(ring, path.account, path.container, path.object);
-    const handoffs = handoffNodes(ring, partition).filter((d) => server.available(d.name));
-    return primaryNodes(ring, partition).flatMap((d) => {
-      const device = server.available(d.name) ? d : handoffs.shift();
-      return device ? [{ device: device.name, partition, ...path }] : [];
-    });
+    return replicaNodes(ring, partition, (d) => server.available(d)).map((d) => ({ device: d.name, partition, ...path }));
   }
 
   /**

@@ -5,8 +5,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 
 import { accountRequest } from './account.ts';
 import { bulkDelete } from './bulk-delete.ts';
 import { containerRequest } from './container.ts';
+import { corsPreflight, installCorsHeaders } from './cors.ts';
 import type { ProxyDeps } from './deps.ts';
 import { extractArchive } from './extract-archive.ts';
+import { formPost, isFormPost } from './formpost.ts';
 import { registerInfo } from './info.ts';
 import { copyObject, putObject } from './object-write.ts';
 import { deleteObject, postObject } from './object-meta.ts';
@@ -14,12 +16,14 @@ import { readObject } from './object-read.ts';
 import { parseSwiftPath } from './swift-path.ts';
 import { checkTempUrl } from './tempurl.ts';
 
-const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'COPY'];
+const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'COPY', 'OPTIONS'];
 
 async function dispatch(deps: ProxyDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const path = parseSwiftPath(req.raw.url ?? '');
   // The bulk middleware's requests, at any level of the path (Swift's bulk sits before the proxy's routing).
   const q = req.query as Record<string, unknown>;
+  if (req.method === 'OPTIONS') return corsPreflight(deps, req, reply, path);
+  if (path.container !== undefined && isFormPost(req, path)) return formPost(deps, req, reply, { ...path, container: path.container });
   if (req.method === 'PUT' && q['extract-archive'] !== undefined) return extractArchive(deps, req, reply, path, q['extract-archive']);
   if ((req.method === 'POST' || req.method === 'DELETE') && q['bulk-delete'] !== undefined) return bulkDelete(deps, req, reply, path.account);
   if (path.container === undefined) return accountRequest(deps, req, reply, path.account);
@@ -58,6 +62,7 @@ export function registerObjectStorageRoutes(app: FastifyInstance, deps: ProxyDep
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
   registerInfo(app, deps.settings);
   installTokenConstraint(app);
+  installCorsHeaders(app, deps);
   // Swift's COPY is not among the methods Fastify knows by default.
   if (!app.supportedMethods.includes('COPY')) app.addHttpMethod('COPY');
   const handler = (req: FastifyRequest, reply: FastifyReply) => dispatch(deps, req, reply);

@@ -42,6 +42,11 @@ export async function checkTempUrl(deps: ProxyDeps, req: FastifyRequest, path: O
   grants.set(req, { path, prefix, method });
 }
 
+/** Lets the request write objects whose names start with `prefix` in `path`'s container (a valid FormPOST signature). */
+export function grantFormPost(req: FastifyRequest, path: ObjectPath, prefix: string): void {
+  grants.set(req, { path, prefix, method: req.method });
+}
+
 /** Whether the request's TempURL grant lets it perform `op` on `path`. */
 export function grantCovers(req: FastifyRequest, op: Operation, path: ObjectPath): boolean {
   const g = grants.get(req);

@@ -1,5 +1,6 @@
 // Test fixture: the object storage proxy and storage node in process on 127.0.0.1:0 with a temp SQLite database and
 // four device directories, authenticating against a real Identity with an admin and three users in two projects.
+// The replicator and auditor run only when a test asks (service.storageNode), so no pass moves files behind its back.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +43,7 @@ export async function startObjectStorage(options: Record<string, unknown> = {}):
   let url: string;
   try {
     service = await createObjectStorage({
-      options: resolveOptions('object_storage', objectStorageOptions, { fsync: false, part_power: 6, ...options }, {}),
+      options: resolveOptions('object_storage', objectStorageOptions, { fsync: false, part_power: 6, replicator_interval: 0, auditor_interval: 0, ...options }, {}),
       databaseUrl: `sqlite://${dir}/object-storage.sqlite`, dataDir: dir, authUrl, servicePassword: servicePasswords.swift, log: silentLogger(),
     });
     url = await service.listen('127.0.0.1', 0);

@@ -18,6 +18,8 @@ export interface ContainerRow {
   meta: string;
   read_acl: string | null;
   write_acl: string | null;
+  /** JSON object of system metadata (versions-location, versions-mode): set by the proxy, not shown as meta. */
+  sysmeta: string;
   object_count: number | string;
   bytes_used: number | string;
 }

@@ -1,6 +1,7 @@
 // Object Storage's first schema: accounts (metadata), containers (metadata, ACLs, stats) and the object listings.
 import type { Kysely } from 'kysely';
 import type { Migration } from '#lib/db/index.ts';
+import { containerSysmeta } from './002-container-sysmeta.ts';
 
 const ts = 'varchar(32)';
 
@@ -44,4 +45,4 @@ const initial: Migration = {
   },
 };
 
-export const objectStorageMigrations: Migration[] = [initial];
+export const objectStorageMigrations: Migration[] = [initial, containerSysmeta];

@@ -55,3 +55,15 @@ export function handoffNodes(ring: Ring, partition: number): RingDevice[] {
 export function writeQuorum(replicas: number): number {
   return Math.floor(replicas / 2) + 1;
 }
+
+/**
+ * The devices that should hold a partition now: each primary, or in place of an absent one the next available
+ * handoff (the proxy writes there, and the replicator keeps the replica count there until the primary is back).
+ */
+export function replicaNodes(ring: Ring, partition: number, available: (device: string) => boolean): RingDevice[] {
+  const handoffs = handoffNodes(ring, partition).filter((d) => available(d.name));
+  return primaryNodes(ring, partition).flatMap((d) => {
+    const device = available(d.name) ? d : handoffs.shift();
+    return device ? [device] : [];
+  });
+}

@@ -1,0 +1,75 @@
+// The on-disk layout of a storage device, shared by the object server, the replicator's endpoint and the auditor:
+// <device>/objects/<partition>/<hash>/<timestamp>.{data,meta.json,ts}, <device>/tmp and <device>/quarantined.
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ObjectMetadata } from '../rpc/object-server.ts';
+
+/** The newest complete version in an object directory: a .data with its sidecar, or a tombstone. */
+export interface Version { timestamp: string; kind: 'data' | 'ts' }
+
+/** An object directory's name: the md5 of the salted object path. */
+export const OBJECT_HASH = /^[0-9a-f]{32}$/;
+
+/** Swift's suffix: the last three hex digits of the hash, which group a partition's objects for replication. */
+export const suffixOf = (hash: string): string => hash.slice(-3);
+
+export const partitionsDir = (root: string, device: string): string => join(root, device, 'objects');
+export const partitionDir = (root: string, device: string, partition: number): string => join(root, device, 'objects', String(partition));
+export const tmpDir = (root: string, device: string): string => join(root, device, 'tmp');
+
+/** Newest complete version among file names; a .data whose sidecar is missing (a crash between renames) is ignored. */
+export function newestOf(names: string[]): Version | undefined {
+  const set = new Set(names);
+  let best: Version | undefined;
+  for (const n of names) {
+    const m = /^(\d{10}\.\d{5})\.(data|ts)$/.exec(n);
+    if (!m || (m[2] === 'data' && !set.has(`${m[1]}.meta.json`))) continue;
+    if (!best || m[1] > best.timestamp || (m[1] === best.timestamp && m[2] === 'ts')) best = { timestamp: m[1], kind: m[2] as Version['kind'] };
+  }
+  return best;
+}
+
+export async function newestVersion(dir: string): Promise<Version | undefined> {
+  let names: string[];
+  try { names = await readdir(dir); } catch { return undefined; }
+  return newestOf(names);
+}
+
+export async function readMetadata(dir: string, timestamp: string): Promise<ObjectMetadata> {
+  return JSON.parse(await readFile(join(dir, `${timestamp}.meta.json`), 'utf8')) as ObjectMetadata;
+}
+
+/** Removes every file in `dir` older than `keep` (and stray sidecars); failures are left for a later pass. */
+export async function cleanOlder(dir: string, keep: string): Promise<void> {
+  for (const n of await readdir(dir).catch(() => [] as string[])) {
+    const ts = n.slice(0, 16);
+    if (ts < keep) await unlink(join(dir, n)).catch(() => undefined);
+  }
+}
+
+/** Moves an object directory to <device>/quarantined/objects/ (removes it if the move fails), as Swift does. */
+export async function quarantineDir(root: string, device: string, dir: string): Promise<void> {
+  const target = join(root, device, 'quarantined', 'objects', `${dir.split('/').at(-1)}-${randomUUID()}`);
+  await mkdir(join(target, '..'), { recursive: true });
+  await rename(dir, target).catch(() => rm(dir, { recursive: true, force: true }));
+}
+
+export async function md5OfFile(path: string): Promise<string> {
+  const hash = createHash('md5');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** The partitions a device holds, as numbers (other entries are ignored). */
+export async function listPartitions(root: string, device: string): Promise<number[]> {
+  const names = await readdir(partitionsDir(root, device)).catch(() => [] as string[]);
+  return names.filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+}
+
+/** The object directories (hashes) of a partition on a device. */
+export async function listObjectHashes(root: string, device: string, partition: number): Promise<string[]> {
+  const names = await readdir(partitionDir(root, device, partition)).catch(() => [] as string[]);
+  return names.filter((n) => OBJECT_HASH.test(n));
+}
