@@ -22,6 +22,10 @@ const AREAS: Record<string, { help: string; load: () => Promise<{ main(args: str
     help: 'real VMs (qemu, TCG here; root): POST /servers to the boot marker, p50 of BENCH_BOOTS (5) sequential and BENCH_CONCURRENT (10) at once, RSS',
     load: () => import('./boot.ts'),
   },
+  network: {
+    help: 'linuxbridge data plane (root): ports/s bound, wired and in DHCP at BENCH_CONCURRENCY (8) for BENCH_PORTS (200), and port create to a namespace VM\'s DHCP lease',
+    load: () => import('./network.ts'),
+  },
   volume: {
     help: '1 GiB volume create/delete rate, snapshot create latency, and create-from-image MB/s (BENCH_IMAGE_MB, default 1024)',
     load: () => import('./volume.ts'),

@@ -1,6 +1,7 @@
 // Networking as the openstack CLI (python3-openstackclient) sees it, against stratus up with the real Identity: the
 // catalog entry and version discovery, then networks, subnets with pools, ports with fixed IPs, a router with an
-// external gateway and an interface, a floating IP on a port, a security group with an SSH rule, and quotas.
+// external gateway and an interface, a floating IP on a port, a security group with an SSH rule, and quotas; stateless
+// security groups and a router's extra routes.
 import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
@@ -68,6 +69,27 @@ describe('networking through the openstack CLI', { skip: cliSkipReason() }, () =
     assert.equal(quota.networks, 100);
     assert.equal(quota.ports, 500);
     assert.equal(quota['secgroup-rules'], 100);
+  });
+
+  // The next two reuse the network `private` and router `r1` of the routing test above (each CLI call costs seconds).
+  it('creates a stateless security group, keeps its kind while a port uses it, and refuses mixing kinds on a port', async () => {
+    const sg = await json(['security', 'group', 'create', '--stateless', 'sl-cli']);
+    assert.equal(sg.stateful, false);
+    await cloud().ok(['security', 'group', 'create', 'sf-cli']);
+    await cloud().fails(['port', 'create', '--network', 'private', '--security-group', 'sl-cli', '--security-group', 'sf-cli', 'sl-mixed'], /both stateful and stateless/);
+    await cloud().ok(['port', 'create', '--network', 'private', '--security-group', 'sl-cli', 'sl-port']);
+    await cloud().fails(['security', 'group', 'set', '--stateful', 'sl-cli'], /in use/);
+  });
+
+  it('sets, adds and removes a router\'s extra routes, refusing a nexthop off its subnets', async () => {
+    await cloud().ok(['router', 'set', '--route', 'destination=192.168.40.0/24,gateway=10.20.0.10', 'r1']);
+    await cloud().ok(['router', 'add', 'route', '--route', 'destination=192.168.41.0/24,gateway=10.20.0.11', 'r1']);
+    const routes = (await json<{ routes: { destination: string; nexthop: string }[] }>(['router', 'show', 'r1'])).routes;
+    assert.deepEqual(routes.map((r) => `${r.destination} via ${r.nexthop}`).sort(), ['192.168.40.0/24 via 10.20.0.10', '192.168.41.0/24 via 10.20.0.11']);
+    await cloud().fails(['router', 'set', '--route', 'destination=192.168.42.0/24,gateway=10.99.0.1', 'r1'], /not connected with router/);
+    await cloud().ok(['router', 'remove', 'route', '--route', 'destination=192.168.41.0/24,gateway=10.20.0.11', 'r1']);
+    await cloud().ok(['router', 'unset', '--route', 'destination=192.168.40.0/24,gateway=10.20.0.10', 'r1']);
+    assert.deepEqual((await json(['router', 'show', 'r1'])).routes, []);
   });
 
   it('logged no unexpected server error while serving the CLI', () => {

@@ -23,6 +23,7 @@ export const networkOptions = {
   global_physnet_mtu: { type: 'number', default: 1500, min: 68, max: 65535, help: 'MTU of the underlying physical network; VXLAN networks get 50 bytes less.' },
   vni_ranges: { type: 'string', default: '1:65535', help: 'VXLAN VNIs tenant networks are given, as first:last.' },
   tenant_network_type: { type: 'string', default: 'vxlan', choices: ['vxlan', 'local'], help: 'Segment type of networks created without provider attributes.' },
+  max_routes: { type: 'number', default: 30, min: 0, max: 10000, help: 'Most extra routes one router may hold.' },
   max_fixed_ips_per_port: { type: 'number', default: 5, min: 1, max: 100, help: 'Most fixed IPs one port may hold.' },
   pagination_max_limit: { type: 'number', default: -1, min: -1, max: 100000, help: 'Most items one list returns, whatever limit asks; -1 for no cap.' },
   quota_network: { type: 'number', default: 100, min: -1, max: 1e9, help: 'Default networks per project; -1 unlimited.' },

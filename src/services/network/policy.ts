@@ -78,6 +78,8 @@ export const networkPolicy: PolicyRule[] = [
   ...attr(CU, 'router', 'external_gateway_info:external_fixed_ips', ADMIN),
   r('add_router_interface', MEMBER, 'Attach a subnet or port to a router.'),
   r('remove_router_interface', MEMBER, 'Detach a subnet or port from a router.'),
+  r('add_extraroutes', MEMBER, 'Add extra routes to a router (extraroute-atomic).'),
+  r('remove_extraroutes', MEMBER, 'Remove extra routes from a router (extraroute-atomic).'),
 
   // Compute's metadata API reads an instance's floating IPs (EC2 public-ipv4) as a service.
   ...crud('floatingip', `${READER} or ${SERVICE}`, MEMBER),

@@ -10,7 +10,7 @@ import { installServiceAuth } from '#services/identity/contract/service-auth.ts'
 import type { NetworkOptions } from './config.ts';
 import { networkPolicy } from './policy.ts';
 import type { NetworkTables } from './db/tables.ts';
-import { networkMigrations } from './db/migrations/001-initial.ts';
+import { networkMigrations } from './db/migrations/index.ts';
 import { neutronErrorRenderer } from './api/render-error.ts';
 import { registerNetworkRoutes } from './api/routes.ts';
 import { createNetworkEvents } from './api/events.ts';

@@ -16,6 +16,7 @@ export interface NetworkApiSettings {
   vni_ranges: string;
   pagination_max_limit: number;
   max_fixed_ips_per_port: number;
+  max_routes: number;
   quota_network: number;
   quota_subnet: number;
   quota_port: number;

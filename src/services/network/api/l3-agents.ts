@@ -4,7 +4,7 @@
 import { getNetwork } from '../db/networks-repo.ts';
 import { fixedIpsOf, getPort, portsByDevice } from '../db/ports-repo.ts';
 import { getSubnet } from '../db/subnets-repo.ts';
-import { GATEWAY_OWNER, INTERFACE_OWNER, floatingIpsViaRouter, getRouter } from '../db/routers-repo.ts';
+import { GATEWAY_OWNER, INTERFACE_OWNER, floatingIpsViaRouter, getRouter, routesOf } from '../db/routers-repo.ts';
 import { touchRow } from '../db/standard-attrs.ts';
 import type { PortRow } from '../db/tables.ts';
 import type { MetadataPort, MetadataPortQuery, RouterInfo, RouterLeg, RouterWiring } from '../domain/router-info.ts';
@@ -23,7 +23,7 @@ async function leg(deps: NetworkApiDeps, port: PortRow): Promise<RouterLeg | und
   const addresses = [];
   for (const f of (await fixedIpsOf(deps.db, [port.id])).get(port.id) ?? []) {
     const subnet = await getSubnet(deps.db, f.subnet_id);
-    if (subnet) addresses.push({ subnetId: subnet.id, ipAddress: f.ip_address, cidr: subnet.cidr, gatewayIp: subnet.gateway_ip });
+    if (subnet) addresses.push({ subnetId: subnet.id, ipAddress: f.ip_address, cidr: subnet.cidr, gatewayIp: subnet.gateway_ip, ipv6RaMode: subnet.ipv6_ra_mode });
   }
   return {
     portId: port.id, networkId: network.id, macAddress: port.mac_address, addresses,
@@ -46,7 +46,8 @@ export async function routerInfo(deps: NetworkApiDeps, routerId: string): Promis
     .map((f) => ({ id: f.id, floatingIpAddress: f.floating_ip_address, fixedIpAddress: f.fixed_ip_address! }));
   return {
     routerId, adminStateUp: Boolean(router.admin_state_up), enableSnat: Boolean(router.enable_snat),
-    gateway: gatewayPort ? await leg(deps, gatewayPort) ?? null : null, interfaces, routes: [], floatingIps,
+    gateway: gatewayPort ? await leg(deps, gatewayPort) ?? null : null, interfaces,
+    routes: (await routesOf(deps.db, [routerId])).get(routerId) ?? [], floatingIps,
   };
 }
 

@@ -2,7 +2,7 @@
 // rules tying port security, security groups and allowed address pairs together.
 import type { NetworkDb } from '../db/tables.ts';
 import { getSecurityGroup } from '../db/security-groups-repo.ts';
-import { NeutronError, invalidInput, notFound } from '../domain/errors.ts';
+import { NeutronError, invalidInput, notFound, securityGroupConflict } from '../domain/errors.ts';
 import { normalizeMac } from '../domain/mac-address.ts';
 import { formatCidr, normalizeIp, parseCidr } from '../domain/ip-address.ts';
 
@@ -10,10 +10,14 @@ export interface AddressPair { ip_address: string; mac_address?: string }
 
 /** Every group must exist and belong to the port's project (admins may use any). */
 export async function checkSecurityGroups(db: NetworkDb, ids: string[], project: string, isAdmin: boolean): Promise<string[]> {
+  const stateful = new Set<boolean>();
   for (const id of ids) {
     const g = await getSecurityGroup(db, id);
     if (!g || (!isAdmin && g.project_id !== project)) throw notFound('SecurityGroup', id);
+    stateful.add(Boolean(g.stateful));
   }
+  // A port is filtered with or without conntrack as a whole, so its groups must agree (as Neutron requires).
+  if (stateful.size > 1) throw securityGroupConflict('Cannot apply both stateful and stateless security groups on the same port at the same time');
   return [...new Set(ids)];
 }
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { isUniqueViolation, openDatabase, runMigrations } from '#lib/db/index.ts';
 import type { Database } from '#lib/db/index.ts';
-import { networkMigrations } from '../db/migrations/001-initial.ts';
+import { networkMigrations } from '../db/migrations/index.ts';
 import type { NetworkTables, SubnetRow } from '../db/tables.ts';
 import { insertAllocation } from '../db/ports-repo.ts';
 import { createPortRecords } from './port-records.ts';

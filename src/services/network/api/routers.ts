@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { deletePortRows, fixedIpsOf, getPort, portsByDevice } from '../db/ports-repo.ts';
 import { getNetwork } from '../db/networks-repo.ts';
 import { getSubnet, subnetsOfNetwork } from '../db/subnets-repo.ts';
-import { GATEWAY_OWNER, INTERFACE_OWNER, floatingIpsViaRouter, getRouter, insertRouter, interfacesOf, listRouters } from '../db/routers-repo.ts';
+import { GATEWAY_OWNER, INTERFACE_OWNER, floatingIpsViaRouter, getRouter, insertRouter, interfacesOf, listRouters, routesOf } from '../db/routers-repo.ts';
 import { tagsOf, touchRow } from '../db/standard-attrs.ts';
 import { checkQuota } from '../db/quotas-repo.ts';
 import type { NetworkRow, NetworkTables, RouterRow } from '../db/tables.ts';
@@ -26,6 +26,9 @@ import { quotaDefaults } from './quotas.ts';
 import { planFixedIps } from './port-addresses.ts';
 import type { FixedIpRequest } from './port-addresses.ts';
 import { createPortRecords } from './port-records.ts';
+import { checkLegNotRouted, registerRouterRoutes, routesSchema, setRoutes } from './router-routes.ts';
+import { normalizeRoutes } from '../domain/extra-routes.ts';
+import type { ExtraRoute } from '../domain/extra-routes.ts';
 
 const gatewayInfo = {
   type: ['object', 'null'], additionalProperties: false,
@@ -36,11 +39,13 @@ const gatewayInfo = {
 } as const;
 const editable = { name, description, admin_state_up: bool, external_gateway_info: gatewayInfo };
 const createSchema = envelope('router', { ...editable, tenant_id: uuidish, project_id: uuidish });
-const updateSchema = envelope('router', editable);
+const updateSchema = envelope('router', { ...editable, routes: routesSchema });
 const interfaceSchema = { type: 'object', additionalProperties: false, properties: { subnet_id: uuidish, port_id: uuidish } } as const;
 
 type GatewayInfo = { network_id?: string; enable_snat?: boolean; external_fixed_ips?: FixedIpRequest[] } | null;
-type RouterBody = { name?: string; description?: string; admin_state_up?: boolean; external_gateway_info?: GatewayInfo; project_id?: string; tenant_id?: string };
+type RouterBody = {
+  name?: string; description?: string; admin_state_up?: boolean; external_gateway_info?: GatewayInfo; routes?: ExtraRoute[]; project_id?: string; tenant_id?: string;
+};
 
 const target = (r: { project_id: string }) => ({ project_id: r.project_id });
 /** A new leg is DOWN until the router's L3 host reports it wired (ACTIVE at once with the noop data plane). */
@@ -53,12 +58,12 @@ export async function loadRouter(deps: NetworkApiDeps, caller: Caller, id: strin
 }
 
 async function render(deps: NetworkApiDeps, rows: RouterRow[]) {
-  const tags = await tagsOf(deps.db, rows.map((r) => r.id));
+  const [tags, routes] = await Promise.all([tagsOf(deps.db, rows.map((r) => r.id)), routesOf(deps.db, rows.map((r) => r.id))]);
   const out = [];
   for (const r of rows) {
     const gw = (await portsByDevice(deps.db, r.id, GATEWAY_OWNER))[0];
     const gatewayIps = gw ? (await fixedIpsOf(deps.db, [gw.id])).get(gw.id) ?? [] : [];
-    out.push(routerView(r, { tags: tags.get(r.id) ?? [], gatewayIps }));
+    out.push(routerView(r, { tags: tags.get(r.id) ?? [], gatewayIps, routes: routes.get(r.id) ?? [] }));
   }
   return out;
 }
@@ -157,9 +162,12 @@ export function registerRouters(app: FastifyInstance, deps: NetworkApiDeps): voi
     enforceGateway(deps, caller, 'update', b.external_gateway_info, target(r));
     const changes = Object.fromEntries(Object.entries({ name: b.name, description: b.description, admin_state_up: b.admin_state_up }).filter(([, v]) => v !== undefined));
     const gwNetwork = await gatewayNetwork(deps, caller, b.external_gateway_info);
+    const routes = b.routes && normalizeRoutes(b.routes);
     await deps.db.transaction().execute(async (tx) => {
       if (!await touchRow(tx, 'routers', r.id, { expected: expectedRevision(req), changes, now: now() })) throw notFound('Router', r.id);
       if (b.external_gateway_info !== undefined) await setGateway(deps, tx, r, b.external_gateway_info, gwNetwork);
+      // Checked against the legs as this update leaves them.
+      if (routes) await setRoutes(deps, tx, r.id, routes);
     });
     const router = (await render(deps, [(await getRouter(deps.db, r.id))!]))[0];
     changed(deps, req, 'update', router);
@@ -176,6 +184,7 @@ export function registerRouters(app: FastifyInstance, deps: NetworkApiDeps): voi
       if ((await interfacesOf(tx, r.id)).length) throw routerInUse(r.id);
       await setGateway(deps, tx, r, null, undefined);
       await tx.deleteFrom('tags').where('resource_id', '=', r.id).execute();
+      await tx.deleteFrom('router_routes').where('router_id', '=', r.id).execute();
       await tx.deleteFrom('routers').where('id', '=', r.id).execute();
     });
     deps.events.resourceChanged(req.ctx, 'router', 'delete', { router_id: r.id });
@@ -231,6 +240,7 @@ export function registerRouters(app: FastifyInstance, deps: NetworkApiDeps): voi
       .innerJoin('ip_allocations', (j) => j.onRef('ip_allocations.port_id', '=', 'floating_ips.port_id').onRef('ip_allocations.ip_address', '=', 'floating_ips.fixed_ip_address'))
       .select('floating_ips.id').where('floating_ips.router_id', '=', r.id).where('ip_allocations.subnet_id', '=', leg.subnetId).executeTakeFirst();
     if (inUse) throw new NeutronError(409, 'RouterInterfaceInUseByFloatingIP', `Router interface for subnet ${leg.subnetId} on router ${r.id} cannot be deleted, as it is required by one or more floating IPs.`);
+    await checkLegNotRouted(deps.db, r.id, leg.subnetId);
     await deps.db.transaction().execute(async (tx) => {
       await deletePortRows(tx, leg.portId);
       await touchRow(tx, 'routers', r.id, { now: now() });
@@ -240,6 +250,8 @@ export function registerRouters(app: FastifyInstance, deps: NetworkApiDeps): voi
     deps.events.agents(req.ctx, 'network_ports_changed', { networkId: info.network_id });
     return info;
   });
+
+  registerRouterRoutes(app, deps, async (row) => (await render(deps, [row]))[0]);
 }
 
 /** Two interfaces of one router may not sit on overlapping subnets. */

@@ -1,7 +1,7 @@
 // The server's side of port filtering: what an agent needs to filter its ports (the groups' rules and the member
 // addresses of the remote groups they name), and the casts that tell agents when either changed.
 import type { RequestContext } from '#lib/context.ts';
-import { existingGroupIds, memberPortsOf, rulesOf } from '../db/security-groups-repo.ts';
+import { existingGroupIds, memberPortsOf, rulesOf, statelessGroupIds } from '../db/security-groups-repo.ts';
 import { fixedIpsOf } from '../db/ports-repo.ts';
 import type { RuleInput } from '../domain/security-group-rules.ts';
 import type { SecurityGroupInfo } from '../domain/security-group-info.ts';
@@ -27,7 +27,7 @@ export async function securityGroupInfo(deps: NetworkApiDeps, groupIds: string[]
     members[p.groupId].push(...(ips.get(p.portId) ?? []).map((f) => f.ip_address), ...pairs.map((pair) => pair.ip_address));
   }
   for (const g of remote) members[g] = [...new Set(members[g])];
-  return { rules, members };
+  return { rules, members, stateless: await statelessGroupIds(deps.db, ids) };
 }
 
 /** Tells agents that ports joined or left these groups or changed addresses (nothing to say for no groups). */

@@ -89,7 +89,11 @@ export function registerSecurityGroups(app: FastifyInstance, deps: NetworkApiDep
       throw new NeutronError(409, 'SecurityGroupCannotUpdateDefault', 'Updating default security group not allowed.');
     }
     const changes = Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined));
-    if (!await touchRow(deps.db, 'security_groups', g.id, { expected: expectedRevision(req), changes, now: now() })) throw notFound('SecurityGroup', g.id);
+    await deps.db.transaction().execute(async (tx) => {
+      // Ports filter with or without conntrack by their groups: a group in use keeps its kind, as in Neutron.
+      if (b.stateful !== undefined && b.stateful !== Boolean(g.stateful) && await groupInUse(tx, g.id)) throw securityGroupInUse(g.id);
+      if (!await touchRow(tx, 'security_groups', g.id, { expected: expectedRevision(req), changes, now: now() })) throw notFound('SecurityGroup', g.id);
+    });
     const security_group = (await render(deps, [(await getSecurityGroup(deps.db, g.id))!]))[0];
     deps.events.resourceChanged(req.ctx, 'security_group', 'update', { security_group });
     notifyGroupChanged(deps, req, g.id);

@@ -64,9 +64,9 @@ export function securityGroupView(row: SecurityGroupRow, extra: { rules: Securit
   return { ...standard(row, extra.tags), name: row.name, stateful: Boolean(row.stateful), security_group_rules: extra.rules.map(ruleView) };
 }
 
-export function routerView(row: RouterRow, extra: { tags: string[]; gatewayIps: { subnet_id: string; ip_address: string }[] }): Doc {
+export function routerView(row: RouterRow, extra: { tags: string[]; gatewayIps: { subnet_id: string; ip_address: string }[]; routes?: { destination: string; nexthop: string }[] }): Doc {
   return {
-    ...standard(row, extra.tags), name: row.name, admin_state_up: Boolean(row.admin_state_up), status: row.status,
+    ...standard(row, extra.tags), name: row.name, admin_state_up: Boolean(row.admin_state_up), status: row.status, routes: extra.routes ?? [],
     external_gateway_info: row.gw_network_id === null ? null : {
       network_id: row.gw_network_id, enable_snat: Boolean(row.enable_snat), external_fixed_ips: extra.gatewayIps,
     },

@@ -2,6 +2,7 @@
 // the router), so their addresses come from the same IPAM and the same unique key as every other port.
 import type { Kysely } from 'kysely';
 import type { FloatingIpRow, NetworkDb, NetworkTables, RouterRow } from './tables.ts';
+import type { ExtraRoute } from '../domain/extra-routes.ts';
 
 type Db = Kysely<NetworkTables>;
 
@@ -21,6 +22,21 @@ export async function listRouters(db: NetworkDb, project: string | undefined): P
 
 export async function insertRouter(db: Db, row: RouterRow): Promise<void> {
   await db.insertInto('routers').values(row).execute();
+}
+
+/** Each router's extra routes, in a stable order. */
+export async function routesOf(db: Db, routerIds: string[]): Promise<Map<string, ExtraRoute[]>> {
+  const out = new Map<string, ExtraRoute[]>(routerIds.map((id) => [id, []]));
+  if (!routerIds.length) return out;
+  const rows = await db.selectFrom('router_routes').selectAll().where('router_id', 'in', routerIds).orderBy('destination').orderBy('nexthop').execute();
+  for (const r of rows) out.get(r.router_id)!.push({ destination: r.destination, nexthop: r.nexthop });
+  return out;
+}
+
+/** Makes the router's extra routes exactly `routes` (inside the caller's transaction). */
+export async function replaceRoutes(db: Db, routerId: string, routes: ExtraRoute[]): Promise<void> {
+  await db.deleteFrom('router_routes').where('router_id', '=', routerId).execute();
+  if (routes.length) await db.insertInto('router_routes').values(routes.map((r) => ({ router_id: routerId, ...r }))).execute();
 }
 
 /** The router's interface ports with the subnets they sit on. */

@@ -33,6 +33,13 @@ export async function existingGroupIds(db: Db, ids: string[]): Promise<string[]>
   return (await db.selectFrom('security_groups').select('id').where('id', 'in', ids).execute()).map((r) => r.id);
 }
 
+/** Which of these groups filter without conntrack (stateful false). */
+export async function statelessGroupIds(db: Db, ids: string[]): Promise<string[]> {
+  if (!ids.length) return [];
+  const rows = await db.selectFrom('security_groups').select(['id', 'stateful']).where('id', 'in', ids).execute();
+  return rows.filter((r) => !r.stateful).map((r) => r.id);
+}
+
 /** Every port in each of the groups, with its allowed address pairs' JSON (its fixed IPs are fixedIpsOf's). */
 export async function memberPortsOf(db: Db, groupIds: string[]): Promise<{ groupId: string; portId: string; allowedAddressPairs: string }[]> {
   if (!groupIds.length) return [];

@@ -104,6 +104,9 @@ export interface RouterRow extends StandardColumns {
   enable_snat: Bool;
 }
 
+/** An extra route of a router (extraroute). */
+export interface RouterRouteRow { router_id: string; destination: string; nexthop: string }
+
 export interface FloatingIpRow extends StandardColumns {
   floating_network_id: string;
   floating_ip_address: string;
@@ -128,6 +131,7 @@ export interface NetworkTables {
   default_security_groups: DefaultSecurityGroupRow;
   security_group_rules: SecurityGroupRuleRow;
   routers: RouterRow;
+  router_routes: RouterRouteRow;
   floating_ips: FloatingIpRow;
   quotas: QuotaRow;
   tags: TagRow;

@@ -40,6 +40,8 @@ export const securityGroupRuleExists = (id: string): NeutronError =>
   e(409, 'SecurityGroupRuleExists', `Security group rule already exists. Rule id is ${id}.`);
 export const securityGroupInUse = (id: string): NeutronError =>
   e(409, 'SecurityGroupInUse', `Security Group ${id} in use.`);
+export const securityGroupConflict = (reason: string): NeutronError =>
+  e(409, 'SecurityGroupConflict', `Error ${reason} while attempting the operation.`);
 export const cannotDeleteDefaultSecurityGroup = (): NeutronError =>
   e(409, 'SecurityGroupCannotRemoveDefault', 'Insufficient rights for removing default security group.');
 export const routerInUse = (id: string): NeutronError =>

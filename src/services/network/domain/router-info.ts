@@ -3,7 +3,11 @@
 import type { PortDetails } from './port-details.ts';
 
 /** An address on a router leg with the subnet it belongs to. */
-export interface RouterLegAddress { subnetId: string; ipAddress: string; cidr: string; gatewayIp: string | null }
+export interface RouterLegAddress {
+  subnetId: string; ipAddress: string; cidr: string; gatewayIp: string | null;
+  /** The subnet's ipv6_ra_mode: whether (and how) the router advertises it. */
+  ipv6RaMode?: string | null;
+}
 
 export interface RouterLeg {
   portId: string;

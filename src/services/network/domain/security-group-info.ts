@@ -7,6 +7,14 @@ export interface SecurityGroupInfo {
   rules: Record<string, RuleInput[]>;
   /** Per remote group: the fixed IPs and allowed address pairs (addresses or CIDRs) of every port in it, on any host. */
   members: Record<string, string[]>;
+  /** The requested groups with `stateful: false`: their ports' rules match without conntrack (absent: none). */
+  stateless?: string[];
+}
+
+/** Whether a port filters without conntrack: all its groups are stateless (the API keeps a port's groups of one kind). */
+export function portIsStateless(securityGroupIds: string[], groups: Pick<SecurityGroupInfo, 'stateless'>): boolean {
+  const stateless = new Set(groups.stateless ?? []);
+  return securityGroupIds.length > 0 && securityGroupIds.every((g) => stateless.has(g));
 }
 
 /** Whether a port is filtered at all: port security on, and not one of the networking service's own ports. */

@@ -146,4 +146,3 @@ export const initial: Migration = {
   },
 };
 
-export const networkMigrations: Migration[] = [initial];

@@ -127,6 +127,19 @@ describe('port filter ruleset', () => {
     assert.ok(text.includes(`ct zone set iifname map { "brq5a0c8e4f-00" : ${all.get(ids[0])}, "brq6b1d9f50-00" : ${all.get(ids[1])} }`));
   });
 
+  it('filters a port of stateless groups without conntrack: no established shortcut, every packet meets the rules', () => {
+    const text = portFilterRuleset(state([a, port(b.portId, { ...b, securityGroupIds: [group] })], { stateless: [group] }));
+    for (const name of [`egress-${a.portId}`, `ingress-${a.portId}`]) {
+      assert.ok(!chainOf(text, name).some((r) => r.startsWith('ct state')), `${name} has no conntrack verdicts`);
+    }
+    assert.ok(chainOf(text, `ingress-${a.portId}`).includes('meta nfproto ipv4 meta l4proto 6 th dport 22 accept'));
+    // The same group stateful again: the conntrack lines come back.
+    assert.ok(chainOf(portFilterRuleset(state([a])), `ingress-${a.portId}`).includes('ct state established,related accept'));
+    // A port without groups is never stateless.
+    assert.ok(chainOf(portFilterRuleset(state([port(a.portId, { securityGroupIds: [] })], { stateless: [group] })), `ingress-${a.portId}`)
+      .includes('ct state established,related accept'));
+  });
+
   it('refuses a port whose MAC or addresses are not what the API stores', () => {
     assert.throws(() => portFilterRuleset(state([port(a.portId, { macAddress: 'fa:16:3e:00:00:0a accept' })])), /not a MAC address/);
     assert.throws(() => portFilterRuleset(state([port(a.portId, { fixedIps: [{ subnetId: 's', ipAddress: '10.0.0.1 }' }] })])), /not an IP address/);

@@ -8,9 +8,11 @@
 // - `inet stratus` is where br_netfilter (switched on per Stratus bridge) runs bridged IP traffic through conntrack:
 //   it zeroes the mark of packets on Stratus bridges and puts each network in its own conntrack zone (prerouting),
 //   then dispatches by the mark to the source port's egress chain (return = allowed) and the destination port's
-//   ingress chain (accept), both stateful, as Neutron's firewall drivers do.
+//   ingress chain (accept), both stateful, as Neutron's firewall drivers do. A port whose groups are stateless
+//   (`stateful: false`) gets the same chains without the conntrack lines: every packet, replies too, must match a rule.
 import type { PortDetails } from '../../../domain/port-details.ts';
 import type { SecurityGroupInfo } from '../../../domain/security-group-info.ts';
+import { portIsStateless } from '../../../domain/security-group-info.ts';
 import type { PortFilterState } from '../data-plane-driver.ts';
 import { bridgeName, tapName } from '../../../domain/device-names.ts';
 import { formatCidr, formatIp, parseCidr, parseIp } from '../../../domain/ip-address.ts';
@@ -89,6 +91,10 @@ function ruleMatches(port: PortDetails, groups: SecurityGroupInfo, direction: 'i
   return [...new Set(rules.map(ruleMatch))];
 }
 
+/** Conntrack's verdicts, which a stateless port does without. */
+const conntrackLines = (port: PortDetails, groups: SecurityGroupInfo, verdict: 'return' | 'accept'): string[] =>
+  portIsStateless(port.securityGroupIds, groups) ? [] : ['ct state invalid drop', `ct state established,related ${verdict}`];
+
 function egressChain(port: PortDetails, groups: SecurityGroupInfo): string[] {
   return [
     // What a port may always send: DHCP and DHCPv6 requests, router and neighbor solicitation, neighbor
@@ -99,8 +105,7 @@ function egressChain(port: PortDetails, groups: SecurityGroupInfo): string[] {
     'icmpv6 type 134 drop',
     'udp sport 67 udp dport 68 drop',
     'udp sport 547 udp dport 546 drop',
-    'ct state invalid drop',
-    'ct state established,related return',
+    ...conntrackLines(port, groups, 'return'),
     ...ruleMatches(port, groups, 'egress').map((m) => `${m} return`),
     'drop',
   ];
@@ -112,8 +117,7 @@ function ingressChain(port: PortDetails, groups: SecurityGroupInfo): string[] {
     'meta nfproto ipv4 udp sport 67 udp dport 68 accept',
     'ip6 saddr fe80::/10 udp sport 547 udp dport 546 accept',
     'icmpv6 type { 130, 134, 135, 136 } accept',
-    'ct state invalid drop',
-    'ct state established,related accept',
+    ...conntrackLines(port, groups, 'accept'),
     ...ruleMatches(port, groups, 'ingress').map((m) => `${m} accept`),
     'drop',
   ];

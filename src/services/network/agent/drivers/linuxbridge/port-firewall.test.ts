@@ -60,6 +60,24 @@ describe('port firewall', () => {
     }
   });
 
+  it('deletes the conntrack entries of a removed rule once the new filters are in place', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stratus-fw-'));
+    try {
+      const { runner, history } = recorder();
+      const fw = createPortFirewall({ runner, stateDir: dir, log: silentLogger(), brNetfilterLoaded: () => true });
+      const g = '0b8f3c9e-2c55-4d7f-9d3e-6f4e2a1b0c9d';
+      const icmp = { direction: 'ingress' as const, ethertype: 'IPv4' as const, protocol: 'icmp', portRangeMin: null, portRangeMax: null, remoteIpPrefix: null, remoteGroupId: null };
+      const member = { ...a, securityGroupIds: [g] };
+      await fw.sync({ ports: [member], groups: { rules: { [g]: [icmp] }, members: {} } });
+      assert.ok(!history.some((argv) => argv[0] === 'conntrack'), 'adding a rule ends no flow');
+      await fw.sync({ ports: [member], groups: { rules: { [g]: [] }, members: {} } });
+      assert.deepEqual(history.slice(-2).map((argv) => argv[0]), ['nft', 'conntrack']);
+      assert.deepEqual(history.at(-1)!.slice(-5), ['ipv4', '-p', '1', '-d', '10.0.0.10']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('removes what a previous process left when a new one prunes before applying anything', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stratus-fw-'));
     try {

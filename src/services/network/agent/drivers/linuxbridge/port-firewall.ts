@@ -1,12 +1,14 @@
 // Applies the host's port filters (port-filter-ruleset.ts) with one `nft -f` per change, remembers what it applied
 // so a port's unplug or a resync's prune can drop filters without asking the server again, and skips an apply that
-// would change nothing. Applies run one at a time.
+// would change nothing. Applies run one at a time; after one that took rules or remote members away, the conntrack
+// entries of the flows they admitted are deleted (conntrack-flush.ts), so those flows stop too.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '#lib/log.ts';
 import type { PortFilterState } from '../data-plane-driver.ts';
 import type { HostRunner } from './host-runner.ts';
 import { portFilterRuleset } from './port-filter-ruleset.ts';
+import { conntrackDeletions } from './conntrack-flush.ts';
 
 /** Present when br_netfilter is loaded: without it bridged traffic never meets conntrack, and nothing is filtered. */
 const BR_NETFILTER = '/proc/sys/net/bridge/bridge-nf-call-iptables';
@@ -49,8 +51,23 @@ export function createPortFirewall(deps: PortFirewallDeps): PortFirewall {
     mkdirSync(deps.stateDir, { recursive: true });
     writeFileSync(file, text);
     await deps.runner.run(['nft', '-f', file]);
+    const before = applied?.state;
     applied = { state, text };
+    if (before) await endFlows(conntrackDeletions(before, state));
     deps.log.debug({ ports: state.ports.length }, 'port filters applied');
+  }
+
+  /** After the new filters are in place, so no packet in between recreates an entry. Best effort: logged, not thrown. */
+  async function endFlows(deletions: string[][]): Promise<void> {
+    for (const argv of deletions) {
+      try {
+        await deps.runner.run(argv);
+      } catch (err) {
+        // conntrack exits 1 when no entry matched, the usual case.
+        if (!/0 flow entries have been deleted/.test((err as Error).message)) deps.log.warn({ err, argv }, 'could not delete conntrack entries');
+      }
+    }
+    if (deletions.length) deps.log.debug({ deletions: deletions.length }, 'conntrack entries of removed rules deleted');
   }
 
   const serial = (job: () => Promise<void>): Promise<void> => {

@@ -11,6 +11,7 @@ import type { HostRunner } from './host-runner.ts';
 import type { IpLinks } from './ip-links.ts';
 import type { MetadataProxies } from './metadata-proxy-process.ts';
 import { METADATA_PROXY_PORT, gatewayAddress, routerRuleset } from './router-nat.ts';
+import { createRouterIpv6 } from './router-ipv6.ts';
 
 export interface RouterNamespaceDeps {
   runner: HostRunner;
@@ -28,7 +29,7 @@ export interface RouterNamespaceDeps {
 const NS_PREFIX = 'qrouter-';
 export const routerProxyKey = (routerId: string): string => `router-${routerId}`;
 
-/** `address/prefix` of each IPv4 address on a leg (IPv6 on routers is a later slice). */
+/** `address/prefix` of each IPv4 address on a leg (IPv6 ones are router-ipv6.ts's). */
 function legAddresses(leg: RouterLeg): string[] {
   return leg.addresses.flatMap((a) => {
     const cidr = parseCidr(a.cidr, false);
@@ -39,6 +40,7 @@ function legAddresses(leg: RouterLeg): string[] {
 export function createRouterNamespaces(deps: RouterNamespaceDeps) {
   const { runner, ip } = deps;
   const dirOf = (routerId: string) => join(deps.stateDir, 'routers', routerId);
+  const ipv6 = createRouterIpv6({ runner, ip, stateDir: deps.stateDir });
 
   /** The leg's veth pair: bridge end on the network's bridge, namespace end named `inner` with the port's MAC. */
   async function ensureLeg(ns: string, leg: RouterLeg, inner: string): Promise<void> {
@@ -84,6 +86,7 @@ export function createRouterNamespaces(deps: RouterNamespaceDeps) {
 
   async function deleteRouter(routerId: string): Promise<void> {
     await deps.proxies.remove(routerProxyKey(routerId));
+    await ipv6.remove(routerId);
     // The namespace takes the legs' inner ends with it, and each veth's bridge end goes with its peer.
     await ip.deleteNamespace(routerNamespace(routerId));
     rmSync(dirOf(routerId), { recursive: true, force: true });
@@ -111,6 +114,7 @@ export function createRouterNamespaces(deps: RouterNamespaceDeps) {
       const extra = leg === router.gateway ? floating.map((f) => `${f.floatingIpAddress}/32`) : [];
       await ip.setAddresses(inner, [...legAddresses(leg), ...extra], ns);
     }
+    await ipv6.sync(ns, router.routerId, new Map([...legs].filter(([, leg]) => leg !== router.gateway)));
     await syncRoutes(ns, router);
     mkdirSync(dirOf(router.routerId), { recursive: true });
     const rulesetFile = join(dirOf(router.routerId), 'nat.nft');
@@ -131,7 +135,7 @@ export function createRouterNamespaces(deps: RouterNamespaceDeps) {
     async routers(): Promise<string[]> {
       const fromNs = (await ip.namespaces()).filter((n) => n.startsWith(NS_PREFIX)).map((n) => n.slice(NS_PREFIX.length));
       const fromProxies = deps.proxies.keys().filter((k) => k.startsWith('router-')).map((k) => k.slice('router-'.length));
-      return [...new Set([...fromNs, ...fromProxies])];
+      return [...new Set([...fromNs, ...fromProxies, ...ipv6.routers()])];
     },
   };
 }
