@@ -158,6 +158,7 @@ export async function main(args: string[]): Promise<void> {
     // Every API on a free port, so a cloud already running on this machine (on the default ports) does not stop the run.
     const otherPorts: Record<string, string> = {};
     for (const section of ['PLACEMENT', 'COMPUTE', 'NETWORK', 'BLOCK_STORAGE', 'OBJECT_STORAGE']) otherPorts[`STRATUS_${section}_PORT`] = String(await freePort());
+    for (const port of ['NOVNCPROXY_PORT', 'SERIALPROXY_PORT', 'METADATA_PORT']) otherPorts[`STRATUS_COMPUTE_${port}`] = String(await freePort());
     const stratus = await startStratus({ env: {
       ...otherPorts, STRATUS_IMAGE_PORT: String(imagePort), STRATUS_IMAGE_IMAGE_SIZE_CAP: String(Math.max(bytes * 2, 1099511627776)),
     } });

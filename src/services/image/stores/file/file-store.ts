@@ -8,6 +8,9 @@ import { pathToFileURL, fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import type { ImageStore, PendingWrite } from '../store.ts';
 
+/** Bytes the write stream buffers before it asks the upload to wait. */
+const WRITE_BUFFER = 4 * 1024 * 1024;
+
 const IMAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface FileStoreOptions {
@@ -41,8 +44,10 @@ export function createFileStore(opts: FileStoreOptions): ImageStore {
       if (!IMAGE_ID.test(imageId)) throw new Error(`not an image id: ${imageId}`);
       const partial = join(partialDir, `${imageId}.${randomBytes(6).toString('hex')}`);
       const final = join(dir, imageId);
-      // flush: fsync before close, so a committed image survives a power cut.
-      const stream = createWriteStream(partial, { flags: 'wx', mode: 0o600, flush: true });
+      // flush: fsync before close, so a committed image survives a power cut. A few MiB of buffer (not the default
+      // 16 KiB) let the upload go on reading and hashing while a write runs, and the chunks queued meanwhile go down
+      // in one writev: one thread-pool round trip per batch instead of per 64 KiB socket read.
+      const stream = createWriteStream(partial, { flags: 'wx', mode: 0o600, flush: true, highWaterMark: WRITE_BUFFER });
       let settled = false;
       const pending: PendingWrite = {
         stream,
