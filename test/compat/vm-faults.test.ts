@@ -1,10 +1,14 @@
 // Real VMs under faults, through the openstack CLI: a guest killed from outside is seen as SHUTOFF within seconds
 // (the qemu driver's lifecycle events) and starts again; a restart of the whole cloud leaves running guests running,
 // and the restarted agent drives them again through their QMP sockets. On the way, the noVNC console connects in a real
-// browser (Debian's Chromium) and the serial console's websocket carries the guest's login prompt.
+// browser (Debian's Chromium) and the serial console's websocket carries the guest's login prompt. A build from a
+// corrupt image (stored bytes that no longer match Image's checksum) or one too big for the flavor's disk fails cleanly:
+// ERROR with a fault that says why, no process or guest directory left, and corrupt bytes never cached.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { chromium } from 'playwright-core';
 import { requireServers } from '#lib/test-servers.ts';
@@ -92,5 +96,39 @@ describe('real VMs under faults', { skip: vmSkipReason() }, () => {
     await vm().settle('vm1', 'ACTIVE');
     await vm().ok(['server', 'delete', '--wait', 'vm1']);
     assert.equal(await qemuPid(), '');
+  });
+
+  it('fails a build from a corrupt or too-big image cleanly: ERROR with the reason, nothing left behind', async () => {
+    const { cloud } = vm();
+    const instances = join(cloud.dataDir, 'instances');
+    const guestDirs = (uuid: string) => readdirSync(instances).filter((n) => n.startsWith(uuid));
+    const cachedBases = (imageId: string) => readdirSync(join(instances, '_base')).filter((n) => n.startsWith(imageId));
+    // Corrupt: Image holds the upload's checksum, then the bytes at rest change (same size, other content).
+    const file = join(cloud.dataDir, 'corrupt.img');
+    writeFileSync(file, randomBytes(1024 * 1024));
+    const corrupt = await vm().json(['image', 'create', '--disk-format', 'raw', '--container-format', 'bare', '--file', file, 'corrupt']);
+    writeFileSync(join(cloud.dataDir, 'images', String(corrupt.id)), randomBytes(1024 * 1024));
+    // Too big: a qcow2 whose virtual size (2 GiB) exceeds m1.tiny's 1 GB root disk, though the file is small.
+    const big = join(cloud.dataDir, 'big.qcow2');
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', big, '2G']);
+    const tooBig = await vm().json(['image', 'create', '--disk-format', 'qcow2', '--container-format', 'bare', '--file', big, 'too-big']);
+
+    for (const [image, reason] of [[corrupt, /does not match its checksum/], [tooBig, /disk is too small/]] as const) {
+      const name = `bad-${String(image.name)}`;
+      const server = await vm().json(['server', 'create', '--image', String(image.id), '--flavor', 'm1.tiny', '--network', 'faults', name]);
+      const shown = await until(`${name} ERROR`, async () => {
+        const s = await vm().json(['server', 'show', name]);
+        return s.status === 'ERROR' ? s : undefined;
+      }, 120_000, 2000);
+      const events = await vm().json(['server', 'event', 'list', '--long', name]);
+      const why = JSON.stringify([shown.fault, events]);
+      assert.match(why, reason, `the fault or the build's events say why: ${why}`);
+      assert.equal((await run('pgrep', ['-f', `stratus-${String(server.id)}`])).stdout.trim(), '', 'no QEMU process');
+      assert.deepEqual(guestDirs(String(server.id)), [], 'no guest directory');
+      // Bytes that failed their checksum never enter the cache; a sound image too big for the flavor stays cached, as
+      // in Nova, until the cache prunes bases no guest uses.
+      if (image === corrupt) assert.deepEqual(cachedBases(String(image.id)), [], 'no cached base of corrupt bytes');
+      await vm().ok(['server', 'delete', '--wait', name]);
+    }
   });
 });
