@@ -1,6 +1,7 @@
 // `npm run bench -- volume`: Block Storage through `stratus up` with the file driver (qcow2 through qemu-img): the
 // create and delete rate of 1 GiB volumes (BENCH_VOLUMES, default 50, concurrency 4), snapshot create latency
-// (BENCH_SNAPSHOTS, default 10), and create-from-image MB/s for a BENCH_IMAGE_MB (default 1024) MiB raw image.
+// (BENCH_SNAPSHOTS, default 10), create-from-image MB/s for a BENCH_IMAGE_MB (default 1024) MiB raw image, and the
+// backup and restore MB/s of that volume (chunked backups in the file backup store; all of its bytes hold data).
 import { cpus, loadavg } from 'node:os';
 import { Readable } from 'node:stream';
 import { issueToken, startStratus } from './stratus-process.ts';
@@ -44,7 +45,7 @@ export async function main(args: string[]): Promise<void> {
         await new Promise((r) => setTimeout(r, 20));
       }
     };
-    await call('PUT', `/os-quota-sets/${doc.token.project.id}`, { quota_set: { volumes: -1, gigabytes: -1, snapshots: -1 } });
+    await call('PUT', `/os-quota-sets/${doc.token.project.id}`, { quota_set: { volumes: -1, gigabytes: -1, snapshots: -1, backups: -1, backup_gigabytes: -1 } });
 
     // Create and delete rate of 1 GiB volumes, 4 at a time.
     const ids: string[] = [];
@@ -95,11 +96,22 @@ export async function main(args: string[]): Promise<void> {
     await waitFor(`/volumes/${fromImage.id}`, 'volume', ['available']);
     const fromImageSeconds = (performance.now() - f0) / 1000;
 
+    // Backup of that volume (every block holds data), then its restore into a new volume.
+    const b0 = performance.now();
+    const backup = (await call('POST', '/backups', { backup: { volume_id: fromImage.id, name: 'bench' } })).backup;
+    await waitFor(`/backups/${backup.id}`, 'backup', ['available']);
+    const backupSeconds = (performance.now() - b0) / 1000;
+    const r0 = performance.now();
+    const restored = (await call('POST', `/backups/${backup.id}/restore`, { restore: { name: 'bench-restore' } })).restore;
+    await waitFor(`/volumes/${restored.volume_id}`, 'volume', ['available']);
+    const restoreSeconds = (performance.now() - r0) / 1000;
+
     snapMs.sort((a, b) => a - b);
     process.stdout.write(`${JSON.stringify({
       volumes: count, createPerSecond: Number((count / createSeconds).toFixed(1)), deletePerSecond: Number((count / deleteSeconds).toFixed(1)),
       snapshotP50Ms: Math.round(pct(snapMs, 50)), snapshotMaxMs: Math.round(snapMs.at(-1)!),
-      imageMb, createFromImageMBps: Number((imageMb / fromImageSeconds).toFixed(1)), cpus: cpus().length, load: loadavg().map((l) => l.toFixed(2)).join(' '),
+      imageMb, createFromImageMBps: Number((imageMb / fromImageSeconds).toFixed(1)),
+      backupMBps: Number((imageMb / backupSeconds).toFixed(1)), restoreMBps: Number((imageMb / restoreSeconds).toFixed(1)), cpus: cpus().length, load: loadavg().map((l) => l.toFixed(2)).join(' '),
     }, null, 2)}\n`);
   } finally {
     await stratus.stop();

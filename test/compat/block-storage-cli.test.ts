@@ -1,6 +1,7 @@
 // Block Storage as the openstack CLI (python3-openstackclient, through cinderclient) sees it, against stratus up with
 // the real Identity and the file driver: volumes, properties, extend, types, snapshots, volumes from snapshots, quotas,
-// transfers, full and incremental backups, volumes from images and volumes uploaded to images.
+// transfers, full and incremental backups (also of snapshots), volumes from images and volumes uploaded to images, and
+// the extend of an attached volume (3.42) that Compute's (fake) guest then sees.
 import { describe, it } from 'node:test';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -136,5 +137,36 @@ describe('block storage through the openstack CLI', { skip: cliSkipReason() }, (
     await cloud().ok(['volume', 'backup', 'delete', 'gift-backup']);
     for (let i = 0; i < 50 && objects().length > 0; i++) await new Promise((d) => setTimeout(d, 200));
     assert.deepEqual(objects(), []);
+  });
+
+  it('backs a snapshot up (--snapshot), and extends an attached volume at 3.42 so the guest sees the new size', async () => {
+    await cloud().ok(['volume', 'create', '--size', '1', 'snap-src']);
+    await waitFor(['volume'], 'snap-src', ['available']);
+    await cloud().ok(['volume', 'snapshot', 'create', '--volume', 'snap-src', 'snap-src-s1']);
+    const snap = await waitFor(['volume', 'snapshot'], 'snap-src-s1', ['available', 'error']);
+    await cloud().ok(['volume', 'backup', 'create', '--snapshot', 'snap-src-s1', '--name', 'of-snap', 'snap-src']);
+    const backup = await waitFor(['volume', 'backup'], 'of-snap', ['available', 'error']);
+    assert.deepEqual([backup.status, backup.snapshot_id], ['available', snap.id]);
+    assert.equal((await waitFor(['volume', 'snapshot'], 'snap-src-s1', ['available'])).status, 'available');
+    await cloud().ok(['volume', 'backup', 'delete', 'of-snap']);
+
+    const file = join(cloud().dataDir, 'grow.img');
+    writeFileSync(file, Buffer.alloc(1024 * 1024, 0));
+    await cloud().ok(['image', 'create', '--disk-format', 'raw', '--container-format', 'bare', '--file', file, 'grow-img']);
+    await cloud().ok(['--os-compute-api-version', '2.60', 'server', 'create', '--image', 'grow-img', '--flavor', 'm1.tiny', '--nic', 'none', '--wait', 'grow-vm']);
+    await cloud().ok(['server', 'add', 'volume', 'grow-vm', 'snap-src']);
+    await waitFor(['volume'], 'snap-src', ['in-use']);
+    await cloud().fails(['volume', 'set', '--size', '2', 'snap-src'], /must be available/);
+    await cloud().ok(['--os-volume-api-version', '3.42', 'volume', 'set', '--size', '2', 'snap-src']);
+    const grown = await waitFor(['volume'], 'snap-src', ['in-use', 'error_extending']);
+    assert.deepEqual([grown.status, grown.size], ['in-use', 2]);
+    const id = String(grown.id);
+    let log = '';
+    for (let i = 0; i < 50 && !log.includes(`volume ${id} resized to ${2 * 1024 ** 3} bytes`); i++) {
+      await new Promise((d) => setTimeout(d, 300));
+      log = (await cloud().ok(['console', 'log', 'show', 'grow-vm'])).stdout;
+    }
+    assert.match(log, new RegExp(`volume ${id} resized to ${2 * 1024 ** 3} bytes`), 'the (fake) guest sees 2 GiB');
+    await cloud().ok(['server', 'delete', '--wait', 'grow-vm']);
   });
 });

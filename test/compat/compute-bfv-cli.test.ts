@@ -1,7 +1,9 @@
 // Boot from volume as the openstack CLI drives it (python3-openstackclient Zed, fake hypervisor, Block Storage's file
 // driver): `server create --volume`, `--image --boot-from-volume`, `--block-device … delete_on_termination=true`;
 // what `server show` says of the image and the volumes; what a delete keeps (the user's volume, and the volume
-// --boot-from-volume made, which Nova keeps too: its delete_on_termination defaults to false) and deletes; refusals.
+// --boot-from-volume made, which Nova keeps too: its delete_on_termination defaults to false) and deletes; refusals;
+// `server image create` of a volume-backed server (volume snapshots and an image mapping them) and a boot from it;
+// local blank disks (--swap, --ephemeral) checked against the flavor.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -77,6 +79,36 @@ describe('boot from volume through the openstack CLI', { skip: cliSkipReason() }
     assert.equal(await volumeStatus('boot-vol'), 'available', 'the user\'s volume is kept');
   });
 
+  it('snapshots a volume-backed server (server image create) and boots another server from that image', async () => {
+    await create(['--volume', 'boot-vol'], 'bfv-4');
+    const before = await volumeIds();
+    const bootVol = String((await json(['volume', 'show', 'boot-vol'])).id);
+    const image = await json([...V, 'server', 'image', 'create', '--name', 'bfv-snap', '--wait', 'bfv-4']);
+    assert.equal(image.status, 'active');
+    const shown = await json(['image', 'show', 'bfv-snap']);
+    assert.equal(shown.size, 0, 'an empty image: the data is in the volume snapshots');
+    const props = shown.properties as Record<string, string>;
+    assert.equal(props.bdm_v2, 'True');
+    assert.equal(props.root_device_name, '/dev/vda');
+    const mapping = JSON.parse(props.block_device_mapping) as { snapshot_id: string; source_type: string; boot_index: number; volume_size: number }[];
+    assert.equal(mapping.length, 1);
+    assert.deepEqual([mapping[0].source_type, mapping[0].boot_index, mapping[0].volume_size], ['snapshot', 0, 1]);
+    const snapshot = await json(['volume', 'snapshot', 'show', mapping[0].snapshot_id]);
+    assert.deepEqual([snapshot.status, snapshot.volume_id], ['available', bootVol]);
+
+    const server = await create(['--image', 'bfv-snap'], 'bfv-5');
+    assert.equal(server.status, 'ACTIVE');
+    const volumes = await attached('bfv-5');
+    assert.equal(volumes.length, 1);
+    assert.ok(!before.includes(volumes[0].id), 'a new root volume');
+    const root = await json(['volume', 'show', volumes[0].id]);
+    assert.deepEqual([root.status, root.snapshot_id, root.bootable], ['in-use', mapping[0].snapshot_id, 'true']);
+
+    // The cloud goes with the suite: only boot-vol, which the next test boots from, needs to be free again.
+    await ok(['server', 'delete', '--wait', 'bfv-5', 'bfv-4']);
+    await until('boot-vol available again', async () => (await volumeStatus('boot-vol')) === 'available');
+  });
+
   it('refuses two boot devices and a missing volume with a 400, creating nothing', async () => {
     const servers = (await json<Row[]>(['server', 'list'])).length;
     const vol = String((await json(['volume', 'show', 'boot-vol'])).id);
@@ -87,5 +119,16 @@ describe('boot from volume through the openstack CLI', { skip: cliSkipReason() }
       'uuid=00000000-0000-0000-0000-000000000000,source_type=volume,destination_type=volume,boot_index=1', 'bad-2'], /failed to get volume.*HTTP 400/);
     assert.equal((await json<Row[]>(['server', 'list'])).length, servers);
     assert.equal(await volumeStatus('boot-vol'), 'available');
+  });
+
+  it('makes local swap and ephemeral disks (--swap, --ephemeral) within the flavor\'s, and refuses bigger ones', async () => {
+    await ok(['flavor', 'create', '--ram', '256', '--disk', '1', '--vcpus', '1', '--ephemeral', '2', '--swap', '512', 'm1.eph']);
+    const local = ['server', 'create', '--flavor', 'm1.eph', '--image', 'bfv-img', '--nic', 'none'];
+    const server = await json([...V, ...local, '--swap', '256', '--ephemeral', 'size=1,format=ext3', '--wait', 'local-1']);
+    assert.equal(server.status, 'ACTIVE');
+    assert.deepEqual(await attached('local-1'), [], 'local disks are no volumes');
+    await cloud().fails([...V, ...local, '--swap', '1024', 'bad-swap'], /Swap drive requested is larger than instance type allows.*HTTP 400/);
+    await cloud().fails([...V, ...local, '--ephemeral', 'size=3', 'bad-eph'], /Ephemeral disks requested are larger than the instance type allows.*HTTP 400/);
+    await ok(['server', 'delete', '--wait', 'local-1']);
   });
 });

@@ -13,11 +13,14 @@ const r = (name: string, check: string, description: string): PolicyRule => ({ n
 export const blockStoragePolicy: PolicyRule[] = [
   ...baseRules,
   r('volume:create', MEMBER, 'Create a volume.'),
-  r('volume:get', READER, 'Show a volume.'),
+  // Compute's service user reads an extended volume's new size for the guest (Nova's volume-extended event).
+  r('volume:get', `${READER} or ${RULE.serviceRole}`, 'Show a volume.'),
   r('volume:get_all', READER, 'List volumes.'),
   r('volume:update', MEMBER, 'Update a volume\'s name or description.'),
   r('volume:delete', MEMBER, 'Delete a volume.'),
   r('volume:extend', MEMBER, 'Extend a volume.'),
+  r('volume_extension:volume_admin_actions:migrate_volume', ADMIN, 'Move a volume to another backend (os-migrate_volume).'),
+  r('volume:extend_attached_volume', MEMBER, 'Extend a volume while it is attached (3.42+).'),
   r('volume:get_all_tenants', ADMIN, 'List volumes of every project (all_tenants).'),
   r('volume_extension:volume_host_attribute', ADMIN, 'See the os-vol-host-attr:host of volumes.'),
   r('volume_extension:volume_actions:upload_image', MEMBER, 'Upload a volume to a new image.'),

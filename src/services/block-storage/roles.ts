@@ -13,6 +13,7 @@ import { createBus } from '#lib/bus/index.ts';
 import type { Bus, Subscription } from '#lib/bus/index.ts';
 import { installServiceAuth } from '#services/identity/contract/service-auth.ts';
 import type { ServiceAuth } from '#services/identity/contract/service-auth.ts';
+import { createIdentityClient, createServiceSession } from '#services/identity/contract/client.ts';
 import type { BlockStorageOptions } from './config.ts';
 import { blockStoragePolicy } from './policy.ts';
 import type { BlockStorageTables } from './db/tables.ts';
@@ -162,7 +163,12 @@ export function createBlockStorageScheduler(deps: BackendDeps): Promise<Role & {
  * create never reached a scheduler (host still unset after the RPC timeout) go to error, and so does the unfinished
  * work of volume services that stopped reporting, so nothing stays transitional forever.
  */
-export function createBlockStorageConductor(deps: BackendDeps): Promise<Role> {
+export function createBlockStorageConductor(deps: BackendDeps & { authUrl?: string; servicePassword?: string }): Promise<Role> {
+  // With Identity, the conductor reaches Compute as Cinder's volume manager does (volume-extended events).
+  const session = deps.authUrl && deps.servicePassword
+    ? createServiceSession(createIdentityClient({ authUrl: deps.authUrl }), { userName: 'cinder', password: deps.servicePassword, projectName: 'service' })
+    : undefined;
+  const compute = session ? { endpoint: () => session.endpoint('compute'), serviceToken: () => session.token() } : undefined;
   return withBusAndDb(deps, async (bus, database) => {
     const db = database.db;
     const sweep = async (olderThanMs: number) => {
@@ -171,7 +177,7 @@ export function createBlockStorageConductor(deps: BackendDeps): Promise<Role> {
       }
     };
     await sweep(0);
-    const sub = await conductorRpc.serve(bus, deps.options.host, conductorHandlers({ db, bus, notifier: createNotifier(bus, { host: deps.options.host, log: deps.log }), log: deps.log }));
+    const sub = await conductorRpc.serve(bus, deps.options.host, conductorHandlers({ db, bus, notifier: createNotifier(bus, { host: deps.options.host, log: deps.log }), log: deps.log, compute }));
     await heartbeat(db, { binary: 'cinder-conductor', host: deps.options.host, zone: deps.options.storage_availability_zone }).catch(() => undefined);
     const periodic = async () => {
       await sweep(deps.options.rpc_timeout_ms);

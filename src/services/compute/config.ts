@@ -27,6 +27,7 @@ export const computeOptions = {
   allow_resize_to_same_host: { type: 'boolean', default: true, help: 'Whether a resize may stay on its host (Nova\'s option; devstack sets it true).' },
   shelved_offload_time: { type: 'number', default: 0, min: -1, max: 100000000, help: 'Seconds a shelved server keeps its host before it is offloaded: 0 at once, -1 never (Nova\'s option).' },
   shelved_poll_interval: { type: 'number', default: 3600, min: 1, max: 100000000, help: 'Seconds between an agent\'s checks for shelved servers due to be offloaded (Nova\'s option; checked on its heartbeat).' },
+  rescue_timeout: { type: 'number', default: 0, min: 0, max: 100000000, help: 'Seconds after which a rescued server is unrescued by its agent (0: never; Nova\'s option; checked on the heartbeat).' },
   report_interval: { type: 'number', default: 10, min: 1, max: 3600, help: 'Seconds between a compute agent\'s heartbeats.' },
   // Remote consoles (Nova's [vnc], [serial_console], [consoleauth] and [console] options): the compute-novncproxy role
   // serves noVNC and the serial websocket; compute-api hands out one-time URLs to them.

@@ -227,6 +227,7 @@ export async function createComputeAgent(deps: ComputeRoleDeps & { host?: string
     ratios: { cpu: options.cpu_allocation_ratio, ram: options.ram_allocation_ratio, disk: options.disk_allocation_ratio, reservedHostMemoryMb: options.reserved_host_memory_mb },
     reportIntervalMs: options.report_interval * 1000,
     shelve: { offloadTimeS: options.shelved_offload_time, pollIntervalMs: options.shelved_poll_interval * 1000 },
+    rescueTimeoutS: options.rescue_timeout,
   });
   return { host, nodeUuid: agent.nodeUuid, close: () => agent.stop() };
 }

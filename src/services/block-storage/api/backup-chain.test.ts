@@ -5,30 +5,18 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { openDatabase } from '#lib/db/index.ts';
 import { silentLogger } from '#lib/log.ts';
 import type { BlockStorageTables } from '../db/tables.ts';
 import { startBlockStorageForTest } from './test-block-storage.ts';
 import type { TestBlockStorage } from './test-block-storage.ts';
+import { contentDigest, writeAt } from './test-volume-bytes.ts';
 
 const MiB = 1024 * 1024;
 let skip: string | false = false;
 try { execFileSync('qemu-img', ['--version']); } catch { skip = 'qemu-img is not installed (apt-get install qemu-utils)'; }
-
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 * MiB })) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
-async function writeAt(path: string, data: Buffer, position: number): Promise<void> {
-  const fh = await open(path, 'r+');
-  try { await fh.write(data, 0, data.length, position); } finally { await fh.close(); }
-}
 
 for (const driver of ['file', 'object-store'] as const) {
   describe(`backup chains with backup_driver ${driver}`, { skip }, () => {
@@ -55,7 +43,7 @@ for (const driver of ['file', 'object-store'] as const) {
       const v = (await c.waitFor(alice, c.p(alice, `/volumes/${r.body.restore.volume_id}`), ['available', 'error'])).volume;
       assert.equal(v.status, 'available');
       await c.waitFor(alice, c.p(alice, `/backups/${backupId}`), ['available']);
-      return sha256File(volumePath(v.id));
+      return contentDigest(volumePath(v.id));
     }
 
     /** Names of the objects the store holds for `volumeId`. */
@@ -81,19 +69,19 @@ for (const driver of ['file', 'object-store'] as const) {
 
       await writeAt(path, randomBytes(3 * MiB + 100), 0);
       await writeAt(path, randomBytes(50_000), 300 * MiB);
-      const expected0 = await sha256File(path);
+      const expected0 = await contentDigest(path);
       const full = await backup({ volume_id: v.id, name: 'full', metadata: { tier: 'gold' } });
       assert.deepEqual([full.is_incremental, full.container, full.metadata], [false, 'volumebackups', { tier: 'gold' }]);
       assert.ok(full.object_count >= 6, `the full backup holds 4+1 data objects, the sha file and metadata: ${full.object_count}`);
 
       await writeAt(path, randomBytes(40_000), 5 * MiB);
-      const expected1 = await sha256File(path);
+      const expected1 = await contentDigest(path);
       const inc1 = await backup({ volume_id: v.id, incremental: true });
       assert.deepEqual([inc1.is_incremental, inc1.object_count], [true, 3], 'only the one changed extent is stored');
 
       await writeAt(path, Buffer.alloc(2 * MiB), MiB);
       await writeAt(path, randomBytes(70_000), 700 * MiB);
-      const expected2 = await sha256File(path);
+      const expected2 = await contentDigest(path);
       const inc2 = await backup({ volume_id: v.id, incremental: true, container: 'volumebackups' });
       assert.equal(inc2.is_incremental, true);
 
@@ -111,7 +99,7 @@ for (const driver of ['file', 'object-store'] as const) {
       const inPlace = await c.call('POST', c.p(alice, `/backups/${inc1.id}/restore`), { token: alice.token, body: { restore: { volume_id: v.id } } });
       assert.equal(inPlace.status, 202);
       assert.equal((await c.waitFor(alice, c.p(alice, `/volumes/${v.id}`), ['available', 'error_restoring'])).volume.status, 'available');
-      assert.equal(await sha256File(path), expected1);
+      assert.equal(await contentDigest(path), expected1);
       await c.waitFor(alice, c.p(alice, `/backups/${inc1.id}`), ['available']);
 
       for (const parent of [full, inc1]) {
@@ -144,7 +132,7 @@ for (const driver of ['file', 'object-store'] as const) {
         const { alice } = c.as;
         const v = await c.createVolume(alice, { size: 1 });
         await writeAt(volumePath(v.id), randomBytes(200_000), 4096);
-        const expected = await sha256File(volumePath(v.id));
+        const expected = await contentDigest(volumePath(v.id));
         const id = '4f0c2a64-5c3e-4b8e-9d61-0a1b2c3d4e5f';
         const location = join(c.dir, 'backups', `backup-${id}`);
         execFileSync('qemu-img', ['convert', '-q', '-c', '-f', 'raw', '-O', 'qcow2', volumePath(v.id), location]);
@@ -152,7 +140,7 @@ for (const driver of ['file', 'object-store'] as const) {
         const now = new Date().toISOString();
         await database.db.insertInto('backups').values({
           id, project_id: alice.projectId!, user_id: alice.userId, volume_id: v.id, host: c.volume.host, availability_zone: 'nova', name: 'old', description: null,
-          size: 1, status: 'available', fail_reason: null, location, container: null, parent_id: null, object_count: 0, data_timestamp: null, metadata: null,
+          size: 1, status: 'available', fail_reason: null, location, container: null, parent_id: null, object_count: 0, data_timestamp: null, snapshot_id: null, metadata: null,
           created_at: now, updated_at: now,
         }).execute();
         await database.close();

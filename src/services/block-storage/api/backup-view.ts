@@ -10,7 +10,7 @@ export function backupView(req: FastifyRequest, b: BackupRow, detailed: boolean,
   const summary = { id: b.id, name: b.name, links: links(req, b.project_id, 'backups', b.id) };
   if (!detailed) return summary;
   return {
-    ...summary, description: b.description, status: b.status, size: b.size, volume_id: b.volume_id, snapshot_id: null, container: b.container,
+    ...summary, description: b.description, status: b.status, size: b.size, volume_id: b.volume_id, snapshot_id: b.snapshot_id, container: b.container,
     availability_zone: b.availability_zone, created_at: isoNoZ(b.created_at), updated_at: isoNoZ(b.updated_at), fail_reason: b.fail_reason,
     is_incremental: b.parent_id !== null, has_dependent_backups: hasDependents, object_count: b.object_count,
     data_timestamp: isoNoZ(b.data_timestamp ?? b.created_at), 'os-backup-project-attr:project_id': b.project_id,

@@ -1,6 +1,6 @@
 // Backups: chunked copies of a volume made by its volume service into the backup store in use (backup_driver: file
 // containers on its host, or Object Storage in the owner's account). Create full or incremental (of an available
-// volume; in-use with force), list/detail, show, delete (not while increments of it exist), and restore into an
+// volume; in-use with force; or of one of its snapshots, snapshot_id), list/detail, show, delete (not while increments of it exist), and restore into an
 // existing volume or a new one; an incremental restore applies its chain from the full backup up.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -8,7 +8,7 @@ import { toBusContext } from '#lib/bus/index.ts';
 import type { BusContext } from '#lib/bus/index.ts';
 import { BadRequest, ServiceUnavailable } from '#lib/errors.ts';
 import type { Volume } from '../domain/models.ts';
-import { backupNotFound, invalidBackup, invalidInput, invalidVolume } from '../domain/errors.ts';
+import { backupNotFound, invalidBackup, invalidInput, invalidSnapshot, invalidVolume } from '../domain/errors.ts';
 import type { BackupRow } from '../db/tables.ts';
 import { insertBackupWithinQuota, insertVolumeWithinQuota } from '../db/quotas-repo.ts';
 import { getVolume, updateVolume } from '../db/volumes-repo.ts';
@@ -17,7 +17,8 @@ import { backupPrefix, chunkedLocation, parseChunkedLocation } from '../domain/b
 import type { BackupStoreKind } from '../domain/backup-location.ts';
 import { volumeServer } from '../rpc/volume-rpc.ts';
 import type { BackupRef } from '../rpc/volume-rpc.ts';
-import { authorize, busContext, callerOf, loadVolume, pathProject } from './deps.ts';
+import { authorize, busContext, callerOf, loadSnapshot, loadVolume, pathProject } from './deps.ts';
+import { updateSnapshot } from '../db/snapshots-repo.ts';
 import type { BlockStorageApiDeps, Caller } from './deps.ts';
 import { atLeast } from './microversion.ts';
 import { nextLink } from './views.ts';
@@ -134,17 +135,22 @@ export function registerBackups(app: FastifyInstance, deps: BlockStorageApiDeps)
     const caller = callerOf(deps, req);
     const b = (req.body as { backup: CreateBackup }).backup;
     const v = await loadVolume(deps, caller, b.volume_id, 'backup:create');
-    if (b.snapshot_id) throw new BadRequest('Backups of snapshots are not supported by this cloud yet.');
     if (b.metadata && !atLeast(req, 43)) throw new BadRequest('Invalid input for field/attribute backup. Value: metadata is allowed from microversion 3.43.');
     if (b.container !== undefined && b.container !== null && !CONTAINER_NAME.test(b.container)) {
       throw invalidInput(`container must be 1 to 255 letters, digits, '_', '.' or '-', not ${JSON.stringify(b.container)}`);
     }
     const incremental = b.incremental !== undefined && b.incremental !== null && toBool(b.incremental, 'incremental');
     const force = b.force !== undefined && b.force !== null && toBool(b.force, 'force');
-    const allowed = force ? ['available', 'in-use'] : ['available'];
-    if (!allowed.includes(v.status) || !v.host) throw invalidVolume(`Volume to be backed up must be available or in-use, but the current status is "${v.status}".`);
+    // A snapshot is read instead of the volume, which may then be in use without force (as in Cinder).
+    const snapshot = b.snapshot_id ? await loadSnapshot(deps, caller, b.snapshot_id, 'volume:get_snapshot') : undefined;
+    if (snapshot && snapshot.volumeId !== v.id) throw invalidVolume(`Snapshot ${snapshot.id} is not a snapshot of volume ${v.id}.`);
+    if (snapshot && snapshot.status !== 'available') throw invalidSnapshot(`Snapshot to be backed up must be available, but the current status is "${snapshot.status}".`);
+    const allowed = force || snapshot ? ['available', 'in-use'] : ['available'];
+    if (!allowed.includes(v.status) || !v.host) {
+      throw invalidVolume(v.status === 'in-use' ? 'Backing up an in-use volume must use the force flag.' : `Volume to be backed up must be available or in-use, but the current status is "${v.status}".`);
+    }
     const kind = deps.backups?.store ?? 'file';
-    const parent = incremental ? await latestChainableBackup(deps.db, v.id, `chunked+${kind}:`) : undefined;
+    const parent = incremental ? await latestChainableBackup(deps.db, v.id, `chunked+${kind}:`, snapshot?.createdAt) : undefined;
     if (incremental && !parent) throw invalidBackup('No backups available to do an incremental backup.');
     const swiftUrl = await swiftUrlFor(deps, kind, v.projectId);
     const now = new Date().toISOString();
@@ -153,17 +159,21 @@ export function registerBackups(app: FastifyInstance, deps: BlockStorageApiDeps)
       id, project_id: v.projectId, user_id: caller.userId, volume_id: v.id, host: volumeServer(v.host), availability_zone: v.availabilityZone,
       name: b.name ?? null, description: b.description ?? null, size: v.size, status: 'creating', fail_reason: null,
       location: chunkedLocation(kind, backupPrefix(v.id, id)), container: b.container ?? parent?.container ?? deps.backups?.defaultContainer ?? 'volumebackups',
-      parent_id: parent?.id ?? null, object_count: 0, data_timestamp: now, metadata: b.metadata ? JSON.stringify(b.metadata) : null, created_at: now, updated_at: now,
+      parent_id: parent?.id ?? null, object_count: 0, data_timestamp: snapshot?.createdAt ?? now, snapshot_id: snapshot?.id ?? null, metadata: b.metadata ? JSON.stringify(b.metadata) : null, created_at: now, updated_at: now,
     };
-    if (!await insertBackupWithinQuota(deps.db, row, v.status, deps.settings.quotaDefaults)) throw invalidVolume(`Volume ${v.id} changed status meanwhile.`);
+    if (!await insertBackupWithinQuota(deps.db, row, v.status, deps.settings.quotaDefaults)) {
+      throw snapshot ? invalidSnapshot(`Snapshot ${snapshot.id} changed status meanwhile.`) : invalidVolume(`Volume ${v.id} changed status meanwhile.`);
+    }
     if (parent && (await getBackup(deps.db, parent.id))?.status !== 'available') {
       // The parent began to be deleted (or was) between the choice and the insert: undo, nothing changed.
       await deps.db.deleteFrom('backups').where('id', '=', id).execute();
-      await updateVolume(deps.db, v.id, { status: v.status }, ['backing-up']);
+      if (snapshot) await updateSnapshot(deps.db, snapshot.id, { status: 'available' }, ['backing-up']);
+      else await updateVolume(deps.db, v.id, { status: v.status }, ['backing-up']);
       throw invalidBackup('No backups available to do an incremental backup.');
     }
     await deps.volume.cast('createBackup', {
-      backup: { id, volumeId: v.id, store: kind, container: row.container!, swiftUrl, parent: parent ? { id: parent.id, location: parent.location!, container: parent.container! } : null },
+      backup: { id, volumeId: v.id, store: kind, container: row.container!, swiftUrl, parent: parent ? { id: parent.id, location: parent.location!, container: parent.container! } : null,
+        ...(snapshot ? { snapshot: { id: snapshot.id, volumeId: v.id, location: snapshot.providerLocation } } : {}) },
       volume: { id: v.id, sizeGb: v.size, format: v.format, location: v.providerLocation }, previousStatus: v.status,
     }, contextFor(req, swiftUrl), { server: row.host });
     return reply.code(202).send({ backup: backupView(req, row, false, false) });

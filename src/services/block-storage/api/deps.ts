@@ -56,13 +56,16 @@ export interface Caller {
   projectId?: string;
   userId: string;
   isAdmin: boolean;
+  /** Another service's user (role service): may read any project's volume (volume:get), as Nova does for events. */
+  isService: boolean;
 }
 
 export function callerOf(deps: BlockStorageApiDeps, req: FastifyRequest): Caller {
   const credentials = req.ctx.credentials;
   if (!credentials) throw new Unauthorized();
   const projectId = credentials.scope.kind === 'project' ? credentials.scope.projectId : undefined;
-  return { credentials, projectId, userId: credentials.userId, isAdmin: deps.policy.allowed('context_is_admin', credentials, {}) };
+  return { credentials, projectId, userId: credentials.userId, isAdmin: deps.policy.allowed('context_is_admin', credentials, {}),
+    isService: deps.policy.allowed('service_role', credentials, {}) };
 }
 
 /**
@@ -91,7 +94,8 @@ export function busContext(req: FastifyRequest): BusContext {
  */
 export async function loadVolume(deps: BlockStorageApiDeps, caller: Caller, id: string, rule: string): Promise<Volume> {
   const v = await getVolume(deps.db, id);
-  if (!v || v.status === 'deleted' || (!caller.isAdmin && v.projectId !== caller.projectId)) throw volumeNotFound(id);
+  const seesAll = caller.isAdmin || (caller.isService && rule === 'volume:get');
+  if (!v || v.status === 'deleted' || (!seesAll && v.projectId !== caller.projectId)) throw volumeNotFound(id);
   authorize(deps, caller, rule, v.projectId);
   return v;
 }

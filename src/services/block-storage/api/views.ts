@@ -45,9 +45,9 @@ export function volumeDetail(req: FastifyRequest, v: Volume, x: VolumeExtras): R
   };
   if (x.isAdmin) {
     body['os-vol-host-attr:host'] = v.host;
-    body['os-vol-mig-status-attr:migstat'] = null;
+    body['os-vol-mig-status-attr:migstat'] = v.migrationStatus ?? null;
     body['os-vol-mig-status-attr:name_id'] = null;
-    body.migration_status = null;
+    body.migration_status = v.migrationStatus ?? null;
   }
   if (v.imageMetadata) body.volume_image_metadata = v.imageMetadata;
   if (atLeast(req, 13)) body.group_id = null;

@@ -1,7 +1,7 @@
 // POST /volumes/{id}/action: extend, admin state resets and force delete, bootable and read-only flags, and the legacy
 // attach protocol Nova still speaks (reserve, initialize_connection, attach, begin/roll detaching, detach).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { EXTENDABLE } from '../domain/volume-states.ts';
+import { EXTENDABLE, EXTENDABLE_IN_USE } from '../domain/volume-states.ts';
 import { attachmentNotFound, invalidInput, invalidVolume } from '../domain/errors.ts';
 import type { Volume } from '../domain/models.ts';
 import { updateVolume } from '../db/volumes-repo.ts';
@@ -35,11 +35,17 @@ async function move(deps: BlockStorageApiDeps, v: Volume, from: string[], to: st
 const actions: Record<string, { rule: string; handler: Handler }> = {
   'os-extend': {
     rule: 'volume:extend',
-    async handler(deps, req, reply, { v, args }) {
+    async handler(deps, req, reply, { caller, v, args }) {
       const newSize = Number(args.new_size);
-      if (!EXTENDABLE.includes(v.status)) throw invalidVolume(`Volume status must be 'available' to extend, currently ${v.status}.`);
+      // From 3.42 an attached volume is extended too (its own policy rule); Compute then makes the guest see the size.
+      const inUse = v.status === 'in-use' && atLeast(req, 42);
+      if (inUse) authorize(deps, caller, 'volume:extend_attached_volume', v.projectId);
+      const from = inUse ? EXTENDABLE_IN_USE : EXTENDABLE;
+      if (!from.includes(v.status)) {
+        throw invalidVolume(`Volume ${v.id} status must be ${atLeast(req, 42) ? 'available or in-use' : 'available'} to extend, but current status is: ${v.status}.`);
+      }
       if (newSize <= v.size) throw invalidInput(`New size for extend must be greater than current size. (current: ${v.size}, extended: ${newSize}).`);
-      if (!await beginExtendWithinQuota(deps.db, v, newSize, EXTENDABLE, deps.settings.quotaDefaults)) throw invalidVolume(`Volume status must be 'available' to extend.`);
+      if (!await beginExtendWithinQuota(deps.db, v, newSize, from, deps.settings.quotaDefaults)) throw invalidVolume(`Volume ${v.id} changed status meanwhile.`);
       await deps.volume.cast('extendVolume', { volume: { id: v.id, sizeGb: newSize, format: v.format, location: v.providerLocation }, oldSizeGb: v.size },
         busContext(req), { server: volumeServer(v.host!) });
       return reply.code(202).send();
@@ -138,21 +144,44 @@ const actions: Record<string, { rule: string; handler: Handler }> = {
   },
   'os-retype': {
     rule: 'volume:retype',
-    async handler(deps, _req, reply, { caller, v, args }) {
-      // A retype that would move or convert the data (another backend, another format) needs migration, which this
-      // cloud does not do: it is refused, whatever migration_policy says, and nothing changes.
+    async handler(deps, req, reply, { caller, v, args }) {
+      // A retype to a type of another backend moves the data there (migration_policy on-demand, as Cinder's generic
+      // migration: the scheduler picks the backend, which copies the volume; the id stays). Without on-demand, or for
+      // an attached volume (Cinder would have Compute swap it), or a format change within the backend: refused.
       if (!['available', 'in-use'].includes(v.status)) throw invalidVolume(`Volume status must be available or in-use to retype, but it is ${v.status}.`);
       const type = await findType(deps, caller, args.new_type as string);
       if (type.id === v.volumeTypeId) throw invalidInput('Retype requires a different volume type.');
+      const policy = args.migration_policy ?? 'never';
+      if (policy !== 'never' && policy !== 'on-demand') throw invalidInput(`migration_policy must be never or on-demand, not ${JSON.stringify(policy)}.`);
       const backend = type.extraSpecs.volume_backend_name;
       const here = v.host?.split('@')[1]?.split('#')[0];
-      if (backend !== undefined && backend !== here) throw invalidVolume(`volume type ${type.name} needs backend ${backend}, and moving volumes between backends is not supported.`);
-      if ((type.extraSpecs.volume_format ?? deps.settings.defaultFormat) !== v.format) throw invalidVolume(`volume type ${type.name} needs another volume format than ${v.format}.`);
+      const newFormat = type.extraSpecs.volume_format ?? deps.settings.defaultFormat;
+      if (backend !== undefined && backend !== here) {
+        if (policy !== 'on-demand') throw invalidVolume(`volume type ${type.name} needs backend ${backend}: retype with migration_policy on-demand to move the volume.`);
+        if (v.status !== 'available') throw invalidVolume('Only an available volume is moved to another backend; detach it first.');
+        if (!await updateVolume(deps.db, v.id, { status: 'retyping', migration_status: 'starting' }, ['available'])) throw invalidVolume('Volume changed status meanwhile.');
+        await deps.scheduler.cast('migrateVolume', { volumeId: v.id, newTypeId: type.id, newFormat, previousStatus: 'available', hold: 'retyping' }, busContext(req));
+        return reply.code(202).send();
+      }
+      if (newFormat !== v.format) throw invalidVolume(`volume type ${type.name} needs another volume format than ${v.format}.`);
       const multiattach = /^<is>\s*true$/i.test(type.extraSpecs.multiattach ?? '');
       if (!multiattach && v.multiattach && (await attachmentsOf(deps.db, v.id)).filter((a) => a.status !== 'detached').length > 1) {
         throw invalidVolume('a volume attached more than once cannot lose multiattach.');
       }
       if (!await updateVolume(deps.db, v.id, { volume_type_id: type.id, multiattach }, [v.status])) throw invalidVolume('Volume changed status meanwhile.');
+      return reply.code(202).send();
+    },
+  },
+  'os-migrate_volume': {
+    rule: 'volume_extension:volume_admin_actions:migrate_volume',
+    async handler(deps, req, reply, { v, args }) {
+      // The same generic migration as a retype, keeping the type; the volume is in maintenance meanwhile.
+      const host = (args.host ?? undefined) as string | undefined;
+      if (host === undefined && !atLeast(req, 16)) throw invalidInput('host is required before microversion 3.16.');
+      if (v.status !== 'available') throw invalidVolume(`Volume ${v.id} status must be available to migrate, but current status is: ${v.status}.`);
+      if (host !== undefined && v.host && volumeServer(host) === volumeServer(v.host)) throw invalidInput('Destination host must be different than the current host.');
+      if (!await updateVolume(deps.db, v.id, { status: 'maintenance', migration_status: 'starting' }, ['available'])) throw invalidVolume('Volume changed status meanwhile.');
+      await deps.scheduler.cast('migrateVolume', { volumeId: v.id, newTypeId: v.volumeTypeId, newFormat: v.format, previousStatus: 'available', hold: 'maintenance', host }, busContext(req));
       return reply.code(202).send();
     },
   },

@@ -11,6 +11,8 @@ import { deleteSnapshotRow, getSnapshot, snapshotsOnHost, updateSnapshot } from 
 import { heartbeat } from '../db/services-repo.ts';
 import type { ConductorRpcMethods } from '../rpc/conductor-rpc.ts';
 import type { Notifier } from './notifier.ts';
+import { tellComputeVolumeExtended } from './compute-events.ts';
+import type { ComputeEvents } from './compute-events.ts';
 import { volumeRpc, volumeServer } from '../rpc/volume-rpc.ts';
 import type { VolumeRef } from '../rpc/volume-rpc.ts';
 
@@ -19,6 +21,8 @@ export interface ConductorDeps {
   bus: Bus;
   notifier: Notifier;
   log: Logger;
+  /** Compute's external events API; absent when this cloud runs no Compute (attached volumes then grow unseen). */
+  compute?: ComputeEvents;
 }
 
 const ref = (v: Volume): VolumeRef => ({ id: v.id, sizeGb: v.size, format: v.format, location: v.providerLocation });
@@ -67,9 +71,34 @@ export function conductorHandlers(deps: ConductorDeps): RpcHandlers<ConductorRpc
       }
     },
     async volumeExtended(ctx, r) {
-      const done = await updateVolume(db, r.volumeId, r.ok ? { status: 'available' } : { status: 'error_extending', size: r.oldSizeGb }, ['extending']);
+      const before = await getVolume(db, r.volumeId);
+      const attached = before?.attachStatus === 'attached';
+      const done = await updateVolume(db, r.volumeId, r.ok ? { status: attached ? 'in-use' : 'available' } : { status: 'error_extending', size: r.oldSizeGb }, ['extending']);
       const v = done && r.ok ? await getVolume(db, r.volumeId) : undefined;
-      if (v) notifier.volume(ctx, 'resize.end', v);
+      if (!v) return;
+      notifier.volume(ctx, 'resize.end', v);
+      // As Cinder's volume manager does: Compute hears of it, so each guest using the volume sees the new size.
+      if (attached && deps.compute) await tellComputeVolumeExtended(db, deps.compute, v.id, log);
+    },
+    async volumeMigrated(ctx, r) {
+      const m = r.migration;
+      const moved = r.ok && await updateVolume(db, r.volumeId, {
+        host: m.host, provider_location: r.location ?? null, format: r.format, volume_type_id: m.newTypeId, migration_status: 'success', status: m.previousStatus,
+      }, [m.hold]);
+      if (moved) {
+        // The copy is the volume now: the data it left on the source backend goes.
+        await volume.cast('deleteVolume', { volume: m.old, reason: 'cleanup' }, ctx, { server: volumeServer(m.old.host) });
+        const v = await getVolume(db, r.volumeId);
+        if (v && m.hold === 'retyping') notifier.volume(ctx, 'retype', v);
+        return;
+      }
+      if (!r.ok) log.warn({ volumeId: r.volumeId, error: r.error }, 'volume migration failed');
+      await updateVolume(db, r.volumeId, { status: m.previousStatus, migration_status: 'error' }, [m.hold]);
+      // Whatever the destination made (or made too late) is not the volume.
+      await volume.cast('deleteVolume', { volume: { id: r.volumeId, sizeGb: m.old.sizeGb, format: r.format, location: r.location ?? null }, reason: 'cleanup' }, ctx, { server: volumeServer(m.host) });
+    },
+    async snapshotProgress(_ctx, r) {
+      await updateSnapshot(db, r.snapshotId, { progress: r.progress }, ['creating']);
     },
     async snapshotCreated(ctx, r) {
       const changes = r.ok ? { status: 'available', progress: '100%', provider_location: r.location ?? null } : { status: 'error' };
@@ -107,7 +136,8 @@ export function conductorHandlers(deps: ConductorDeps): RpcHandlers<ConductorRpc
         fail_reason: r.ok ? null : r.error ?? 'backup failed', updated_at: new Date().toISOString(),
       })
         .where('id', '=', r.backupId).where('status', '=', 'creating').executeTakeFirst();
-      await updateVolume(db, r.volumeId, { status: r.previousStatus }, ['backing-up']);
+      if (r.snapshotId) await updateSnapshot(db, r.snapshotId, { status: 'available' }, ['backing-up']);
+      else await updateVolume(db, r.volumeId, { status: r.previousStatus }, ['backing-up']);
       const b = r.ok && Number(made.numUpdatedRows) > 0 ? await db.selectFrom('backups').selectAll().where('id', '=', r.backupId).executeTakeFirst() : undefined;
       if (b) notifier.backup(ctx, 'create.end', { id: b.id, volumeId: b.volume_id, projectId: b.project_id, size: b.size });
     },
@@ -160,6 +190,8 @@ export function conductorHandlers(deps: ConductorDeps): RpcHandlers<ConductorRpc
           const snapshot = { id: s.id, volumeId: s.volumeId, location: s.providerLocation };
           if (SNAPSHOT_RECOVERY[s.status] === 'resume-delete') {
             if (await updateSnapshot(db, s.id, { status: 'deleting' }, [s.status])) await volume.cast('deleteSnapshot', { snapshot, reason: 'delete' }, ctx, server);
+          } else if (SNAPSHOT_RECOVERY[s.status] === 'available') {
+            await updateSnapshot(db, s.id, { status: 'available' }, [s.status]);
           }
           else if (await updateSnapshot(db, s.id, { status: 'error' }, [s.status])) await volume.cast('deleteSnapshot', { snapshot, reason: 'cleanup' }, ctx, server);
         }

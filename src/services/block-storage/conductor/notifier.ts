@@ -6,7 +6,7 @@ import type { Logger } from '#lib/log.ts';
 import type { Snapshot, Volume } from '../domain/models.ts';
 
 export interface Notifier {
-  volume(ctx: BusContext, event: 'create.end' | 'delete.end' | 'resize.end', v: Volume): void;
+  volume(ctx: BusContext, event: 'create.end' | 'delete.end' | 'resize.end' | 'retype', v: Volume): void;
   snapshot(ctx: BusContext, event: 'create.end' | 'delete.end', s: Snapshot): void;
   backup(ctx: BusContext, event: 'create.end' | 'delete.end' | 'restore.end', b: { id: string; volumeId: string; projectId: string; size: number }): void;
 }

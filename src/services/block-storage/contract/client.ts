@@ -42,6 +42,10 @@ export interface BlockStorageClient {
   deleteVolume(id: string, auth: CallAuth): Promise<boolean>;
   /** The snapshot, or undefined when it does not exist (or is not the user's). */
   getSnapshot(id: string, auth: CallAuth): Promise<SnapshotBody | undefined>;
+  /** Snapshots a volume (`force`: also an in-use one, as Nova's create_snapshot_force); it is `creating` at first. */
+  createSnapshot(o: { volumeId: string; name?: string; description?: string; force?: boolean }, auth: CallAuth): Promise<SnapshotBody>;
+  /** Deletes a snapshot; false when it did not exist. */
+  deleteSnapshot(id: string, auth: CallAuth): Promise<boolean>;
 }
 
 export function createBlockStorageClient(opts: BlockStorageClientOptions): BlockStorageClient {
@@ -104,6 +108,13 @@ export function createBlockStorageClient(opts: BlockStorageClientOptions): Block
     },
     async getSnapshot(id, auth) {
       return (await request<{ snapshot: SnapshotBody }>('GET', `/snapshots/${encodeURIComponent(id)}`, auth, undefined, true))?.snapshot;
+    },
+    async createSnapshot(o, auth) {
+      const snapshot = { volume_id: o.volumeId, force: o.force ?? false, ...(o.name ? { name: o.name } : {}), ...(o.description ? { description: o.description } : {}) };
+      return (await request<{ snapshot: SnapshotBody }>('POST', '/snapshots', auth, { snapshot }))!.snapshot;
+    },
+    async deleteSnapshot(id, auth) {
+      return (await request('DELETE', `/snapshots/${encodeURIComponent(id)}`, auth, undefined, true)) !== undefined;
     },
   };
 }

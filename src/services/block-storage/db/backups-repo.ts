@@ -10,9 +10,11 @@ export async function getBackup(db: BlockStorageDb, id: string): Promise<BackupR
  * The backup an incremental backup of `volumeId` builds on, as Cinder picks it: the available backup with the latest
  * data timestamp, among those whose location starts with `locationPrefix` (chunked backups of the store in use).
  */
-export async function latestChainableBackup(db: BlockStorageDb, volumeId: string, locationPrefix: string): Promise<BackupRow | undefined> {
-  return db.selectFrom('backups').selectAll().where('volume_id', '=', volumeId).where('status', '=', 'available')
-    .where('location', 'like', `${locationPrefix}%`).orderBy('data_timestamp', 'desc').orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+export async function latestChainableBackup(db: BlockStorageDb, volumeId: string, locationPrefix: string, dataAsOf?: string): Promise<BackupRow | undefined> {
+  let q = db.selectFrom('backups').selectAll().where('volume_id', '=', volumeId).where('status', '=', 'available').where('location', 'like', `${locationPrefix}%`);
+  // An increment of a snapshot builds on the latest backup of data no newer than the snapshot (as Cinder chooses).
+  if (dataAsOf !== undefined) q = q.where('data_timestamp', '<=', dataAsOf);
+  return q.orderBy('data_timestamp', 'desc').orderBy('created_at', 'desc').limit(1).executeTakeFirst();
 }
 
 /** Which of `ids` have dependent (incremental) backups, whatever their status. */

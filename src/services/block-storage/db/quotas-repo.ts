@@ -101,8 +101,12 @@ export async function insertSnapshotWithinQuota(db: BlockStorageDb, snapshot: Sn
  */
 export async function insertBackupWithinQuota(db: BlockStorageDb, backup: BackupRow, volumeStatus: string, defaults: QuotaLimits): Promise<boolean> {
   return db.transaction().execute(async (tx) => {
-    const held = await tx.updateTable('volumes').set({ status: 'backing-up', updated_at: backup.created_at }).where('id', '=', backup.volume_id)
-      .where('status', '=', volumeStatus).executeTakeFirst();
+    // A backup of a snapshot holds the snapshot (backing-up) and leaves the volume as it is, as Cinder does.
+    const held = backup.snapshot_id
+      ? await tx.updateTable('snapshots').set({ status: 'backing-up', updated_at: backup.created_at }).where('id', '=', backup.snapshot_id)
+        .where('volume_id', '=', backup.volume_id).where('status', '=', 'available').executeTakeFirst()
+      : await tx.updateTable('volumes').set({ status: 'backing-up', updated_at: backup.created_at }).where('id', '=', backup.volume_id)
+        .where('status', '=', volumeStatus).executeTakeFirst();
     if (Number(held.numUpdatedRows) === 0) return false;
     await tx.insertInto('backups').values(backup).execute();
     checkQuota(await getLimits(tx, backup.project_id, defaults), await getUsage(tx, backup.project_id), { backups: 1, backup_gigabytes: backup.size });

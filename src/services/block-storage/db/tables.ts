@@ -26,6 +26,8 @@ export interface VolumeRow {
   created_at: string;
   updated_at: string;
   launched_at: string | null;
+  /** migrating, success or error once a retype moved (or tried to move) the volume to another backend; absent before. */
+  migration_status?: string | null;
 }
 
 export interface SnapshotRow {
@@ -118,8 +120,10 @@ export interface BackupRow {
   /** The backup this incremental one builds on; null for a full backup. */
   parent_id: string | null;
   object_count: number;
-  /** When the backed-up data was read (the create time: backups of snapshots are not offered). */
+  /** When the backed-up data was read: the create time, or the snapshot's creation for a backup of a snapshot. */
   data_timestamp: string | null;
+  /** The snapshot this backup read (null: the volume itself). */
+  snapshot_id: string | null;
   /** JSON object of string keys and values (3.43). */
   metadata: string | null;
   created_at: string;

@@ -4,7 +4,7 @@ import type { BlockStorageDb, VolumeRow } from './tables.ts';
 
 export function toVolume(row: VolumeRow): Volume {
   return {
-    id: row.id, projectId: row.project_id, userId: row.user_id, name: row.name, description: row.description, size: Number(row.size),
+    id: row.id, migrationStatus: row.migration_status ?? null, projectId: row.project_id, userId: row.user_id, name: row.name, description: row.description, size: Number(row.size),
     status: row.status, attachStatus: row.attach_status === 'attached' ? 'attached' : 'detached', host: row.host,
     availabilityZone: row.availability_zone, volumeTypeId: row.volume_type_id, snapshotId: row.snapshot_id, sourceVolid: row.source_volid, backupId: row.backup_id,
     imageMetadata: row.image_metadata ? JSON.parse(row.image_metadata) as Record<string, string> : null,

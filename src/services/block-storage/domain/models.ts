@@ -3,6 +3,8 @@
 
 export interface Volume {
   id: string;
+  /** A retype's move to another backend: migrating, success or error (null: never moved). */
+  migrationStatus?: string | null;
   projectId: string;
   userId: string;
   name: string | null;

@@ -28,7 +28,12 @@ export const SNAPSHOT_DELETABLE = ['available', 'error'];
 export const VOLUME_RECOVERY: Record<string, 'error' | 'resume-delete' | 'error_extending' | 'error_restoring' | 'settle'> = {
   creating: 'error', downloading: 'error', deleting: 'resume-delete', error_deleting: 'resume-delete', extending: 'error_extending',
   'restoring-backup': 'error_restoring', 'backing-up': 'settle', uploading: 'settle',
+  // A migration that lost its source service is given up (a late copy is then cleaned up as not the volume).
+  retyping: 'settle',
 };
 /** Backups a dead volume service left: a half-made one is an error, a delete is finished, a restore given up. */
 export const BACKUP_RECOVERY: Record<string, 'error' | 'resume-delete' | 'available'> = { creating: 'error', deleting: 'resume-delete', restoring: 'available' };
-export const SNAPSHOT_RECOVERY: Record<string, 'error' | 'resume-delete'> = { creating: 'error', deleting: 'resume-delete', error_deleting: 'resume-delete' };
+/** backing-up: a backup of the snapshot was only reading it (the backup itself goes to error). */
+export const SNAPSHOT_RECOVERY: Record<string, 'error' | 'resume-delete' | 'available'> = {
+  creating: 'error', deleting: 'resume-delete', error_deleting: 'resume-delete', 'backing-up': 'available',
+};

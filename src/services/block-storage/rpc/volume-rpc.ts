@@ -22,6 +22,20 @@ export interface NewBackupRef {
   container: string;
   swiftUrl?: string;
   parent: { id: string; location: string; container: string } | null;
+  /** The snapshot to read instead of the volume (a backup of a snapshot). */
+  snapshot?: SnapshotRef;
+}
+
+/** What a migration's outcome needs to record: where the volume goes and what it leaves behind. */
+export interface MigrationRef {
+  /** host@backend#pool of the destination. */
+  host: string;
+  newTypeId: string;
+  previousStatus: string;
+  /** The status the volume holds while it moves. */
+  hold: string;
+  /** The volume where it was (deleted there once the copy is recorded). */
+  old: VolumeRef & { host: string };
 }
 
 /** Where a new volume's data comes from. */
@@ -49,6 +63,8 @@ export type VolumeRpcMethods = {
   createBackup: { kind: 'cast'; args: { backup: NewBackupRef; volume: VolumeRef; previousStatus: string }; result: void };
   restoreBackup: { kind: 'cast'; args: { backup: BackupRef; volume: VolumeRef }; result: void };
   deleteBackup: { kind: 'cast'; args: { backup: BackupRef }; result: void };
+  /** A migration's copy, on the destination backend: the volume (same id) made from the source's connection info. */
+  importVolume: { kind: 'cast'; args: { volume: VolumeRef; source: ConnectionInfo; migration: MigrationRef }; result: void };
   initializeConnection: { kind: 'call'; args: { volume: VolumeRef; connector: Record<string, unknown>; readOnly: boolean }; result: ConnectionInfo };
   terminateConnection: { kind: 'call'; args: { volume: VolumeRef; connector: Record<string, unknown> | null }; result: void };
 };

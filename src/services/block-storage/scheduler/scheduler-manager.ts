@@ -71,5 +71,33 @@ export function schedulerHandlers(deps: SchedulerDeps): RpcHandlers<SchedulerRpc
       if (!await updateVolume(deps.db, volumeId, { host }, ['creating'])) return;
       await volume.cast('createVolume', { volume: { id: v.id, sizeGb: v.size, format: v.format, location: null }, source }, ctx, { server: chosen.host });
     },
+    async migrateVolume(ctx, { volumeId, newTypeId, newFormat, previousStatus, hold, host: requiredHost }) {
+      // Cinder's generic migration: another backend for the new type, which copies the volume through the source's
+      // connection info (the volume keeps its id); nothing found or nothing reachable: back as it was, migration error.
+      const v = await getVolume(deps.db, volumeId);
+      if (!v?.host || v.status !== hold) return;
+      const giveUp = async (why: string) => {
+        deps.log.warn({ volumeId, requestId: ctx.requestId, why }, 'volume migration failed');
+        await updateVolume(deps.db, volumeId, { status: previousStatus, migration_status: 'error' }, [hold]);
+      };
+      const type = await getType(deps.db, newTypeId);
+      const here = volumeServer(v.host);
+      const chosen = selectBackend(fresh().filter((c) => c.host !== here), { sizeGb: v.size, availabilityZone: v.availabilityZone, extraSpecs: type?.extraSpecs ?? {},
+        requiredHost: requiredHost === undefined ? undefined : volumeServer(requiredHost) });
+      if (!chosen) return giveUp(`no other backend${requiredHost ? ` (${requiredHost})` : ''} passed the filters for type ${newTypeId}`);
+      const old = { id: v.id, sizeGb: v.size, format: v.format, location: v.providerLocation, host: v.host };
+      let source;
+      try {
+        source = await volume.call('initializeConnection', { volume: old, connector: { host: chosen.host, initiator: 'migration' }, readOnly: true }, ctx, { server: here, timeoutMs: 30_000 });
+      } catch (err) {
+        return giveUp(`the source backend gave no connection: ${(err as Error).message}`);
+      }
+      backends.set(chosen.host, consume(chosen, v.size));
+      const host = `${chosen.host}#${chosen.pool}`;
+      if (!await updateVolume(deps.db, volumeId, { migration_status: 'migrating' }, [hold])) return;
+      await volume.cast('importVolume', {
+        volume: { id: v.id, sizeGb: v.size, format: newFormat, location: null }, source, migration: { host, newTypeId, previousStatus, hold, old },
+      }, ctx, { server: chosen.host });
+    },
   };
 }

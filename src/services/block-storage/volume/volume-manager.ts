@@ -12,6 +12,19 @@ import type { BackupService } from './backup/backup-service.ts';
 const asDriverVolume = (v: VolumeRef): DriverVolume => ({ id: v.id, sizeGb: v.sizeGb, format: v.format, location: v.location });
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+/** Passes on at most one progress percentage a second (the first at once), and never 100: the outcome reports that. */
+export function progressReporter(report: (percent: number) => void, everyMs = 1000): (percent: number) => void {
+  let lastAt = -Infinity;
+  let last = -1;
+  return (percent) => {
+    const now = Date.now();
+    if (percent >= 100 || percent <= last || now - lastAt < everyMs) return;
+    lastAt = now;
+    last = percent;
+    report(percent);
+  };
+}
+
 export interface VolumeManagerDeps {
   driver: VolumeDriver;
   backups: BackupService;
@@ -70,7 +83,11 @@ export function volumeManagerHandlers(deps: VolumeManagerDeps): RpcHandlers<Volu
         (r) => conductor.cast('volumeExtended', { volumeId: volume.id, oldSizeGb, ok: r.ok, error: r.error }, ctx));
     },
     async createSnapshot(ctx, { snapshot, volume }) {
-      await run(ctx, `create of snapshot ${snapshot.id}`, () => driver.createSnapshot(snapshot, asDriverVolume(volume)),
+      const progress = progressReporter((percent) => {
+        conductor.cast('snapshotProgress', { snapshotId: snapshot.id, progress: `${percent}%` }, ctx)
+          .catch((err) => log.warn({ err: message(err), snapshotId: snapshot.id }, 'cannot report snapshot progress'));
+      });
+      await run(ctx, `create of snapshot ${snapshot.id}`, () => driver.createSnapshot(snapshot, asDriverVolume(volume), progress),
         (r) => conductor.cast('snapshotCreated', { snapshotId: snapshot.id, ok: r.ok, location: r.value, error: r.error }, ctx));
     },
     async deleteSnapshot(ctx, { snapshot, reason }) {
@@ -102,12 +119,18 @@ export function volumeManagerHandlers(deps: VolumeManagerDeps): RpcHandlers<Volu
     async createBackup(ctx, { backup, volume, previousStatus }) {
       await run(ctx, `backup ${backup.id} of volume ${volume.id}`, () => backups.create(ctx, backup, asDriverVolume(volume)),
         (r) => conductor.cast('backupCreated', {
-          backupId: backup.id, volumeId: volume.id, previousStatus, ok: r.ok, location: r.value?.location, objectCount: r.value?.objectCount, error: r.error,
+          backupId: backup.id, volumeId: volume.id, previousStatus, snapshotId: backup.snapshot?.id, ok: r.ok, location: r.value?.location, objectCount: r.value?.objectCount, error: r.error,
         }, ctx));
     },
     async restoreBackup(ctx, { backup, volume }) {
       await run(ctx, `restore of backup ${backup.id} to volume ${volume.id}`, () => backups.restore(ctx, backup, asDriverVolume(volume)),
         (r) => conductor.cast('backupRestored', { backupId: backup.id, volumeId: volume.id, ok: r.ok, error: r.error }, ctx));
+    },
+    async importVolume(ctx, { volume, source, migration }) {
+      await run(ctx, `migration of volume ${volume.id} to ${migration.host}`, () => {
+        if (!driver.importVolume) throw new Error(`the ${driver.name} driver cannot take volumes from other backends`);
+        return driver.importVolume(asDriverVolume(volume), source);
+      }, (r) => conductor.cast('volumeMigrated', { volumeId: volume.id, format: volume.format, migration, ok: r.ok, location: r.value, error: r.error }, ctx));
     },
     async deleteBackup(ctx, { backup }) {
       await run(ctx, `delete of backup ${backup.id}`, () => backups.delete(ctx, backup),

@@ -27,6 +27,8 @@ export interface BuildBlockDevices {
   prepare(networkInfo: BoundPort[]): Promise<BlockDevice[]>;
   /** After a failed build: removes the attachments and volumes this build made and forgets them. Never throws. */
   rollback(): Promise<void>;
+  /** The local blank disks (ephemeral, swap) mapped at create, as prepare found them: the driver makes those. */
+  localDisks(): BlockDeviceRecord[];
 }
 
 /** Waits until Block Storage says the volume is available; its error status (or the timeout) aborts the build. */
@@ -47,10 +49,12 @@ export function buildBlockDevices(deps: AgentDeps, ctx: BusContext, uuid: string
   const opts = { volumeTimeoutMs: options.volumeTimeoutMs ?? 180_000, pollMs: options.pollMs ?? 1000 };
   /** What this build made, newest last: volumes (with their attachment once it exists) to undo on failure. */
   const made: { bdmId: string; volumeId: string; attachmentId: string | null }[] = [];
+  let local: BlockDeviceRecord[] = [];
 
   async function makeVolume(volumes: BlockStorageClient, a: CallAuth, m: BlockDeviceRecord): Promise<{ volumeId: string; attachmentId: string }> {
     const volume = await volumes.createVolume({
       size: m.volumeSize ?? undefined, ...(m.sourceType === 'image' ? { imageRef: m.sourceId! } : {}), ...(m.sourceType === 'snapshot' ? { snapshotId: m.sourceId! } : {}),
+      ...(m.volumeType ? { volumeType: m.volumeType } : {}),
     }, a).catch((err: unknown) => { throw new BuildAbort(`Block Storage could not create the ${m.sourceType} volume of ${m.deviceName}: ${(err as Error).message}`); });
     const record = { bdmId: m.id, volumeId: volume.id, attachmentId: null as string | null };
     made.push(record);
@@ -63,7 +67,9 @@ export function buildBlockDevices(deps: AgentDeps, ctx: BusContext, uuid: string
 
   return {
     async prepare(networkInfo) {
-      const mappings = await deps.conductor.call('block_device_mappings', { uuid }, ctx);
+      const all = await deps.conductor.call('block_device_mappings', { uuid }, ctx);
+      local = all.filter((m) => m.destinationType === 'local');
+      const mappings = all.filter((m) => m.destinationType !== 'local');
       const moved = await deps.conductor.call('instance_update', {
         uuid, patch: { taskState: TaskState.blockDeviceMapping, networkInfo }, expectedTaskState: [TaskState.networking],
       }, ctx);
@@ -98,17 +104,24 @@ export function buildBlockDevices(deps: AgentDeps, ctx: BusContext, uuid: string
       }
       made.length = 0;
     },
+
+    localDisks: () => local,
   };
 }
 
 /**
  * Server delete, after the guest is gone: every volume is detached (its attachment deleted) and those marked
- * delete_on_termination are deleted; `detach` is the agent's own detach (agent/volumes.ts).
+ * delete_on_termination are deleted (or, when Block Storage refuses, kept with a warning); `detach` is the agent's
+ * own detach (agent/volumes.ts).
  */
 export async function releaseVolumes(deps: AgentDeps, ctx: BusContext, uuid: string,
   detach: (v: { uuid: string; volumeId: string; attachmentId: string }) => Promise<void>): Promise<void> {
   for (const v of await deps.conductor.call('volume_attachments', { uuid }, ctx)) {
     await detach({ uuid, volumeId: v.volumeId, attachmentId: v.attachmentId });
-    if (v.deleteOnTermination) await (await client(deps)).deleteVolume(v.volumeId, await auth(deps, ctx));
+    if (!v.deleteOnTermination) continue;
+    // As Nova's _cleanup_volumes on delete: a volume Block Storage will not delete (one with snapshots, say — a
+    // volume-backed server's createImage made some) is left with a warning; the server's delete goes on.
+    await (await client(deps)).deleteVolume(v.volumeId, await auth(deps, ctx))
+      .catch((err: unknown) => deps.log.warn({ instance: uuid, volume: v.volumeId, err: (err as Error).message }, 'cannot delete the volume marked delete_on_termination; it is kept'));
   }
 }

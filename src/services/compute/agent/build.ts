@@ -11,6 +11,7 @@ import { withEvent } from './agent-deps.ts';
 import { allocateNetworks, deallocateNetworks } from './networking.ts';
 import { configDriveFor } from './config-drive.ts';
 import { buildBlockDevices } from './block-devices.ts';
+import { withLocalDisks } from './local-block-devices.ts';
 import type { Allocation } from './networking.ts';
 import type { GuestSpec, ImageSource } from './drivers/hypervisor-driver.ts';
 
@@ -82,7 +83,7 @@ export async function buildAndRunInstance(deps: AgentDeps, ctx: BusContext, uuid
       }, ctx);
       if (!spawning) throw new BuildAbort(`Instance ${uuid} was deleted during the build.`);
       await deps.driver.spawn({
-        guest: guestSpec(instance, image, allocation.nics), image: image ? imageSource(deps, ctx, image) : undefined,
+        guest: withLocalDisks(guestSpec(instance, image, allocation.nics), blockDevices.localDisks()), image: image ? imageSource(deps, ctx, image) : undefined,
         configDrive: await configDriveFor(deps, ctx, instance), blockDevices: volumes,
       });
       spawned = true;

@@ -13,6 +13,7 @@ import type { AllocationRatios } from './resource-tracker.ts';
 import { syncPowerStates } from './power-sync.ts';
 import { recoverInterrupted } from './recover.ts';
 import { attachVolume, detachVolume } from './volumes.ts';
+import { extendVolume } from './volume-extend.ts';
 import { attachInterface, detachInterface } from './interfaces.ts';
 import { rebuildInstance } from './rebuild.ts';
 import { snapshotInstance } from './snapshot.ts';
@@ -24,12 +25,17 @@ import { shelveOffloadInstance } from './shelve-offload.ts';
 import { unshelveInstance } from './unshelve.ts';
 import { shelvedOffloadPoll } from './shelve-periodic.ts';
 import type { ShelvedPollOptions } from './shelve-periodic.ts';
+import { rescueTimeoutPoll } from './rescue-periodic.ts';
+import { createConsoleRelay } from './console-relay.ts';
+import { hostUptimeLine } from './host-uptime.ts';
 
 export interface ComputeAgentOptions {
   ratios: AllocationRatios;
   reportIntervalMs: number;
   /** Shelve's offload timing (Nova's shelved_offload_time and shelved_poll_interval); default: offload at once. */
   shelve?: ShelvedPollOptions;
+  /** Nova's rescue_timeout: seconds after which a rescued server is unrescued (0 or absent: never). */
+  rescueTimeoutS?: number;
 }
 
 export interface RunningAgent {
@@ -52,6 +58,8 @@ export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: Compute
     const p = work.catch((err: unknown) => deps.log.error({ err: (err as Error).message }, 'agent task failed')).finally(() => inFlight.delete(p));
     inFlight.add(p);
   };
+  // Consoles are handed out through this host's relay, so a console proxy on any host reaches them (console-relay.ts).
+  const relay = createConsoleRelay({ hostIp: async () => (await deps.driver.capacity()).hostIp, log: deps.log });
   const power = (name: keyof typeof POWER_ACTIONS) => (ctx: BusContext, a: { uuid: string }) => background(runPowerAction(deps, ctx, a.uuid, POWER_ACTIONS[name]));
   const sub: Subscription = await agentRpc.serve(bus, deps.host, {
     build_and_run_instance: (ctx, a) => background(buildAndRunInstance(deps, ctx, a.uuid)),
@@ -69,8 +77,10 @@ export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: Compute
     confirm_resize: (ctx, a) => background(confirmResize(deps, ctx, a)),
     revert_resize: (ctx, a) => background(revertResize(deps, ctx, a)),
     finish_revert_resize: (ctx, a) => background(finishRevertResize(deps, ctx, a)),
+    drop_resize_source: (_ctx, a) => background(deps.driver.confirmMigration({ uuid: a.uuid })),
     attach_volume: (ctx, a) => background(attachVolume(deps, ctx, a)),
     detach_volume: (ctx, a) => background(detachVolume(deps, ctx, a)),
+    extend_volume: (ctx, a) => background(extendVolume(deps, ctx, a)),
     attach_interface: (ctx, a) => attachInterface(deps, ctx, a),
     detach_interface: (ctx, a) => background(detachInterface(deps, ctx, a)),
     snapshot_instance: (ctx, a) => background(snapshotInstance(deps, ctx, a)),
@@ -80,6 +90,7 @@ export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: Compute
     rescue_instance: (ctx, a) => background(rescueInstance(deps, ctx, a)),
     unrescue_instance: (ctx, a) => background(unrescueInstance(deps, ctx, a.uuid)),
     get_diagnostics: (ctx, a) => getDiagnostics(deps, ctx, a.uuid),
+    get_host_uptime: async () => hostUptimeLine(),
     get_console_output: async (_ctx, a) => {
       if (!deps.driver.consoleOutput) throw new BadRequest(`The ${deps.driver.type} driver keeps no console log.`);
       return deps.driver.consoleOutput({ uuid: a.uuid });
@@ -87,13 +98,14 @@ export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: Compute
     get_console_socket: async (_ctx, a) => {
       const path = await deps.driver.consoleSocket?.({ uuid: a.uuid, kind: a.kind });
       if (!path) throw new BadRequest(`The ${deps.driver.type} driver has no ${a.kind} console for instance ${a.uuid}.`);
-      return path;
+      return relay.grant(path, a.ttlMs ?? 600_000);
     },
   });
   // A guest that stopped on its own is synced at once, as Nova handles the hypervisor's lifecycle events.
   const unwatch = deps.driver.watchLifecycle?.((uuid) => background(syncPowerStates(deps, selfContext(), uuid).then(() => undefined)));
   let ticks = 0;
   const shelvedPoll = shelvedOffloadPoll(deps, opts.shelve);
+  const rescuePoll = rescueTimeoutPoll(deps, opts.rescueTimeoutS);
   const timer = setInterval(() => {
     ticks += 1;
     const ctx = selfContext();
@@ -101,6 +113,7 @@ export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: Compute
       if (ticks % 6 === 0) await syncPowerStates(deps, ctx);
     }));
     background(shelvedPoll(ctx));
+    background(rescuePoll(ctx));
   }, opts.reportIntervalMs);
   timer.unref();
   deps.log.info({ node: uuid, driver: deps.driver.type }, 'compute agent started');
@@ -111,6 +124,7 @@ export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: Compute
       unwatch?.();
       await sub.close();
       await Promise.allSettled([...inFlight]);
+      await relay.close();
       await deps.driver.close?.();
     },
   };

@@ -7,10 +7,11 @@
 import type { BusContext } from '#lib/bus/index.ts';
 import type { Instance } from '../domain/instance.ts';
 import type { Migration } from '../domain/migration.ts';
+import type { DiskOffer } from '../domain/disk-offer.ts';
 import { PowerState, TaskState, VmState } from '../domain/vm-states.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { withEvent } from './agent-deps.ts';
-import { fetchImage, guestSpec } from './build.ts';
+import { fetchImage, guestSpec, imageSource } from './build.ts';
 import { bindPorts } from './networking.ts';
 
 interface MoveArgs { uuid: string; migrationUuid: string }
@@ -39,11 +40,13 @@ async function step(deps: AgentDeps, ctx: BusContext, a: MoveArgs, event: string
 }
 
 /** The server's guest on this host with `flavor`, from the disks its resize kept: the new guest, or (revert) the old one back. */
-async function guestFromKeptDisks(deps: AgentDeps, ctx: BusContext, instance: Instance, flavor: Instance['flavor'], stopped: boolean, revert: boolean): Promise<void> {
+async function guestFromKeptDisks(deps: AgentDeps, ctx: BusContext, instance: Instance, flavor: Instance['flavor'], stopped: boolean, revert: boolean, offer?: DiskOffer): Promise<void> {
   const image = await fetchImage(deps, ctx, instance);
   const nics = await bindPorts(await deps.network(), ctx, instance.networkInfo, deps.host);
   const opts = { guest: guestSpec({ ...instance, flavor }, image, nics), powerOn: !stopped };
-  await (revert ? deps.driver.finishRevertMigration(opts) : deps.driver.finishMigration(opts));
+  // Disks from another host come with the image their root disk is an overlay on, for this host's cache.
+  if (revert) await deps.driver.finishRevertMigration(opts);
+  else await deps.driver.finishMigration({ ...opts, offer, image: offer && image ? imageSource(deps, ctx, image) : undefined });
 }
 
 const stoppedServer = (i: Instance) => i.vmState === VmState.stopped || (i.vmState === VmState.resized && i.powerState === PowerState.shutdown);
@@ -51,19 +54,19 @@ const stoppedServer = (i: Instance) => i.vmState === VmState.stopped || (i.vmSta
 export async function resizeInstance(deps: AgentDeps, ctx: BusContext, a: MoveArgs): Promise<void> {
   await step(deps, ctx, a, 'compute_resize_instance', false, async () => {
     const { migration } = await load(deps, ctx, a, [TaskState.resizeMigrating]);
-    await deps.driver.migrateDiskAndPowerOff({ uuid: a.uuid, destHost: migration.destCompute!, rootGb: migration.newFlavor.disk });
+    const offer = await deps.driver.migrateDiskAndPowerOff({ uuid: a.uuid, destHost: migration.destCompute!, rootGb: migration.newFlavor.disk });
     await deps.conductor.call('migration_update', { uuid: a.migrationUuid, patch: { status: 'post-migrating' } }, ctx);
     await deps.conductor.call('instance_update', { uuid: a.uuid, patch: { taskState: TaskState.resizeMigrated }, expectedTaskState: [TaskState.resizeMigrating] }, ctx);
-    await deps.agents.cast('finish_resize', a, ctx, { server: migration.destCompute! });
+    await deps.agents.cast('finish_resize', { ...a, ...(offer ? { offer } : {}) }, ctx, { server: migration.destCompute! });
   });
 }
 
-export async function finishResize(deps: AgentDeps, ctx: BusContext, a: MoveArgs): Promise<void> {
+export async function finishResize(deps: AgentDeps, ctx: BusContext, a: MoveArgs & { offer?: DiskOffer }): Promise<void> {
   await step(deps, ctx, a, 'compute_finish_resize', true, async () => {
     const { instance, migration } = await load(deps, ctx, a, [TaskState.resizeMigrated]);
     await deps.conductor.call('instance_update', { uuid: a.uuid, patch: { taskState: TaskState.resizeFinish }, expectedTaskState: [TaskState.resizeMigrated] }, ctx);
     const stopped = stoppedServer(instance);
-    await guestFromKeptDisks(deps, ctx, instance, migration.newFlavor, stopped, false);
+    await guestFromKeptDisks(deps, ctx, instance, migration.newFlavor, stopped, false, a.offer);
     await deps.conductor.call('instance_update', {
       uuid: a.uuid, expectedTaskState: [TaskState.resizeFinish],
       patch: { flavor: migration.newFlavor, host: deps.host, node: migration.destNode, vmState: VmState.resized, taskState: null,

@@ -14,7 +14,7 @@ export async function terminateInstance(deps: AgentDeps, ctx: BusContext, uuid: 
     // delete. Then the attachments are released so the volumes are available again.
     await deps.driver.destroy({ uuid });
     // A server deleted in VERIFY_RESIZE: the disks its resize kept aside on this host go too (the API confirmed the
-    // resize). When the resize changed hosts, the source's are not reached from here yet.
+    // resize). When the resize changed hosts, the API has the source drop its own (drop_resize_source).
     await deps.driver.confirmMigration({ uuid });
     // Volumes marked delete_on_termination (a boot volume made from an image, say) are deleted once detached.
     await releaseVolumes(deps, ctx, uuid, (v) => detachVolume(deps, ctx, v, { event: false, unplug: false }));

@@ -4,11 +4,14 @@
 import type { FastifyRequest } from 'fastify';
 import { BadRequest } from '#lib/errors.ts';
 import type { BlockStorageClient, CallAuth } from '#services/block-storage/contract/client.ts';
+import type { ImageRecord } from '#services/image/contract/client.ts';
 import type { Flavor } from '../domain/flavor.ts';
 import { imageNotFound } from '../domain/errors.ts';
 import { nextDeviceName } from '../db/bdm-repo.ts';
 import type { ComputeApiDeps } from './deps.ts';
 import { atLeast } from './microversion.ts';
+import { imageDefinedBdms, mergeImageBdms } from './image-defined-bdms.ts';
+import { checkLocalDisks, isSwap } from './local-block-devices.ts';
 
 /** One block_device_mapping_v2 item as the schema let it through. */
 export interface BdmItem {
@@ -26,9 +29,11 @@ export interface BdmItem {
   volume_type?: string | null;
 }
 
-/** A mapping to record: a volume the server gets, existing (source volume) or made by the agent. */
+/** A mapping to record: a volume the server gets, existing (source volume) or made by the agent, or a local blank disk. */
 export interface PlannedBdm {
   sourceType: 'volume' | 'image' | 'snapshot' | 'blank';
+  /** 'local': a blank disk on the host (ephemeral, or swap by guest_format), made by the driver (local-block-devices.ts). */
+  destinationType: 'volume' | 'local';
   /** The image or snapshot the agent makes the volume from. */
   sourceId: string | null;
   /** The user's volume (source volume). */
@@ -41,6 +46,8 @@ export interface PlannedBdm {
   diskBus: string | null;
   deviceType: string | null;
   tag: string | null;
+  /** The Block Storage volume type of a volume the agent makes (2.67). */
+  volumeType: string | null;
 }
 
 export interface BootPlan {
@@ -82,25 +89,33 @@ function parseItem(req: FastifyRequest, m: BdmItem, imageRef: string | undefined
   if (destination === 'local') {
     // novaclient sends the image it boots from as an image → local mapping at boot index 0: that is the root disk.
     if (source === 'image' && imageRef && m.uuid === imageRef && bootIndex === 0) return { rootImage: true };
-    if (source === 'blank') throw invalid('local blank disks (swap, ephemeral) in block_device_mapping_v2 are not supported; use a flavor with ephemeral or swap disks.');
-    throw invalid(`Mapping ${source} to local is not supported.`);
+    if (source !== 'blank') throw invalid(`Mapping ${source} to local is not supported.`);
+    if (bootIndex !== null) throw invalid(BAD_SEQUENCE);
   }
   const size = m.volume_size === undefined ? null : Number(m.volume_size);
-  if (source === 'blank' && !size) throw invalid("Blank volumes (source: 'blank', dest: 'volume') need to have non-zero size.");
+  if (source === 'blank' && destination === 'volume' && !size) throw invalid("Blank volumes (source: 'blank', dest: 'volume') need to have non-zero size.");
   return {
-    sourceType: source, sourceId: source === 'image' || source === 'snapshot' ? m.uuid! : null, volumeId: source === 'volume' ? m.uuid! : null,
+    sourceType: source, destinationType: destination, sourceId: source === 'image' || source === 'snapshot' ? m.uuid! : null, volumeId: source === 'volume' ? m.uuid! : null,
     bootIndex, volumeSize: source === 'volume' ? null : size, deleteOnTermination: asBool(m.delete_on_termination),
     deviceName: m.device_name ?? '', guestFormat: m.guest_format ?? null, diskBus: m.disk_bus ?? null, deviceType: m.device_type ?? null, tag: m.tag ?? null,
+    volumeType: m.volume_type ?? null,
   };
 }
 
 /** Root on /dev/vda (as Nova's libvirt driver names it), the rest on what they asked for or the next free name. */
 function assignDeviceNames(mappings: PlannedBdm[], flavor: Flavor): void {
   const taken = ['/dev/vda'];
-  // The flavor's ephemeral and swap disks follow the root disk (the metadata service names them so).
-  if (flavor.ephemeral > 0) taken.push(nextDeviceName(taken));
-  if (flavor.swap > 0) taken.push(nextDeviceName(taken));
+  // The ephemeral and swap disks follow the root disk (the metadata service names them so): the local ones asked
+  // for, else the flavor's.
+  const local = mappings.filter((m) => m.destinationType === 'local');
+  const ephemeral = local.find((m) => !isSwap(m));
+  const swap = local.find(isSwap);
+  if (ephemeral || flavor.ephemeral > 0) taken.push(nextDeviceName(taken));
+  if (ephemeral) ephemeral.deviceName = taken[taken.length - 1];
+  if (swap || flavor.swap > 0) taken.push(nextDeviceName(taken));
+  if (swap) swap.deviceName = taken[taken.length - 1];
   for (const m of mappings) {
+    if (m.destinationType === 'local') continue;
     if (m.bootIndex === 0) { m.deviceName = '/dev/vda'; continue; }
     const asked = m.deviceName && !m.deviceName.startsWith('/dev/') ? `/dev/${m.deviceName}` : m.deviceName;
     m.deviceName = asked && !taken.includes(asked) ? asked : nextDeviceName(taken);
@@ -139,33 +154,47 @@ async function checkImageSource(deps: ComputeApiDeps, req: FastifyRequest, m: Pl
   if (m.bootIndex === 0 && flavor.ram < (image.min_ram ?? 0)) throw new BadRequest('Flavor\'s memory is too small for requested image.');
 }
 
+/** The image (undefined when missing: checkImage then says so) and the mappings it defines. */
+async function mappingsOfImage(deps: ComputeApiDeps, req: FastifyRequest, imageRef: string): Promise<{ image?: ImageRecord; defined: BdmItem[] }> {
+  const images = await deps.image();
+  const image = images && await images.getImage(imageRef, { token: req.ctx.authToken ?? '', serviceToken: await deps.serviceToken(), globalRequestId: req.ctx.globalRequestId });
+  const defined = imageDefinedBdms(image);
+  if (defined.length && image?.status !== 'active') throw new BadRequest(`Image ${imageRef} is not active.`);
+  return { image, defined };
+}
+
 /**
  * Checks block_device_mapping_v2 against imageRef and the flavor and returns what to record; throws a 400 (nothing
  * changed) on anything Nova refuses. Without mappings, `checkImage` decides about the image alone.
  */
 export async function planBlockDevices(deps: ComputeApiDeps, req: FastifyRequest, o: {
-  imageRef: string | undefined; items: BdmItem[] | undefined; flavor: Flavor; maxCount: number; checkImage(imageRef: string): Promise<void>;
+  imageRef: string | undefined; items: BdmItem[] | undefined; flavor: Flavor; maxCount: number; checkImage(imageRef: string, fetched?: ImageRecord): Promise<void>;
 }): Promise<BootPlan> {
   const imageRef = o.imageRef || undefined;
-  const parsed = (o.items ?? []).map((m) => parseItem(req, m, imageRef));
+  // An image made by createImage of a volume-backed server defines the mappings (its boot volume among them).
+  const ofImage = imageRef ? await mappingsOfImage(deps, req, imageRef) : { defined: [] };
+  const items = mergeImageBdms(ofImage.defined, o.items ?? []);
+  const parsed = items.map((m) => parseItem(req, m, imageRef));
   const mappings = parsed.filter((p): p is PlannedBdm => !p.rootImage);
+  checkLocalDisks(mappings.filter((m) => m.destinationType === 'local'), o.flavor);
   const bootIndexes = mappings.map((m) => m.bootIndex).filter((i): i is number => i !== null);
   const volumeBacked = bootIndexes.includes(0);
   if (!volumeBacked && !imageRef) throw invalid(BAD_SEQUENCE);
   // A server from an image has that image as boot device 0; the mappings add to it.
   assertBootSequence(volumeBacked ? bootIndexes : [0, ...bootIndexes]);
   if (!mappings.length) {
-    await o.checkImage(imageRef!);
+    await o.checkImage(imageRef!, ofImage.image);
     return { imageRef: imageRef!, mappings };
   }
   if (o.maxCount > 1 && mappings.some((m) => m.volumeId)) throw new BadRequest('Cannot attach one or more volumes to multiple instances');
   const volumeIds = mappings.map((m) => m.volumeId).filter(Boolean);
   if (new Set(volumeIds).size !== volumeIds.length) throw invalid('a volume may be mapped only once.');
-  if (!volumeBacked) await o.checkImage(imageRef!);
+  if (!volumeBacked) await o.checkImage(imageRef!, ofImage.image);
   const volumes = await deps.volumes();
-  if (!volumes) throw new BadRequest('Block Storage is not available in this cloud.');
+  if (!volumes && mappings.some((m) => m.destinationType === 'volume')) throw new BadRequest('Block Storage is not available in this cloud.');
   const auth = { userToken: req.ctx.authToken ?? '', serviceToken: await deps.serviceToken(), globalRequestId: req.ctx.globalRequestId };
   for (const m of mappings) {
+    if (!volumes) break;
     if (m.sourceType === 'volume') await checkVolumeSource(volumes, auth, m);
     else if (m.sourceType === 'snapshot') await checkSnapshotSource(volumes, auth, m);
     else if (m.sourceType === 'image') await checkImageSource(deps, req, m, o.flavor);

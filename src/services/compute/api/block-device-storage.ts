@@ -20,14 +20,14 @@ export async function volumeAuth(deps: ComputeApiDeps, req: FastifyRequest): Pro
 export async function recordBlockDevices(deps: ComputeApiDeps, req: FastifyRequest, instanceUuid: string, plan: BootPlan): Promise<void> {
   if (!plan.mappings.length) return;
   const volumes = await deps.volumes();
-  if (!volumes) throw new BadRequest('Block Storage is not available in this cloud.');
+  if (!volumes && plan.mappings.some((m) => m.volumeId)) throw new BadRequest('Block Storage is not available in this cloud.');
   const auth = await volumeAuth(deps, req);
   try {
     for (const m of plan.mappings) {
       let attachmentId: string | null = null;
       if (m.volumeId) {
         try {
-          attachmentId = (await volumes.createAttachment({ volumeId: m.volumeId, instanceUuid }, auth)).id;
+          attachmentId = (await volumes!.createAttachment({ volumeId: m.volumeId, instanceUuid }, auth)).id;
         } catch (err) {
           const why = err instanceof StratusError && err.status < 500 ? err.message : 'Block Storage refused to reserve it';
           throw new BadRequest(`Invalid volume: volume ${m.volumeId} cannot be reserved for the server: ${why}`);
@@ -35,9 +35,9 @@ export async function recordBlockDevices(deps: ComputeApiDeps, req: FastifyReque
       }
       await insertBdm(deps.db, {
         id: randomUUID(), instance_uuid: instanceUuid, volume_id: m.volumeId, attachment_id: attachmentId, device_name: m.deviceName,
-        delete_on_termination: m.deleteOnTermination, created_at: new Date().toISOString(), source_type: m.sourceType, destination_type: 'volume',
+        delete_on_termination: m.deleteOnTermination, created_at: new Date().toISOString(), source_type: m.sourceType, destination_type: m.destinationType,
         boot_index: m.bootIndex, source_id: m.sourceId, volume_size: m.volumeSize, guest_format: m.guestFormat, disk_bus: m.diskBus,
-        device_type: m.deviceType, tag: m.tag,
+        device_type: m.deviceType, tag: m.tag, volume_type: m.volumeType,
       });
     }
   } catch (err) {
@@ -55,10 +55,15 @@ export async function releaseBlockDevices(deps: ComputeApiDeps, auth: CallAuth, 
   const rows = await listAllBdms(deps.db, instanceUuid);
   if (!rows.length) return;
   const volumes = await deps.volumes();
+  if (!rows.some((b) => b.volume_id || b.attachment_id)) {
+    await deleteAllBdms(deps.db, instanceUuid); // local disks only: nothing in Block Storage to release
+    return;
+  }
   if (!volumes) throw new BadRequest('Block Storage is not available in this cloud.');
   for (const b of rows) {
     if (b.attachment_id) await volumes.deleteAttachment(b.attachment_id, auth);
-    if (opts.deleteVolumes && b.delete_on_termination && b.volume_id) await volumes.deleteVolume(b.volume_id, auth);
+    // A volume Block Storage will not delete (it has snapshots, say) is kept, as Nova's delete keeps it.
+    if (opts.deleteVolumes && b.delete_on_termination && b.volume_id) await volumes.deleteVolume(b.volume_id, auth).catch(() => false);
   }
   await deleteAllBdms(deps.db, instanceUuid);
 }

@@ -13,7 +13,7 @@ describe('compute API: versions and flavors', () => {
     const root = await c.call('GET', '/');
     assert.equal(root.status, 200);
     const v21 = root.body.versions.find((v: { id: string }) => v.id === 'v2.1');
-    assert.deepEqual([v21.status, v21.min_version, v21.version], ['CURRENT', '2.1', '2.60']);
+    assert.deepEqual([v21.status, v21.min_version, v21.version], ['CURRENT', '2.1', '2.93']);
     assert.ok(root.body.versions.some((v: { id: string }) => v.id === 'v2.0'));
     const doc = await c.call('GET', '/v2.1');
     assert.equal(doc.status, 200);
@@ -27,7 +27,7 @@ describe('compute API: versions and flavors', () => {
     assert.equal(modern.headers.get('x-openstack-nova-api-version'), '2.55');
     assert.ok(modern.headers.get('x-compute-request-id')?.startsWith('req-'));
     const legacy = await c.call('GET', '/v2.1/flavors', { token: c.as.alice.token, headers: { 'x-openstack-nova-api-version': 'latest' } });
-    assert.equal(legacy.headers.get('openstack-api-version'), 'compute 2.60');
+    assert.equal(legacy.headers.get('openstack-api-version'), 'compute 2.93');
     const none = await c.call('GET', '/v2.1/flavors', { token: c.as.alice.token });
     assert.equal(none.headers.get('openstack-api-version'), 'compute 2.1');
     const tooNew = await c.call('GET', '/v2.1/flavors', { token: c.as.alice.token, version: '2.99' });

@@ -6,7 +6,7 @@ import { BadRequest } from '#lib/errors.ts';
 import { isUniqueViolation } from '#lib/db/index.ts';
 import type { Flavor } from '../domain/flavor.ts';
 import { flavorIdExists, flavorNameExists, flavorNotFound, markerNotFound } from '../domain/errors.ts';
-import { deleteFlavor, getFlavor, getFlavorByName, hasAccess, insertFlavor, listFlavors, setFlavorDescription } from '../db/flavors-repo.ts';
+import { deleteFlavor, getFlavor, getFlavorByName, hasAccess, insertFlavor, listExtraSpecs, listFlavors, setFlavorDescription } from '../db/flavors-repo.ts';
 import { authorize, callerOf } from './deps.ts';
 import type { Caller, ComputeApiDeps } from './deps.ts';
 import { atLeast, since } from './microversion.ts';
@@ -21,6 +21,13 @@ export async function loadVisibleFlavor(deps: ComputeApiDeps, caller: Caller, id
   if (!flavor) throw flavorNotFound(id);
   if (!flavor.isPublic && !caller.isAdmin && !(caller.projectId && await hasAccess(deps.db, id, caller.projectId))) throw flavorNotFound(id);
   return flavor;
+}
+
+/** A flavor's full view; from 2.61 with its extra specs when policy lets the caller index them (Nova omits them otherwise). */
+async function detailOf(deps: ComputeApiDeps, req: FastifyRequest, caller: Caller, f: Flavor): Promise<Record<string, unknown>> {
+  const specs = atLeast(req, 61) && deps.policy.allowed('os_compute_api:os-flavor-extra-specs:index', caller.credentials, { project_id: caller.projectId })
+    ? await listExtraSpecs(deps.db, f.id) : undefined;
+  return flavorDetail(req, f, specs);
 }
 
 interface ListQuery { is_public?: string; minRam?: number; minDisk?: number; limit?: number; marker?: string; sort_dir?: 'asc' | 'desc' }
@@ -47,7 +54,7 @@ async function list(deps: ComputeApiDeps, req: FastifyRequest, detailed: boolean
     ...(caller.isAdmin ? { isPublic } : { accessProject: caller.projectId ?? '' }),
     minRam: q.minRam, minDisk: q.minDisk, afterId: q.marker, limit, sortDir: q.sort_dir ?? 'asc',
   });
-  const body: Record<string, unknown> = { flavors: flavors.map((f) => (detailed ? flavorDetail(req, f) : flavorSummary(req, f))) };
+  const body: Record<string, unknown> = { flavors: await Promise.all(flavors.map((f) => (detailed ? detailOf(deps, req, caller, f) : flavorSummary(req, f)))) };
   if (q.limit !== undefined && flavors.length === limit && limit > 0) {
     const next = new URLSearchParams({ ...(req.query as Record<string, string>), limit: String(limit), marker: flavors.at(-1)!.id });
     body.flavors_links = [{ rel: 'next', href: `${req.protocol}://${req.headers.host ?? req.host}/v2.1/flavors${detailed ? '/detail' : ''}?${next}` }];
@@ -69,7 +76,7 @@ export function registerFlavors(app: FastifyInstance, deps: ComputeApiDeps): voi
   app.get('/v2.1/flavors/:flavor_id', async (req) => {
     const caller = callerOf(deps, req);
     authorize(deps, caller, 'os_compute_api:flavors:show');
-    return { flavor: flavorDetail(req, await loadVisibleFlavor(deps, caller, flavorIdParam(req))) };
+    return { flavor: await detailOf(deps, req, caller, await loadVisibleFlavor(deps, caller, flavorIdParam(req))) };
   });
 
   app.post('/v2.1/flavors', { schema: { body: createFlavorBody } }, async (req) => {
@@ -88,7 +95,7 @@ export function registerFlavors(app: FastifyInstance, deps: ComputeApiDeps): voi
       if (!isUniqueViolation(err)) throw err;
       throw (await getFlavorByName(deps.db, flavor.name)) ? flavorNameExists(flavor.name) : flavorIdExists(flavor.id);
     }
-    return { flavor: flavorDetail(req, flavor) };
+    return { flavor: await detailOf(deps, req, caller, flavor) };
   });
 
   app.put('/v2.1/flavors/:flavor_id', { schema: { body: updateFlavorBody } }, async (req) => {
@@ -100,7 +107,7 @@ export function registerFlavors(app: FastifyInstance, deps: ComputeApiDeps): voi
     if (!flavor) throw flavorNotFound(id);
     const { description } = (req.body as { flavor: { description: string | null } }).flavor;
     await setFlavorDescription(deps.db, id, description);
-    return { flavor: flavorDetail(req, { ...flavor, description }) };
+    return { flavor: await detailOf(deps, req, caller, { ...flavor, description }) };
   });
 
   app.delete('/v2.1/flavors/:flavor_id', async (req, reply) => {

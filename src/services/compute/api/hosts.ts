@@ -1,7 +1,8 @@
 // os-services and os-hypervisors (2.53+ ids are uuids): what runs where and what each node offers, from the agents'
 // heartbeats and node reports and the servers placed on them.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { BadRequest } from '#lib/errors.ts';
+import { toBusContext } from '#lib/bus/index.ts';
+import { BadRequest, NotFound } from '#lib/errors.ts';
 import { hypervisorNotFound, serviceNotFound } from '../domain/errors.ts';
 import { deleteService, getNode, getService, listNodes, listServices, nodeUsage, updateService } from '../db/hosts-repo.ts';
 import type { ComputeNodeRow, ComputeServiceRow } from '../db/tables.ts';
@@ -68,11 +69,21 @@ export function registerHosts(app: FastifyInstance, deps: ComputeApiDeps): void 
     return reply.code(204).send();
   });
 
+  /** The host's uptime line from its agent; null when the agent is down or silent (Nova shows None then). */
+  async function uptimeOf(req: FastifyRequest, n: ComputeNodeRow, s: ComputeServiceRow | undefined): Promise<string | null> {
+    if (!s || !isUp(s, down)) return null;
+    return deps.agents.call('get_host_uptime', {}, toBusContext(req.ctx), { server: n.host, timeoutMs: 5_000 }).catch(() => null);
+  }
+
   async function hypervisors(detailed: boolean, req: FastifyRequest, only?: string) {
     const nodes = (await listNodes(deps.db)).filter((n) => !only || n.uuid === only);
     const services = new Map((await listServices(deps.db, { binary: 'nova-compute' })).map((s) => [s.host, s]));
     const usage = await nodeUsage(deps.db);
-    return nodes.map((n) => hypervisorView(req, n, services.get(n.host), usage.get(n.hypervisor_hostname), detailed, down));
+    const withUptime = detailed && atLeast(req, 88);
+    return Promise.all(nodes.map(async (n) => {
+      const view = hypervisorView(req, n, services.get(n.host), usage.get(n.hypervisor_hostname), detailed, down);
+      return withUptime ? { ...view, uptime: await uptimeOf(req, n, services.get(n.host)) } : view;
+    }));
   }
 
   app.get('/v2.1/os-hypervisors', async (req) => {
@@ -84,12 +95,25 @@ export function registerHosts(app: FastifyInstance, deps: ComputeApiDeps): void 
     return { hypervisors: await hypervisors(true, req) };
   });
   app.get('/v2.1/os-hypervisors/statistics', async (req) => {
+    if (atLeast(req, 88)) throw new NotFound('The resource could not be found.'); // removed in 2.88
     admin(deps, req, 'os_compute_api:os-hypervisors:statistics');
     const all = await hypervisors(true, req);
     const sum = (k: string) => all.reduce((t, h) => t + Number(h[k] ?? 0), 0);
     return { hypervisor_statistics: Object.fromEntries(['count', 'vcpus', 'memory_mb', 'local_gb', 'vcpus_used', 'memory_mb_used', 'local_gb_used',
       'free_ram_mb', 'free_disk_gb', 'current_workload', 'running_vms', 'disk_available_least'].map((k) => [k, k === 'count' ? all.length : sum(k)])) };
   });
+  // Before 2.88: the detail view plus the host's uptime line; 2.88 folds uptime into show and detail.
+  app.get('/v2.1/os-hypervisors/:id/uptime', async (req) => {
+    if (atLeast(req, 88)) throw new NotFound('The resource could not be found.');
+    admin(deps, req, 'os_compute_api:os-hypervisors:uptime');
+    const id = (req.params as { id: string }).id;
+    const node = await getNode(deps.db, id);
+    if (!node) throw hypervisorNotFound(id);
+    const [view] = await hypervisors(false, req, id);
+    const service = (await listServices(deps.db, { host: node.host, binary: AGENT_BINARY }))[0];
+    return { hypervisor: { ...view, uptime: await uptimeOf(req, node, service) } };
+  });
+
   app.get('/v2.1/os-hypervisors/:id', async (req) => {
     admin(deps, req, 'os_compute_api:os-hypervisors:show');
     const id = (req.params as { id: string }).id;
@@ -105,6 +129,10 @@ function hypervisorView(req: FastifyRequest, n: ComputeNodeRow, s: ComputeServic
     id: n.uuid, hypervisor_hostname: n.hypervisor_hostname, state: s && isUp(s, downMs) ? 'up' : 'down', status: s?.disabled ? 'disabled' : 'enabled',
   };
   if (!detailed) return body;
+  const placed = { host_ip: n.host_ip, hypervisor_type: n.hypervisor_type, hypervisor_version: n.hypervisor_version,
+    service: { host: n.host, id: s?.id ?? null, disabled_reason: s?.disabled_reason ?? null } };
+  // 2.88 drops the resource counters (Placement has them); uptime is added by the caller (the agent's answer).
+  if (atLeast(req, 88)) return { ...body, ...placed };
   return {
     ...body, host_ip: n.host_ip, hypervisor_type: n.hypervisor_type, hypervisor_version: n.hypervisor_version,
     service: { host: n.host, id: s?.id ?? null, disabled_reason: s?.disabled_reason ?? null },

@@ -1,5 +1,7 @@
 // os-instance-actions: what was done to a server and, per action, its events with timings (server event list/show).
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { BadRequest } from '#lib/errors.ts';
 import { actionNotFound } from '../domain/errors.ts';
 import { findAction, listActions, listEvents } from '../db/actions-repo.ts';
 import type { InstanceActionEventRow, InstanceActionRow } from '../db/tables.ts';
@@ -8,6 +10,7 @@ import { instanceNotFound } from '../domain/errors.ts';
 import { callerOf } from './deps.ts';
 import type { ComputeApiDeps } from './deps.ts';
 import { atLeast } from './microversion.ts';
+import { timeBounds } from './query-time.ts';
 
 const time = (t: string | null): string | null => (t ? t.replace(/Z$/, '') : null);
 
@@ -26,6 +29,32 @@ function eventView(e: InstanceActionEventRow, opts: { traceback: boolean; hostId
   };
 }
 
+/** Nova's hostId of an event's host: per project, so users can compare hosts without seeing them ('' with no host). */
+const hostIdOf = (projectId: string, host: string | null): string => (host ? createHash('sha224').update(projectId + host).digest('hex') : '');
+
+/**
+ * 2.58: limit, marker (a request id) and changes-since; 2.66: changes-before — on updated_at, newest first as listed.
+ * A bad time or an unknown marker is a 400.
+ */
+function pageOf(req: FastifyRequest, actions: InstanceActionRow[]): InstanceActionRow[] {
+  if (!atLeast(req, 58)) return actions;
+  const q = req.query as { limit?: string; marker?: string; 'changes-since'?: string; 'changes-before'?: string };
+  const bounds = timeBounds(q['changes-since'], atLeast(req, 66) ? q['changes-before'] : undefined);
+  const since = bounds.since === undefined ? undefined : Date.parse(bounds.since);
+  const before = bounds.before === undefined ? undefined : Date.parse(bounds.before);
+  let out = actions.filter((a) => (since === undefined || Date.parse(a.updated_at) >= since) && (before === undefined || Date.parse(a.updated_at) <= before));
+  if (q.marker !== undefined) {
+    const at = out.findIndex((a) => a.request_id === q.marker);
+    if (at < 0) throw new BadRequest(`Marker ${q.marker} could not be found.`);
+    out = out.slice(at + 1);
+  }
+  if (q.limit !== undefined) {
+    if (!/^[0-9]+$/.test(q.limit)) throw new BadRequest(`Invalid input for query parameters limit. Value: ${q.limit}.`);
+    out = out.slice(0, Number(q.limit));
+  }
+  return out;
+}
+
 export function registerInstanceActions(app: FastifyInstance, deps: ComputeApiDeps): void {
   // Deleted servers keep their history (2.21+), as in Nova.
   async function server(req: FastifyRequest, rule: string) {
@@ -39,7 +68,8 @@ export function registerInstanceActions(app: FastifyInstance, deps: ComputeApiDe
 
   app.get('/v2.1/servers/:server_id/os-instance-actions', async (req) => {
     const { s } = await server(req, 'os_compute_api:os-instance-actions:list');
-    return { instanceActions: (await listActions(deps.db, s.uuid)).map((a) => actionView(a, atLeast(req, 58))) };
+    const actions = pageOf(req, await listActions(deps.db, s.uuid));
+    return { instanceActions: actions.map((a) => actionView(a, atLeast(req, 58))) };
   });
 
   app.get('/v2.1/servers/:server_id/os-instance-actions/:request_id', async (req) => {
@@ -52,8 +82,9 @@ export function registerInstanceActions(app: FastifyInstance, deps: ComputeApiDe
     const full = deps.policy.allowed('os_compute_api:os-instance-actions:events', caller.credentials, { project_id: s.projectId });
     if (full || atLeast(req, 51)) {
       const events = await listEvents(deps.db, action.id);
+      const details = atLeast(req, 84) && deps.policy.allowed('os_compute_api:os-instance-actions:events:details', caller.credentials, { project_id: s.projectId });
       body.events = events.map((e) => eventView(e, {
-        traceback: full, host: full && atLeast(req, 62), hostId: atLeast(req, 62) ? '' : undefined, details: false,
+        traceback: full, host: full && atLeast(req, 62), hostId: atLeast(req, 62) ? hostIdOf(s.projectId, e.host) : undefined, details,
       }));
     }
     return { instanceAction: body };

@@ -27,6 +27,12 @@ export const interfaceView = (p: Port) => ({
   fixed_ips: p.fixed_ips.map((ip) => ({ subnet_id: ip.subnet_id, ip_address: ip.ip_address })),
 });
 
+/** 2.70: each interface with its device tag (the 2.49 tag kept in the server's network info; null without one). */
+const viewFor = (req: FastifyRequest, server: Instance) => (p: Port) => ({
+  ...interfaceView(p),
+  ...(atLeast(req, 70) ? { tag: (server.networkInfo.find((b) => b.portId === p.id) as { tag?: string } | undefined)?.tag ?? null } : {}),
+});
+
 const portNotFound = (id: string) => new NotFound(`Port id ${id} could not be found.`);
 
 function assertChangeable(caller: Caller, server: Instance, action: string): void {
@@ -71,7 +77,7 @@ export function registerInterfaces(app: FastifyInstance, deps: ComputeApiDeps): 
     const { server } = await loadServer(deps, req, 'os_compute_api:os-attach-interfaces:list');
     const network = await deps.network();
     if (!network) return { interfaceAttachments: [] };
-    return { interfaceAttachments: (await network.listPorts({ device_id: server.uuid }, userOf(req))).map(interfaceView) };
+    return { interfaceAttachments: (await network.listPorts({ device_id: server.uuid }, userOf(req))).map(viewFor(req, server)) };
   });
 
   app.get(`${base}/:port_id`, async (req) => {
@@ -80,7 +86,7 @@ export function registerInterfaces(app: FastifyInstance, deps: ComputeApiDeps): 
     const port = await (await networkClient(deps)).getPort(portId, userOf(req));
     if (!port) throw portNotFound(portId);
     if (port.device_id !== server.uuid) throw new NotFound(`Instance ${server.uuid} does not have a port with id ${portId}`);
-    return { interfaceAttachment: interfaceView(port) };
+    return { interfaceAttachment: viewFor(req, server)(port) };
   });
 
   app.post(base, { schema: { body: createInterfaceBody } }, async (req) => {
@@ -105,7 +111,7 @@ export function registerInterfaces(app: FastifyInstance, deps: ComputeApiDeps): 
     }, toBusContext(req.ctx, { forwardToken: true }), { server: server.host!, timeoutMs: ATTACH_TIMEOUT_MS });
     const port = await network.getPort(portId, userOf(req));
     if (!port) throw portNotFound(portId);
-    return { interfaceAttachment: interfaceView(port) };
+    return { interfaceAttachment: { ...interfaceView(port), ...(atLeast(req, 70) ? { tag: body.tag ?? null } : {}) } };
   });
 
   app.delete(`${base}/:port_id`, async (req, reply) => {

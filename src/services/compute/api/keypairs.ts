@@ -47,6 +47,10 @@ export function registerKeyPairs(app: FastifyInstance, deps: ComputeApiDeps): vo
   app.post('/v2.1/os-keypairs', { schema: { body: createBody } }, async (req, reply) => {
     const k = (req.body as { keypair: { name: string; public_key?: string; type?: string; user_id?: string } }).keypair;
     if (k.type !== undefined && !atLeast(req, 2)) throw new BadRequest("Invalid input for field/attribute keypair. Additional properties are not allowed ('type' was unexpected)");
+    // 2.92 allows '@' and '.' in names and no longer generates keys (the private key would cross the API).
+    if (!atLeast(req, 92) && /[.@]/.test(k.name)) throw new BadRequest(`Invalid input for field/attribute name. Value: ${k.name}. '${k.name}' does not match '^[_\\- a-zA-Z0-9]+$'`);
+    if (/^\s|\s$/.test(k.name)) throw new BadRequest(`Invalid input for field/attribute name. Value: ${k.name}. '${k.name}' has leading or trailing whitespace`);
+    if (atLeast(req, 92) && k.public_key === undefined) throw new BadRequest("Invalid input for field/attribute keypair. Value: {'name': '" + k.name + "'}. 'public_key' is a required property");
     const userId = targetUser(deps, req, 'os_compute_api:os-keypairs:create', k.user_id);
     const type = k.type ?? 'ssh';
     if (type === 'x509') throw new BadRequest('Keypair data is invalid: x509 certificates are not supported by this cloud.');

@@ -60,7 +60,7 @@ async function createConsole(deps: ComputeApiDeps, req: FastifyRequest, protocol
   if (!server.host || !CONSOLE_VM_STATES.includes(server.vmState)) throw instanceNotReady(server.uuid);
   let socketPath: string;
   try {
-    socketPath = await deps.agents.call('get_console_socket', { uuid: server.uuid, kind: SERVED_CONSOLES[served] }, toBusContext(req.ctx),
+    socketPath = await deps.agents.call('get_console_socket', { uuid: server.uuid, kind: SERVED_CONSOLES[served], ttlMs: deps.consoles.tokenTtlMs }, toBusContext(req.ctx),
       { server: server.host, timeoutMs: 30_000 });
   } catch (err) {
     if ((err as { status?: number }).status === 400) {

@@ -21,6 +21,9 @@ import { registerInterfaces } from './interfaces.ts';
 import { registerAggregates } from './aggregates.ts';
 import { registerMigrations } from './migrations.ts';
 import { registerRemoteConsoles } from './remote-consoles.ts';
+import { registerServerExternalEvents } from './server-external-events.ts';
+import { registerServerTags } from './server-tags.ts';
+import { registerServerTopology } from './server-topology.ts';
 
 export function registerComputeRoutes(app: FastifyInstance, deps: ComputeApiDeps): void {
   registerVersions(app);
@@ -43,4 +46,7 @@ export function registerComputeRoutes(app: FastifyInstance, deps: ComputeApiDeps
   registerAggregates(app, deps);
   registerMigrations(app, deps);
   registerRemoteConsoles(app, deps);
+  registerServerExternalEvents(app, deps);
+  registerServerTags(app, deps);
+  registerServerTopology(app, deps);
 }

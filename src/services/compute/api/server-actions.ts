@@ -12,15 +12,17 @@ import { updateInstance } from '../db/instances-repo.ts';
 import type { AgentMethods } from '../rpc/agent-rpc.ts';
 import { assertUnlocked, loadServer } from './servers.ts';
 import type { ComputeApiDeps } from './deps.ts';
-import { confirmResize, rebuild, resize, revertResize } from './server-move-actions.ts';
+import { confirmResize, migrate, rebuild, resize, revertResize } from './server-move-actions.ts';
 import { isLegacyConsoleAction, legacyConsoleAction, legacyConsoleActionSchemas } from './remote-consoles.ts';
-import { createImageAction, nullAction, rebuildAction, resizeAction } from './schemas/servers.ts';
+import { createImageAction, migrateAction, nullAction, rebuildAction, resizeAction } from './schemas/servers.ts';
 import { createImage } from './server-snapshot.ts';
 import { rescue, unrescue } from './server-rescue.ts';
 import type { RescueArgs } from './server-rescue.ts';
 import { rescueAction } from './schemas/servers.ts';
-import { shelveAction } from './schemas/servers.ts';
+import { shelveAction, unshelveAction } from './schemas/servers.ts';
 import { shelve, shelveOffload, unshelve } from './server-shelve.ts';
+import type { UnshelveArgs } from './server-shelve.ts';
+import { lock } from './server-lock.ts';
 
 interface PowerRoute {
   rule: string;
@@ -56,7 +58,7 @@ async function cast(deps: ComputeApiDeps, req: FastifyRequest, server: Instance,
   });
   const ctx = toBusContext(req.ctx, { forwardToken: true });
   if (method === 'reboot_instance') await deps.agents.cast(method, { uuid: server.uuid, hard: Boolean(args.hard) }, ctx, { server: server.host! });
-  else await deps.agents.cast(method as Exclude<keyof AgentMethods, 'reboot_instance' | 'get_console_output' | 'get_console_socket' | 'get_diagnostics' | 'attach_interface'>, { uuid: server.uuid }, ctx, { server: server.host! });
+  else await deps.agents.cast(method as Exclude<keyof AgentMethods, 'reboot_instance' | 'get_console_output' | 'get_console_socket' | 'get_diagnostics' | 'attach_interface' | 'get_host_uptime'>, { uuid: server.uuid }, ctx, { server: server.host! });
 }
 
 async function reboot(deps: ComputeApiDeps, req: FastifyRequest, type: unknown) {
@@ -72,18 +74,6 @@ async function reboot(deps: ComputeApiDeps, req: FastifyRequest, type: unknown) 
     { taskState: hard ? [null, TaskState.rebooting] : [null] });
   if (!moved) throw instanceInvalidState('task_state', String(server.taskState), server.uuid, 'reboot');
   await cast(deps, req, server, 'reboot', 'reboot_instance', { hard });
-}
-
-async function lock(deps: ComputeApiDeps, req: FastifyRequest, locking: boolean) {
-  const { caller, server } = await loadServer(deps, req, locking ? 'os_compute_api:os-lock-server:lock' : 'os_compute_api:os-lock-server:unlock');
-  if (!locking && server.lockedBy === 'admin' && !caller.isAdmin) {
-    deps.policy.enforce('os_compute_api:os-lock-server:unlock:unlock_override', caller.credentials, { project_id: server.projectId });
-  }
-  await updateInstance(deps.db, server.uuid, locking ? { locked: true, lockedBy: caller.isAdmin && caller.projectId !== server.projectId ? 'admin' : 'owner' } : { locked: false, lockedBy: null });
-  await startAction(deps.db, {
-    instanceUuid: server.uuid, action: locking ? 'lock' : 'unlock', requestId: req.ctx.requestId, globalRequestId: req.ctx.globalRequestId,
-    userId: caller.credentials.userId, projectId: server.projectId,
-  });
 }
 
 /** os-resetState (admins): force vm_state active or error and clear the task state, for a server stuck by a fault. */
@@ -115,7 +105,7 @@ export function registerServerActions(app: FastifyInstance, deps: ComputeApiDeps
   app.post('/v2.1/servers/:server_id/action', { schema: { body: {
     type: 'object', minProperties: 1, maxProperties: 1,
     properties: { rebuild: rebuildAction, resize: resizeAction, createImage: createImageAction, confirmResize: nullAction, revertResize: nullAction, ...legacyConsoleActionSchemas, rescue: rescueAction,
-      shelve: shelveAction, shelveOffload: shelveAction, unshelve: shelveAction },
+      shelve: shelveAction, shelveOffload: shelveAction, unshelve: unshelveAction, migrate: migrateAction },
   } } },
     async (req: FastifyRequest, reply: FastifyReply) => {
       const [name, args] = Object.entries(req.body as Record<string, unknown>)[0];
@@ -134,6 +124,8 @@ export function registerServerActions(app: FastifyInstance, deps: ComputeApiDeps
         return reply.code(202).send(await rebuild(deps, req, args as Parameters<typeof rebuild>[2]));
       } else if (name === 'resize') {
         await resize(deps, req, args as { flavorRef: string | number });
+      } else if (name === 'migrate') {
+        await migrate(deps, req, args as { host?: string | null } | null);
       } else if (name === 'confirmResize') {
         await confirmResize(deps, req);
         return reply.code(204).send();
@@ -142,7 +134,7 @@ export function registerServerActions(app: FastifyInstance, deps: ComputeApiDeps
       } else if (name === 'createImage') {
         return createImage(deps, req, reply, args as { name: string; metadata?: Record<string, string> });
       } else if (name === 'lock' || name === 'unlock') {
-        await lock(deps, req, name === 'lock');
+        await lock(deps, req, name === 'lock', args);
       } else if (name === 'rescue') {
         return reply.code(200).send(await rescue(deps, req, args as RescueArgs | null));
       } else if (name === 'unrescue') {
@@ -152,7 +144,7 @@ export function registerServerActions(app: FastifyInstance, deps: ComputeApiDeps
       } else if (name === 'shelveOffload') {
         await shelveOffload(deps, req);
       } else if (name === 'unshelve') {
-        await unshelve(deps, req);
+        await unshelve(deps, req, args as UnshelveArgs | null);
       } else {
         throw new BadRequest(`There is no such action: ${name}`);
       }

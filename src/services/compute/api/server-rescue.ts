@@ -12,6 +12,7 @@ import { startAction } from '../db/actions-repo.ts';
 import { updateInstance } from '../db/instances-repo.ts';
 import type { ComputeApiDeps } from './deps.ts';
 import { assertUnlocked, loadServer } from './servers.ts';
+import { atLeast } from './microversion.ts';
 
 export interface RescueArgs {
   adminPass?: string;
@@ -63,8 +64,9 @@ export async function rescue(deps: ComputeApiDeps, req: FastifyRequest, args: Re
   const { caller, server } = await loadServer(deps, req, 'os_compute_api:os-rescue');
   assertUnlocked(caller, server);
   if (!RESCUABLE.includes(server.vmState) || !server.host) throw instanceInvalidState('vm_state', server.vmState, server.uuid, 'rescue');
-  // Rescuing a server booted from a volume needs 2.87 in Nova, beyond this API's microversions.
-  if (!server.imageRef) throw notRescuable(server.uuid, 'Cannot rescue a volume-backed instance');
+  // Nova rescues a server booted from a volume from 2.87 on hosts with COMPUTE_BFV_RESCUE; no Stratus driver can (the
+  // agent's rescue swaps local disks), so it answers as Nova does for such a host.
+  if (!server.imageRef) throw notRescuable(server.uuid, atLeast(req, 87) ? 'Host unable to rescue a volume-backed instance' : 'Cannot rescue a volume-backed instance');
   await checkRescueImage(deps, req, server, args?.rescue_image_ref);
   const adminPass = args?.adminPass ?? generatePassword();
   await begin(deps, req, server, 'rescue', RESCUABLE, TaskState.rescuing);

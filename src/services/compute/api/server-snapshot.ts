@@ -1,6 +1,7 @@
 // The createImage server action: a queued image in Image, made with the caller's token (so their project owns it), then
 // task_state image_snapshot and a cast to the server's agent, which uploads the root disk into it (agent/snapshot.ts).
-// Answers 202 with the image's URL in Location, or from 2.45 with {"image_id"} in the body, as Nova does.
+// Answers 202 with the image's URL in Location, or from 2.45 with {"image_id"} in the body, as Nova does. A volume-backed
+// server is snapshotted in Block Storage instead (volume-backed-snapshot.ts).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toBusContext } from '#lib/bus/index.ts';
 import { BadRequest, ServiceUnavailable } from '#lib/errors.ts';
@@ -9,7 +10,9 @@ import { checkQuota } from '../domain/quotas.ts';
 import { instanceInvalidState } from '../domain/errors.ts';
 import { updateInstance } from '../db/instances-repo.ts';
 import { projectLimits } from '../db/quotas-repo.ts';
-import { startAction } from '../db/actions-repo.ts';
+import { finishAction, startAction } from '../db/actions-repo.ts';
+import { isVolumeBacked } from '../domain/volume-backed.ts';
+import { snapshotVolumeBacked } from './volume-backed-snapshot.ts';
 import type { ComputeApiDeps } from './deps.ts';
 import { assertUnlocked, loadServer } from './servers.ts';
 import { atLeast } from './microversion.ts';
@@ -20,8 +23,6 @@ export async function createImage(deps: ComputeApiDeps, req: FastifyRequest, rep
   if (args.name.trim() !== args.name) throw new BadRequest('Invalid input for field/attribute name: leading or trailing whitespace is not allowed.');
   const { caller, server } = await loadServer(deps, req, 'os_compute_api:servers:create_image');
   assertUnlocked(caller, server);
-  // Nova snapshots the root volume in Block Storage instead; not built here (see the compute README).
-  if (!server.imageRef) throw new BadRequest('Snapshots of volume-backed servers are not supported: snapshot the volume in Block Storage instead.');
   if (!SNAPSHOT_STATES.includes(server.vmState) || !server.host) throw instanceInvalidState('vm_state', server.vmState, server.uuid, 'createImage');
   if (server.taskState !== null) throw instanceInvalidState('task_state', server.taskState, server.uuid, 'createImage');
   const metadata = args.metadata ?? {};
@@ -29,6 +30,21 @@ export async function createImage(deps: ComputeApiDeps, req: FastifyRequest, rep
   checkQuota({ metadata_items: limit }, { metadata_items: 0 }, { metadata_items: Object.keys(metadata).length });
   const images = await deps.image();
   if (!images) throw new ServiceUnavailable('The Image service is not in the catalog.');
+  // A volume-backed server: its volumes are snapshotted in Block Storage and the image maps them (Nova's way).
+  if (isVolumeBacked(server)) {
+    deps.policy.enforce('os_compute_api:servers:create_image:allow_volume_backed', caller.credentials, { project_id: server.projectId });
+    await startAction(deps.db, {
+      instanceUuid: server.uuid, action: 'createImage', requestId: req.ctx.requestId, globalRequestId: req.ctx.globalRequestId,
+      userId: caller.credentials.userId, projectId: server.projectId,
+    });
+    try {
+      const image = await snapshotVolumeBacked(deps, req, server, { name: args.name, metadata, callerProjectId: caller.projectId ?? '' });
+      if (atLeast(req, 45)) return reply.code(202).send({ image_id: image.id });
+      return reply.code(202).header('location', `${images.endpoint}/v2/images/${image.id}`).send();
+    } finally {
+      await finishAction(deps.db, server.uuid, req.ctx.requestId);
+    }
+  }
   const auth = { token: req.ctx.authToken ?? '', serviceToken: await deps.serviceToken(), globalRequestId: req.ctx.globalRequestId };
   const base = server.imageRef ? await images.getImage(server.imageRef, auth).catch(() => undefined) : undefined;
   const image = await images.createImage({

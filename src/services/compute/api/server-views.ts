@@ -39,6 +39,12 @@ export interface ViewOptions {
   volumes: string[];
   /** Those of them deleted with the server (shown from 2.3). */
   deleteOnTermination?: Set<string>;
+  /** The server's tags (shown from 2.26). */
+  tags?: string[];
+  /** Why it was locked (shown from 2.73). */
+  lockedReason?: string | null;
+  /** The server groups it belongs to: shown from 2.71 by show, update and rebuild only (not lists), as in Nova. */
+  serverGroups?: string[];
 }
 
 export function serverDetail(req: FastifyRequest, i: Instance, opts: ViewOptions): Record<string, unknown> {
@@ -76,7 +82,14 @@ export function serverDetail(req: FastifyRequest, i: Instance, opts: ViewOptions
       });
     }
   }
+  // 2.90: everyone sees the hostname (it can be set since then).
+  if (atLeast(req, 90)) body['OS-EXT-SRV-ATTR:hostname'] = i.hostname;
   if (atLeast(req, 9)) body.locked = i.locked;
   if (atLeast(req, 19)) body.description = i.description;
+  if (atLeast(req, 26)) body.tags = opts.tags ?? [];
+  // Certificates are refused at create and rebuild (no signature validation here), so there are never any.
+  if (atLeast(req, 63)) body.trusted_image_certificates = null;
+  if (atLeast(req, 71) && opts.serverGroups) body.server_groups = opts.serverGroups;
+  if (atLeast(req, 73)) body.locked_reason = i.locked ? (opts.lockedReason ?? null) : null;
   return body;
 }

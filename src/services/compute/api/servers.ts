@@ -6,32 +6,37 @@ import { toBusContext } from '#lib/bus/index.ts';
 import { BadRequest } from '#lib/errors.ts';
 import type { Instance, RequestedNetworks } from '../domain/instance.ts';
 import type { Flavor } from '../domain/flavor.ts';
-import { TaskState, VmState, PowerState, vmStatesOf } from '../domain/vm-states.ts';
+import { TaskState, VmState, PowerState } from '../domain/vm-states.ts';
 import { checkQuota } from '../domain/quotas.ts';
-import { imageNotFound, instanceInvalidState, instanceLocked, instanceNotFound, invalidFlavorRef, keypairNotFound, markerNotFound } from '../domain/errors.ts';
-import { getInstance, insertInstance, listInstances, projectUsage, updateInstance } from '../db/instances-repo.ts';
+import { imageNotFound, instanceInvalidState, instanceLocked, instanceNotFound, invalidFlavorRef, keypairNotFound } from '../domain/errors.ts';
+import { getInstance, insertInstance, projectUsage, updateInstance } from '../db/instances-repo.ts';
 import { getFlavor, listExtraSpecs } from '../db/flavors-repo.ts';
 import { getKeyPair } from '../db/keypairs-repo.ts';
 import { projectLimits } from '../db/quotas-repo.ts';
 import { startAction } from '../db/actions-repo.ts';
-import { addMember, liveMembers } from '../db/server-groups-repo.ts';
+import { addMember, groupOf, liveMembers } from '../db/server-groups-repo.ts';
+import { replaceTags, tagsOf } from '../db/tags-repo.ts';
+import { systemMetadataKey } from '../db/system-metadata-repo.ts';
+import { LOCKED_REASON_KEY } from './server-lock.ts';
 import { loadGroup } from './server-groups.ts';
 import { resolveRequestedNetworks } from './requested-networks.ts';
 import { callerOf } from './deps.ts';
 import type { Caller, ComputeApiDeps } from './deps.ts';
 import { atLeast } from './microversion.ts';
-import { serverDetail, serverLinks, serverSummary } from './server-views.ts';
+import { serverDetail, serverLinks } from './server-views.ts';
 import type { ViewOptions } from './server-views.ts';
 import { listBdms } from '../db/bdm-repo.ts';
 import { planBlockDevices } from './block-device-mapping.ts';
+import type { ImageRecord } from '#services/image/contract/client.ts';
 import type { BdmItem } from './block-device-mapping.ts';
 import { recordBlockDevices, releaseBlockDevices, volumeAuth } from './block-device-storage.ts';
-import { listServices } from '../db/hosts-repo.ts';
+import { listNodes, listServices } from '../db/hosts-repo.ts';
 import { AGENT_BINARY, parseZoneRequest } from '../domain/zones.ts';
 import { assertZoneExists } from './availability-zones.ts';
 import { dropFinishedResize } from './server-move-actions.ts';
 import { SHELVE_TASK_STATES, releaseShelvedServer } from './shelved-server-delete.ts';
 import { createServerBody, listServersQuery, updateServerBody } from './schemas/servers.ts';
+import { listServers } from './server-list.ts';
 
 export const serverIdParam = (req: FastifyRequest): string => (req.params as { server_id: string }).server_id;
 
@@ -51,12 +56,18 @@ export function assertUnlocked(caller: Caller, server: Instance): void {
 }
 
 /** How a server is shown to this caller, with its attached volumes (looked up for all the servers of a page at once). */
-export async function viewsFor(deps: ComputeApiDeps, caller: Caller, servers: Instance[]): Promise<(s: Instance) => ViewOptions> {
-  const bdms = await listBdms(deps.db, servers.map((s) => s.uuid));
+export async function viewsFor(deps: ComputeApiDeps, caller: Caller, servers: Instance[], opts: { withGroups?: boolean } = {}): Promise<(s: Instance) => ViewOptions> {
+  const uuids = servers.map((s) => s.uuid);
+  const bdms = await listBdms(deps.db, uuids);
+  const tags = await tagsOf(deps.db, uuids);
+  const reasons = await systemMetadataKey(deps.db, uuids.filter((_, n) => servers[n].locked), LOCKED_REASON_KEY);
+  const groups = new Map<string, string[]>();
+  if (opts.withGroups) for (const s of servers) { const g = await groupOf(deps.db, s.uuid); groups.set(s.uuid, g ? [g.uuid] : []); }
   return (s) => ({
     showHostAttributes: deps.policy.allowed('os_compute_api:os-extended-server-attributes', caller.credentials, { project_id: s.projectId }),
     volumes: bdms.filter((b) => b.instance_uuid === s.uuid).map((b) => b.volume_id),
     deleteOnTermination: new Set(bdms.filter((b) => b.instance_uuid === s.uuid && b.delete_on_termination).map((b) => b.volume_id)),
+    tags: tags.get(s.uuid) ?? [], lockedReason: reasons.get(s.uuid) ?? null, ...(opts.withGroups ? { serverGroups: groups.get(s.uuid) ?? [] } : {}),
   });
 }
 
@@ -66,12 +77,13 @@ interface CreateBody {
     networks?: 'auto' | 'none' | { uuid?: string; port?: string | null; fixed_ip?: string }[]; key_name?: string; user_data?: string;
     availability_zone?: string; config_drive?: boolean | string; security_groups?: { name: string }[]; min_count?: number | string;
     max_count?: number | string; return_reservation_id?: boolean | string; accessIPv4?: string; accessIPv6?: string;
-    block_device_mapping_v2?: BdmItem[];
+    block_device_mapping_v2?: BdmItem[]; tags?: string[]; trusted_image_certificates?: string[] | null; host?: string;
+    hypervisor_hostname?: string; hostname?: string;
   };
   'os:scheduler_hints'?: Record<string, unknown>;
 }
 
-const truthy = (v: unknown): boolean => v === true || (typeof v === 'string' && ['true', 't', '1', 'yes', 'y', 'on'].includes(v.toLowerCase()));
+export const truthy = (v: unknown): boolean => v === true || (typeof v === 'string' && ['true', 't', '1', 'yes', 'y', 'on'].includes(v.toLowerCase()));
 
 function requestedNetworks(req: FastifyRequest, networks: CreateBody['server']['networks']): RequestedNetworks | 'unspecified' {
   if (networks === undefined) {
@@ -92,10 +104,11 @@ function hostnameOf(name: string, index: number, count: number): string {
 }
 
 /** The image must exist for the caller, be active, and fit the flavor (create and rebuild check it alike). */
-export async function checkImage(deps: ComputeApiDeps, req: FastifyRequest, imageRef: string, flavor: Flavor): Promise<void> {
+export async function checkImage(deps: ComputeApiDeps, req: FastifyRequest, imageRef: string, flavor: Flavor, fetched?: ImageRecord): Promise<void> {
   const images = await deps.image();
   if (!images) throw new BadRequest('The Image service is not available in this cloud.');
-  const image = await images.getImage(imageRef, { token: req.ctx.authToken ?? '', serviceToken: await deps.serviceToken(), globalRequestId: req.ctx.globalRequestId });
+  // `fetched`: the record the block device planning already read (image-defined mappings), not read twice.
+  const image = fetched ?? await images.getImage(imageRef, { token: req.ctx.authToken ?? '', serviceToken: await deps.serviceToken(), globalRequestId: req.ctx.globalRequestId });
   if (!image) throw imageNotFound(imageRef);
   if (image.status !== 'active') throw new BadRequest(`Image ${imageRef} is not active.`);
   if (flavor.ram < (image.min_ram ?? 0)) throw new BadRequest('Flavor\'s memory is too small for requested image.');
@@ -118,6 +131,35 @@ async function requestedZone(deps: ComputeApiDeps, caller: Caller, value: string
   return asked;
 }
 
+/** Nova's schema error for a field the negotiated microversion does not have. */
+export const unexpected = (object: string, field: string): BadRequest =>
+  new BadRequest(`Invalid input for field/attribute ${object}. Additional properties are not allowed ('${field}' was unexpected)`);
+
+/**
+ * trusted_image_certificates (2.63): Stratus has no key manager to fetch certificates from, so it cannot validate an
+ * image's signature and refuses them, as Nova refuses them for a server booted from a volume.
+ */
+export function untrustedCertificates(imageRef: string): BadRequest {
+  return new BadRequest(imageRef
+    ? 'Image certificate validation is not supported by this cloud: trusted_image_certificates cannot be honoured.'
+    : 'Image certificate validation is not supported when booting from volume');
+}
+
+/**
+ * An admin's requested host and/or node (2.74, Nova's requested_destination): the host must be a compute host, the node
+ * one of its (or any) nodes; exclusive with `az:host:node`. Unlike a forced host, the scheduler's filters still run.
+ */
+async function requestedDestination(deps: ComputeApiDeps, caller: Caller, zone: { host?: string; node?: string }, asked: { host?: string; node?: string }) {
+  if (!asked.host && !asked.node) return {};
+  deps.policy.enforce('compute:servers:create:requested_destination', caller.credentials, { project_id: caller.projectId });
+  if (zone.host || zone.node) throw new BadRequest('One mechanism with host and/or hypervisor_hostname and another mechanism with zone:host:node are mutually exclusive.');
+  if (asked.host && !(await listServices(deps.db, { host: asked.host, binary: AGENT_BINARY })).length) throw new BadRequest(`Compute host ${asked.host} could not be found.`);
+  if (asked.node && !(await listNodes(deps.db)).some((n) => n.hypervisor_hostname === asked.node && (!asked.host || n.host === asked.host))) {
+    throw new BadRequest(`Compute host ${asked.host ?? asked.node} could not be found.`);
+  }
+  return { ...(asked.host ? { requestedHost: asked.host } : {}), ...(asked.node ? { requestedNode: asked.node } : {}) };
+}
+
 async function create(deps: ComputeApiDeps, req: FastifyRequest) {
   const caller = callerOf(deps, req);
   const body = req.body as CreateBody;
@@ -125,6 +167,9 @@ async function create(deps: ComputeApiDeps, req: FastifyRequest) {
   if (!caller.projectId) throw new BadRequest('A project-scoped token is required to create a server.');
   deps.policy.enforce('os_compute_api:servers:create', caller.credentials, { project_id: caller.projectId, user_id: caller.credentials.userId });
   if (s.description !== undefined && !atLeast(req, 19)) throw new BadRequest("Invalid input for field/attribute server. Additional properties are not allowed ('description' was unexpected)");
+  for (const [field, minor] of [['tags', 52], ['trusted_image_certificates', 63], ['host', 74], ['hypervisor_hostname', 74], ['hostname', 90]] as const) {
+    if (s[field] !== undefined && !atLeast(req, minor)) throw unexpected('server', field);
+  }
   const minCount = Number(s.min_count ?? 1);
   const maxCount = Number(s.max_count ?? minCount);
   if (minCount < 1 || maxCount < minCount) throw new BadRequest('min_count must be <= max_count');
@@ -135,9 +180,11 @@ async function create(deps: ComputeApiDeps, req: FastifyRequest) {
 
   // Boot from volume: imageRef may be empty when block_device_mapping_v2 names the boot device.
   const bootPlan = await planBlockDevices(deps, req, {
-    imageRef: s.imageRef, items: s.block_device_mapping_v2, flavor, maxCount, checkImage: (ref) => checkImage(deps, req, ref, flavor),
+    imageRef: s.imageRef, items: s.block_device_mapping_v2, flavor, maxCount, checkImage: (ref, fetched) => checkImage(deps, req, ref, flavor, fetched),
   });
   const imageRef = bootPlan.imageRef;
+  if (s.trusted_image_certificates) throw untrustedCertificates(imageRef);
+  if (s.hostname !== undefined && maxCount > 1) throw new BadRequest('Unable to set the same hostname on multiple instances: boot them one by one.');
 
   const networks = await resolveRequestedNetworks(await deps.network(), asked, {
     token: req.ctx.authToken ?? '', globalRequestId: req.ctx.globalRequestId, projectId: caller.projectId,
@@ -176,6 +223,7 @@ async function create(deps: ComputeApiDeps, req: FastifyRequest) {
   }
 
   const zone = await requestedZone(deps, caller, s.availability_zone);
+  const destination = await requestedDestination(deps, caller, zone, { host: s.host, node: s.hypervisor_hostname });
   const extraSpecs = await listExtraSpecs(deps.db, flavor.id);
   const now = new Date().toISOString();
   const reservationId = `r-${randomUUID().slice(0, 8)}`;
@@ -186,15 +234,16 @@ async function create(deps: ComputeApiDeps, req: FastifyRequest) {
       uuid: randomUUID(), name: count > 1 ? `${s.name}-${index + 1}` : s.name, description: s.description ?? null,
       projectId: caller.projectId, userId: caller.credentials.userId, imageRef, flavor: { ...flavor, extraSpecs },
       keyName: s.key_name ?? null, keyData, userData: s.user_data ?? null, availabilityZone: zone.zone,
-      hostname: hostnameOf(s.name, index, count), host: null, node: null, vmState: VmState.building, taskState: TaskState.scheduling,
+      hostname: s.hostname ?? hostnameOf(s.name, index, count), host: null, node: null, vmState: VmState.building, taskState: TaskState.scheduling,
       powerState: PowerState.nostate, configDrive: truthy(s.config_drive), accessIpV4: s.accessIPv4 ?? null, accessIpV6: s.accessIPv6 ?? null,
       locked: false, lockedBy: null, reservationId, launchIndex: index, requestedNetworks: networks,
       securityGroups: (s.security_groups ?? [{ name: 'default' }]).map((g) => g.name), networkInfo: [],
       requestSpec: { triedHosts: [], attempts: 0, hints: body['os:scheduler_hints'] ?? {}, availabilityZone: zone.zone, ...(zone.host ? { forcedHost: zone.host } : {}),
-        ...(zone.node ? { forcedNode: zone.node } : {}) }, fault: null, metadata: s.metadata ?? {},
+        ...(zone.node ? { forcedNode: zone.node } : {}), ...destination }, fault: null, metadata: s.metadata ?? {},
       launchedAt: null, terminatedAt: null, createdAt: now, updatedAt: now, deletedAt: null, deleted: false,
     };
     await insertInstance(deps.db, instance);
+    if (s.tags?.length) await replaceTags(deps.db, instance.uuid, s.tags);
     if (group) await addMember(deps.db, group.uuid, instance.uuid);
     await startAction(deps.db, {
       instanceUuid: instance.uuid, action: 'create', requestId: req.ctx.requestId, globalRequestId: req.ctx.globalRequestId,
@@ -221,65 +270,26 @@ async function create(deps: ComputeApiDeps, req: FastifyRequest) {
   };
 }
 
-interface ListQuery {
-  limit?: number; marker?: string; name?: string; status?: string; host?: string; image?: string; reservation_id?: string;
-  all_tenants?: string; project_id?: string; tenant_id?: string; deleted?: string; 'changes-since'?: string;
-}
-
-async function list(deps: ComputeApiDeps, req: FastifyRequest, detailed: boolean) {
-  const caller = callerOf(deps, req);
-  const rule = detailed ? 'os_compute_api:servers:detail' : 'os_compute_api:servers:index';
-  deps.policy.enforce(rule, caller.credentials, { project_id: caller.projectId });
-  const q = req.query as ListQuery;
-  const allTenants = q.all_tenants !== undefined && (q.all_tenants === '' || truthy(q.all_tenants));
-  if (allTenants) deps.policy.enforce(`${rule}:get_all_tenants`, caller.credentials, { project_id: caller.projectId });
-  const privileged = deps.policy.allowed('os_compute_api:servers:allow_all_filters', caller.credentials, { project_id: caller.projectId });
-  // Admins may name another project; everyone else sees only their own (Nova ignores the filter for them).
-  const projectId = allTenants ? (privileged ? q.project_id ?? q.tenant_id : undefined) : (privileged && (q.project_id ?? q.tenant_id)) || caller.projectId;
-  if (!allTenants && !projectId) return detailed ? { servers: [] } : { servers: [] };
-  const limit = Math.min(q.limit ?? deps.maxLimit, deps.maxLimit);
-  if (q.marker !== undefined && !await getInstance(deps.db, q.marker, { includeDeleted: true })) throw markerNotFound(q.marker);
-  let vmStates: string[] | undefined;
-  if (q.status !== undefined) {
-    vmStates = vmStatesOf(q.status);
-    if (!vmStates.length && !atLeast(req, 38)) return { servers: [] };
-    if (!vmStates.length) throw new BadRequest(`Invalid status value`);
-  }
-  const deleted = q.deleted !== undefined && truthy(q.deleted) && privileged;
-  const servers = await listInstances(deps.db, {
-    projectId, name: q.name, vmStates, host: privileged ? q.host : undefined, imageRef: q.image, reservationId: q.reservation_id,
-    changesSince: q['changes-since'], includeDeleted: q['changes-since'] !== undefined, onlyDeleted: deleted, afterUuid: q.marker, limit,
-  });
-  const body: Record<string, unknown> = {
-    servers: await (async () => {
-      const opts = detailed ? await viewsFor(deps, caller, servers) : undefined;
-      return servers.map((s) => (opts ? serverDetail(req, s, opts(s)) : serverSummary(req, s)));
-    })(),
-  };
-  if (q.limit !== undefined && servers.length === limit && limit > 0) {
-    const next = new URLSearchParams({ ...(req.query as Record<string, string>), limit: String(limit), marker: servers.at(-1)!.uuid });
-    body.servers_links = [{ rel: 'next', href: `${req.protocol}://${req.headers.host ?? req.host}/v2.1/servers${detailed ? '/detail' : ''}?${next}` }];
-  }
-  return body;
-}
-
 export function registerServers(app: FastifyInstance, deps: ComputeApiDeps): void {
   app.post('/v2.1/servers', { schema: { body: createServerBody } }, async (req, reply) => reply.code(202).send(await create(deps, req)));
-  app.get('/v2.1/servers', { schema: { querystring: listServersQuery } }, async (req) => list(deps, req, false));
-  app.get('/v2.1/servers/detail', { schema: { querystring: listServersQuery } }, async (req) => list(deps, req, true));
+  app.get('/v2.1/servers', { schema: { querystring: listServersQuery } }, async (req) => listServers(deps, req, false));
+  app.get('/v2.1/servers/detail', { schema: { querystring: listServersQuery } }, async (req) => listServers(deps, req, true));
 
   app.get('/v2.1/servers/:server_id', async (req) => {
     const { caller, server } = await loadServer(deps, req, 'os_compute_api:servers:show');
-    return { server: serverDetail(req, server, (await viewsFor(deps, caller, [server]))(server)) };
+    return { server: serverDetail(req, server, (await viewsFor(deps, caller, [server], { withGroups: true }))(server)) };
   });
 
   app.put('/v2.1/servers/:server_id', { schema: { body: updateServerBody } }, async (req) => {
     const { caller, server } = await loadServer(deps, req, 'os_compute_api:servers:update');
-    const u = (req.body as { server: { name?: string; description?: string | null; accessIPv4?: string; accessIPv6?: string } }).server;
+    const u = (req.body as { server: { name?: string; description?: string | null; accessIPv4?: string; accessIPv6?: string; hostname?: string } }).server;
     if (u.description !== undefined && !atLeast(req, 19)) throw new BadRequest("Invalid input for field/attribute server. Additional properties are not allowed ('description' was unexpected)");
-    const updated = await updateInstance(deps.db, server.uuid, { name: u.name, description: u.description, accessIpV4: u.accessIPv4, accessIpV6: u.accessIPv6 });
+    if (u.hostname !== undefined && !atLeast(req, 90)) throw unexpected('server', 'hostname');
+    const updated = await updateInstance(deps.db, server.uuid, {
+      name: u.name, description: u.description, accessIpV4: u.accessIPv4, accessIpV6: u.accessIPv6, hostname: u.hostname,
+    });
     if (!updated) throw instanceNotFound(server.uuid);
-    return { server: serverDetail(req, updated, (await viewsFor(deps, caller, [updated]))(updated)) };
+    return { server: serverDetail(req, updated, (await viewsFor(deps, caller, [updated], { withGroups: true }))(updated)) };
   });
 
   app.delete('/v2.1/servers/:server_id', async (req, reply) => {

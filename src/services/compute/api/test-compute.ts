@@ -114,6 +114,8 @@ export async function startCompute(options: Record<string, unknown> = {}, boot?:
   }
   const api = await createComputeApi({ ...roleDeps(), databaseUrl });
   const url = await api.listen('127.0.0.1', 0);
+  // Block Storage's conductor finds Compute here for volume-extended events.
+  if (boot) await identity.registerEndpoint('compute', 'nova', `${url}/v2.1`);
   if (boot) {
     const conductor = await createConductor({ ...roleDeps(), databaseUrl, serverName: 'conductor' });
     stops.unshift(() => conductor.close());

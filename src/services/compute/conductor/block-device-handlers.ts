@@ -13,7 +13,8 @@ export function toBlockDeviceRecord(b: BlockDeviceMappingRow): BlockDeviceRecord
   return {
     id: b.id, sourceType: (b.source_type ?? 'volume') as BlockDeviceRecord['sourceType'], sourceId: b.source_id ?? null, volumeId: b.volume_id,
     attachmentId: b.attachment_id, bootIndex: b.boot_index ?? null, volumeSize: b.volume_size ?? null, deviceName: b.device_name,
-    deleteOnTermination: Boolean(b.delete_on_termination),
+    deleteOnTermination: Boolean(b.delete_on_termination), destinationType: b.destination_type === 'local' ? 'local' : 'volume', guestFormat: b.guest_format ?? null,
+    volumeType: b.volume_type ?? null,
   };
 }
 

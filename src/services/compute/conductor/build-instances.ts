@@ -5,7 +5,7 @@ import type { BusContext } from '#lib/bus/index.ts';
 import { RemoteError } from '#lib/errors.ts';
 import { finishAction, finishEvent, startEvent } from '../db/actions-repo.ts';
 import { getInstance, updateInstance } from '../db/instances-repo.ts';
-import { groupOf, liveMembers, placeGroupMember } from '../db/server-groups-repo.ts';
+import { groupRules, groupOf, liveMembers, placeGroupMember } from '../db/server-groups-repo.ts';
 import { claimedResources } from '../domain/volume-backed.ts';
 import type { Instance } from '../domain/instance.ts';
 import { TaskState, VmState } from '../domain/vm-states.ts';
@@ -39,7 +39,8 @@ export async function scheduleAndBuild(deps: ConductorDeps, ctx: BusContext, uui
       instanceUuid: uuid, projectId: instance.projectId, userId: instance.userId, resources: claimedResources(instance, instance.flavor),
       ignoreHosts: instance.requestSpec.triedHosts, availabilityZone: requestedZone(instance), extraSpecs: instance.flavor.extraSpecs,
       forcedHost: instance.requestSpec.forcedHost, forcedNode: instance.requestSpec.forcedNode,
-      ...(group ? { group: { policy: group.policy, memberHosts: (await liveMembers(deps.db, group.uuid)).filter((m) => m.uuid !== uuid && m.host).map((m) => m.host!) } } : {}),
+      requestedHost: instance.requestSpec.requestedHost, requestedNode: instance.requestSpec.requestedNode,
+      ...(group ? { group: { policy: group.policy, memberHosts: (await liveMembers(deps.db, group.uuid)).filter((m) => m.uuid !== uuid && m.host).map((m) => m.host!), ...groupRules(group) } } : {}),
     }, ctx);
   } catch (err) {
     const message = (err as Error).message;
@@ -56,7 +57,7 @@ export async function scheduleAndBuild(deps: ConductorDeps, ctx: BusContext, uui
   if (instance.availabilityZone !== zone) await updateInstance(deps.db, uuid, { availabilityZone: zone }, { taskState: [TaskState.scheduling] });
   const hard = group && (group.policy === 'affinity' || group.policy === 'anti-affinity');
   const outcome = hard
-    ? await placeGroupMember(deps.db, deps.dialect, group.uuid, uuid, dest.host, dest.node, group.policy)
+    ? await placeGroupMember(deps.db, deps.dialect, group.uuid, uuid, dest.host, dest.node, group.policy, groupRules(group).maxServerPerHost)
     : ((await updateInstance(deps.db, uuid, { host: dest.host, node: dest.node }, { taskState: [TaskState.scheduling] })) ? 'placed' : 'gone');
   if (outcome === 'violates') {
     await deps.placement.deleteAllocations(uuid, { globalRequestId: ctx.globalRequestId });

@@ -1,6 +1,6 @@
 // The conductor role: serves compute-conductor, the database's only door for agents, and runs the build workflow.
 import type { Bus, BusContext, Subscription } from '#lib/bus/index.ts';
-import { finishAction, finishEvent, startEvent } from '../db/actions-repo.ts';
+import { finishAction, finishEvent, startAction, startEvent } from '../db/actions-repo.ts';
 import { getInstance, listInstances, markDeleted, updateInstance } from '../db/instances-repo.ts';
 import { listServices, reportNode, reportService } from '../db/hosts-repo.ts';
 import { deleteBdm, listBdms } from '../db/bdm-repo.ts';
@@ -34,6 +34,10 @@ export async function startConductor(deps: ConductorDeps, bus: Bus, serverName: 
       await finishEvent(deps.db, a.uuid, a.requestId, a.event, a.error === undefined ? { ok: true } : { ok: false, error: a.error });
     },
     action_finish: async (_ctx, a) => { await finishAction(deps.db, a.uuid, a.requestId); },
+    action_start: async (_ctx, a) => {
+      const i = await getInstance(deps.db, a.uuid);
+      if (i) await startAction(deps.db, { instanceUuid: a.uuid, action: a.action, requestId: a.requestId, globalRequestId: a.globalRequestId, userId: i.userId, projectId: i.projectId });
+    },
     build_failed: async (ctx, a) => { await buildFailed(deps, ctx, a); },
     service_report: async (_ctx, a) => {
       await reportService(deps.db, a.host, AGENT_BINARY);

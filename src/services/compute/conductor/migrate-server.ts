@@ -14,7 +14,7 @@ import { requestedZone } from './build-instances.ts';
 
 const EVENT = 'conductor_migrate_server';
 
-export async function migrateServer(deps: ConductorDeps, ctx: BusContext, a: { uuid: string; migrationUuid: string; allowSameHost: boolean }): Promise<void> {
+export async function migrateServer(deps: ConductorDeps, ctx: BusContext, a: { uuid: string; migrationUuid: string; allowSameHost: boolean; requestedHost?: string }): Promise<void> {
   const [instance, migration] = [await getInstance(deps.db, a.uuid), await getMigration(deps.db, a.migrationUuid)];
   if (!instance || !migration || instance.taskState !== TaskState.resizePrep || !instance.host) return;
   await startEvent(deps.db, a.uuid, ctx.requestId, EVENT, null);
@@ -26,6 +26,8 @@ export async function migrateServer(deps: ConductorDeps, ctx: BusContext, a: { u
     dest = await deps.scheduler.call('select_destinations', {
       instanceUuid: a.uuid, projectId: instance.projectId, userId: instance.userId, resources: claimedResources(instance, migration.newFlavor),
       ignoreHosts: a.allowSameHost ? [] : [instance.host], availabilityZone: requestedZone(instance), extraSpecs: migration.newFlavor.extraSpecs,
+      // A cold migration to an admin's named host (2.56): only that host, its filters still run.
+      ...(a.requestedHost ? { requestedHost: a.requestedHost } : {}),
       move: { migrationUuid: a.migrationUuid, sourceAllocations, consumerGeneration: current.consumer_generation ?? null },
     }, ctx);
   } catch (err) {

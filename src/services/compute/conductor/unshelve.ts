@@ -6,7 +6,7 @@ import type { BusContext } from '#lib/bus/index.ts';
 import { RemoteError } from '#lib/errors.ts';
 import { finishAction, finishEvent, startEvent } from '../db/actions-repo.ts';
 import { getInstance, updateInstance } from '../db/instances-repo.ts';
-import { groupOf, liveMembers } from '../db/server-groups-repo.ts';
+import { groupRules, groupOf, liveMembers } from '../db/server-groups-repo.ts';
 import { hostZones } from '../db/aggregates-repo.ts';
 import { claimedResources } from '../domain/volume-backed.ts';
 import { TaskState, VmState } from '../domain/vm-states.ts';
@@ -43,8 +43,8 @@ export async function unshelveInstance(deps: ConductorDeps, ctx: BusContext, uui
   try {
     dest = await deps.scheduler.call('select_destinations', {
       instanceUuid: uuid, projectId: instance.projectId, userId: instance.userId, resources: claimedResources(instance, instance.flavor),
-      ignoreHosts: [], availabilityZone: requestedZone(instance), extraSpecs: instance.flavor.extraSpecs,
-      ...(group ? { group: { policy: group.policy, memberHosts: (await liveMembers(deps.db, group.uuid)).filter((m) => m.uuid !== uuid && m.host).map((m) => m.host!) } } : {}),
+      ignoreHosts: [], availabilityZone: requestedZone(instance), extraSpecs: instance.flavor.extraSpecs, requestedHost: instance.requestSpec.requestedHost,
+      ...(group ? { group: { policy: group.policy, memberHosts: (await liveMembers(deps.db, group.uuid)).filter((m) => m.uuid !== uuid && m.host).map((m) => m.host!), ...groupRules(group) } } : {}),
     }, ctx);
   } catch (err) {
     const noHost = err instanceof RemoteError && err.code === NO_VALID_HOST;

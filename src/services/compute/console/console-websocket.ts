@@ -1,7 +1,7 @@
 // The websocket side of a console proxy (Nova's websocketproxy): a browser (or any websocket client) presents a
 // one-time token, the proxy consumes it and then pipes bytes both ways between the websocket (binary frames) and the
-// guest console's unix socket on this host. Every refusal after the handshake is a close frame that says why.
-import { createConnection } from 'node:net';
+// guest console's unix socket on this host or, through that host's console relay, on another one. Every refusal after
+// the handshake is a close frame that says why.
 import type { Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -11,6 +11,7 @@ import type { Logger } from '#lib/log.ts';
 import { hashConsoleToken } from '../domain/remote-consoles.ts';
 import type { ServedConsoleType } from '../domain/remote-consoles.ts';
 import { consumeConsoleAuthToken } from '../db/console-auth-tokens-repo.ts';
+import { connectConsole } from './connect-console.ts';
 import type { ComputeDb, ConsoleAuthTokenRow } from '../db/tables.ts';
 
 export interface ConsoleWebsocketOptions {
@@ -64,14 +65,6 @@ function refuseHttp(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
 }
 
-function connectUnix(path: string): Promise<Socket> {
-  return new Promise((done, fail) => {
-    const s = createConnection({ path });
-    s.once('connect', () => { s.off('error', fail); done(s); });
-    s.once('error', fail);
-  });
-}
-
 export function createConsoleWebsocket(opts: ConsoleWebsocketOptions): ConsoleWebsocket {
   const now = opts.now ?? (() => new Date());
   // noVNC before 1.0 asked for the 'binary' subprotocol and insists on getting it back; newer clients ask for none.
@@ -109,6 +102,8 @@ export function createConsoleWebsocket(opts: ConsoleWebsocketOptions): ConsoleWe
     });
     target.on('error', (err) => opts.log.warn({ ...who, err: err.message }, 'console socket failed'));
     target.on('close', () => end('console'));
+    // A relayed console arrives paused (connect-console.ts holds its first bytes back until it is piped here).
+    target.resume();
     ws.on('error', (err) => opts.log.warn({ ...who, err: err.message }, 'console websocket failed'));
     ws.on('close', () => end('client'));
   }
@@ -130,7 +125,7 @@ export function createConsoleWebsocket(opts: ConsoleWebsocketOptions): ConsoleWe
       grant = token ? await consumeConsoleAuthToken(opts.db, hashConsoleToken(token), { types: opts.types, now: now() }) : undefined;
       if (grant) {
         failure = UNREACHABLE;
-        target = await connectUnix(grant.socket_path);
+        target = await connectConsole(grant.socket_path);
       }
     } catch (err) {
       opts.log.warn({ instance: grant?.instance_uuid, peer, err: (err as Error).message }, 'console unreachable');

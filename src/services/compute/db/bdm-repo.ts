@@ -52,3 +52,10 @@ export async function setBdmVolume(db: ComputeDb, id: string, patch: { volumeId:
 export async function deleteAllBdms(db: ComputeDb, instanceUuid: string): Promise<void> {
   await db.deleteFrom('block_device_mappings').where('instance_uuid', '=', instanceUuid).execute();
 }
+
+/** 2.85: whether the attached volume goes with the server; false when no such attachment. */
+export async function setDeleteOnTermination(db: ComputeDb, instanceUuid: string, volumeId: string, value: boolean): Promise<boolean> {
+  const res = await db.updateTable('block_device_mappings').set({ delete_on_termination: value })
+    .where('instance_uuid', '=', instanceUuid).where('volume_id', '=', volumeId).executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}

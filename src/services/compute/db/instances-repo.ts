@@ -1,7 +1,9 @@
 // Instances and their metadata in the compute database. State changes are compare-and-swap on task_state (Nova's
 // expected_task_state), so two actions racing on one server cannot both win.
 import type { Instance } from '../domain/instance.ts';
-import type { ComputeDb, InstanceRow } from './tables.ts';
+import type { ExpressionBuilder } from 'kysely';
+import type { ComputeDb, ComputeTables, InstanceRow } from './tables.ts';
+import type { TagFilter } from './tags-repo.ts';
 import { deleteInstanceConsoleAuthTokens } from './console-auth-tokens-repo.ts';
 
 function toInstance(row: InstanceRow, metadata: Record<string, string>): Instance {
@@ -22,7 +24,7 @@ function toInstance(row: InstanceRow, metadata: Record<string, string>): Instanc
 export type InstancePatch = Partial<Pick<Instance,
   'name' | 'description' | 'host' | 'node' | 'vmState' | 'taskState' | 'powerState' | 'networkInfo' | 'fault' | 'launchedAt' |
   'terminatedAt' | 'deleted' | 'deletedAt' | 'locked' | 'lockedBy' | 'requestSpec' | 'accessIpV4' | 'accessIpV6' | 'imageRef' | 'flavor' |
-  'availabilityZone'>>;
+  'availabilityZone' | 'hostname'>>;
 
 function toColumns(p: InstancePatch): Partial<InstanceRow> {
   const c: Partial<InstanceRow> = {};
@@ -46,6 +48,7 @@ function toColumns(p: InstancePatch): Partial<InstanceRow> {
   if (p.accessIpV6 !== undefined) c.access_ip_v6 = p.accessIpV6;
   if (p.imageRef !== undefined) c.image_ref = p.imageRef;
   if (p.availabilityZone !== undefined) c.availability_zone = p.availabilityZone;
+  if (p.hostname !== undefined) c.hostname = p.hostname;
   if (p.flavor !== undefined) {
     // The copied columns follow the flavor (quota usage and the hypervisors API count them).
     Object.assign(c, { flavor: JSON.stringify(p.flavor), vcpus: p.flavor.vcpus, memory_mb: p.flavor.ram, root_gb: p.flavor.disk });
@@ -101,6 +104,18 @@ export interface InstanceFilter {
   onlyDeleted?: boolean;
   afterUuid?: string;
   limit: number;
+  /** Updated at or before this time (2.66 changes-before). */
+  changesBefore?: string;
+  locked?: boolean;
+  /** Nova's tag filters (2.26). */
+  tags?: TagFilter;
+  /** Exact-match columns (admins; everyone from 2.83). */
+  userId?: string;
+  keyName?: string;
+  availabilityZone?: string;
+  configDrive?: boolean;
+  powerState?: number;
+  taskState?: string;
 }
 
 /** Newest first (Nova's default created_at desc, uuid desc), paginated by the marker's position. */
@@ -114,6 +129,23 @@ export async function listInstances(db: ComputeDb, f: InstanceFilter): Promise<I
   if (f.changesSince) q = q.where('updated_at', '>=', f.changesSince);
   if (f.reservationId) q = q.where('reservation_id', '=', f.reservationId);
   if (f.imageRef) q = q.where('image_ref', '=', f.imageRef);
+  if (f.changesBefore) q = q.where('updated_at', '<=', f.changesBefore);
+  if (f.locked !== undefined) q = q.where('locked', '=', f.locked);
+  if (f.userId !== undefined) q = q.where('user_id', '=', f.userId);
+  if (f.keyName !== undefined) q = q.where('key_name', '=', f.keyName);
+  if (f.availabilityZone !== undefined) q = q.where('availability_zone', '=', f.availabilityZone);
+  if (f.configDrive !== undefined) q = q.where('config_drive', '=', f.configDrive);
+  if (f.powerState !== undefined) q = q.where('power_state', '=', f.powerState);
+  if (f.taskState !== undefined) q = q.where('task_state', '=', f.taskState);
+  if (f.tags) {
+    const t = f.tags;
+    const has = (eb: ExpressionBuilder<ComputeTables, 'instances'>, tags: string[]) => eb.exists(eb.selectFrom('instance_tags').select('tag')
+      .whereRef('instance_tags.instance_uuid', '=', 'instances.uuid').where('instance_tags.tag', 'in', tags));
+    for (const tag of t.all ?? []) q = q.where((eb) => has(eb, [tag]));
+    if (t.any?.length) q = q.where((eb) => has(eb, t.any!));
+    if (t.notAll?.length) q = q.where((eb) => eb.or(t.notAll!.map((tag) => eb.not(has(eb, [tag])))));
+    if (t.notAny?.length) q = q.where((eb) => eb.not(has(eb, t.notAny!)));
+  }
   if (f.afterUuid) {
     const m = await db.selectFrom('instances').select(['created_at', 'uuid']).where('uuid', '=', f.afterUuid).executeTakeFirst();
     if (m) q = q.where((eb) => eb.or([eb('created_at', '<', m.created_at), eb.and([eb('created_at', '=', m.created_at), eb('uuid', '<', m.uuid)])]));

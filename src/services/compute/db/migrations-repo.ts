@@ -39,8 +39,16 @@ export async function latestMigration(db: ComputeDb, instanceUuid: string, statu
   return row ? toMigration(row) : undefined;
 }
 
-export async function listMigrations(db: ComputeDb, f: { instanceUuid?: string; status?: string; host?: string; type?: string; limit: number }): Promise<Migration[]> {
+export async function listMigrations(db: ComputeDb, f: {
+  instanceUuid?: string; status?: string; host?: string; type?: string; limit: number;
+  /** 2.80 filters, and updated_at bounds (2.59 changes-since, 2.66 changes-before). */
+  userId?: string; projectId?: string; changesSince?: string; changesBefore?: string;
+}): Promise<Migration[]> {
   let q = db.selectFrom('migrations').selectAll();
+  if (f.userId) q = q.where('user_id', '=', f.userId);
+  if (f.projectId) q = q.where('project_id', '=', f.projectId);
+  if (f.changesSince) q = q.where('updated_at', '>=', f.changesSince);
+  if (f.changesBefore) q = q.where('updated_at', '<=', f.changesBefore);
   if (f.instanceUuid) q = q.where('instance_uuid', '=', f.instanceUuid);
   if (f.status) q = q.where('status', '=', f.status);
   if (f.type) q = q.where('migration_type', '=', f.type);

@@ -50,15 +50,21 @@ export async function countGroups(db: ComputeDb, projectId: string): Promise<num
  * the same moment cannot both break the policy. Returns false when the host would break it.
  */
 export async function placeGroupMember(db: ComputeDb, dialect: Dialect, groupUuid: string, instanceUuid: string,
-  host: string, node: string, policy: string): Promise<'placed' | 'violates' | 'gone'> {
+  host: string, node: string, policy: string, maxServerPerHost = 1): Promise<'placed' | 'violates' | 'gone'> {
   return db.transaction().execute(async (tx) => {
     const lock = tx.selectFrom('server_groups').select('uuid').where('uuid', '=', groupUuid);
     await (dialect === 'sqlite' ? lock : lock.forUpdate()).execute();
     const others = (await liveMembers(tx, groupUuid)).filter((m) => m.uuid !== instanceUuid && m.host);
-    if (policy === 'anti-affinity' && others.some((m) => m.host === host)) return 'violates';
+    if (policy === 'anti-affinity' && others.filter((m) => m.host === host).length >= maxServerPerHost) return 'violates';
     if (policy === 'affinity' && others.some((m) => m.host !== host)) return 'violates';
     const res = await tx.updateTable('instances').set({ host, node, updated_at: new Date().toISOString() })
       .where('uuid', '=', instanceUuid).where('task_state', '=', 'scheduling').where('deleted', '=', false).executeTakeFirst();
     return Number(res.numUpdatedRows) === 1 ? 'placed' : 'gone';
   });
+}
+
+/** A group's 2.64 rules as the scheduler takes them (max_server_per_host for anti-affinity; absent: 1). */
+export function groupRules(g: ServerGroupRow): { maxServerPerHost?: number } {
+  const rules = JSON.parse(g.rules || '{}') as { max_server_per_host?: number };
+  return rules.max_server_per_host ? { maxServerPerHost: rules.max_server_per_host } : {};
 }

@@ -16,3 +16,11 @@ export async function updateSystemMetadata(db: ComputeDb, instanceUuid: string, 
     if (rows.length) await tx.insertInto('instance_system_metadata').values(rows).execute();
   });
 }
+
+/** One key's value for several servers at once (absent keys are left out). */
+export async function systemMetadataKey(db: ComputeDb, instanceUuids: string[], key: string): Promise<Map<string, string>> {
+  if (!instanceUuids.length) return new Map();
+  const rows = await db.selectFrom('instance_system_metadata').select(['instance_uuid', 'value'])
+    .where('instance_uuid', 'in', instanceUuids).where('key', '=', key).execute();
+  return new Map(rows.map((r) => [r.instance_uuid, r.value]));
+}

@@ -218,6 +218,9 @@ export interface InstancePasswordRow { instance_uuid: string; password: string; 
 /** What compute records about a server for itself (Nova's system metadata: shelved_at, shelved_image_id…). */
 export interface InstanceSystemMetadataRow { instance_uuid: string; key: string; value: string }
 
+/** A server tag (2.26). */
+export interface InstanceTagRow { instance_uuid: string; tag: string }
+
 export interface ComputeTables {
   flavors: FlavorRow;
   flavor_extra_specs: FlavorExtraSpecRow;
@@ -240,6 +243,7 @@ export interface ComputeTables {
   instance_passwords: InstancePasswordRow;
   instance_system_metadata: InstanceSystemMetadataRow;
   console_auth_tokens: ConsoleAuthTokenRow;
+  instance_tags: InstanceTagRow;
 }
 
 export type ComputeDb = Kysely<ComputeTables>;

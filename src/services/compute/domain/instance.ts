@@ -32,6 +32,9 @@ export interface RequestSpec {
   /** An admin's `az:host[:node]` placement. */
   forcedHost?: string;
   forcedNode?: string;
+  /** An admin's `host`/`hypervisor_hostname` (2.74): only that host (node), the filters still run. */
+  requestedHost?: string;
+  requestedNode?: string;
 }
 
 export interface FlavorSnapshot extends Flavor {

@@ -1,6 +1,7 @@
 // What the conductor and compute-api cast to one host's agent (topic compute, server = the host's name).
 import { defineRpc } from '#lib/bus/index.ts';
 import type { InstanceDiagnostics } from '../domain/instance-diagnostics.ts';
+import type { DiskOffer } from '../domain/disk-offer.ts';
 
 type Cast<A> = { kind: 'cast'; args: A; result: void };
 
@@ -16,6 +17,8 @@ export type AgentMethods = {
   resume_instance: Cast<{ uuid: string }>;
   attach_volume: Cast<{ uuid: string; volumeId: string; attachmentId: string; device: string }>;
   detach_volume: Cast<{ uuid: string; volumeId: string; attachmentId: string }>;
+  /** Block Storage grew an attached volume (volume-extended event): the guest is made to see its new size. */
+  extend_volume: Cast<{ uuid: string; volumeId: string }>;
   /**
    * Plugs the user's port, or a new one on `networkId`, into the guest (a call, as in Nova: the API answers with the
    * attached port, or with why it could not be attached).
@@ -27,12 +30,17 @@ export type AgentMethods = {
   rebuild_instance: Cast<{ uuid: string }>;
   /** Resize, on the source host: takes the guest down, then has the destination finish. */
   resize_instance: Cast<{ uuid: string; migrationUuid: string }>;
-  /** Resize, on the destination host: spawns the guest with the new flavor; the server waits in VERIFY_RESIZE. */
-  finish_resize: Cast<{ uuid: string; migrationUuid: string }>;
+  /**
+   * Resize, on the destination host: spawns the guest with the new flavor; the server waits in VERIFY_RESIZE. From
+   * another host, `offer` says where the source's driver offers the guest's disks (and the one-time secret to them).
+   */
+  finish_resize: Cast<{ uuid: string; migrationUuid: string; offer?: DiskOffer }>;
   /** Confirm, on the source host: cleans what the resize left there and drops the migration's allocation. */
   confirm_resize: Cast<{ uuid: string; migrationUuid: string }>;
   /** Revert, on the destination host: removes the resized guest, then has the source finish. */
   revert_resize: Cast<{ uuid: string; migrationUuid: string }>;
+  /** A server deleted in VERIFY_RESIZE after a move to another host: the source drops the disks it kept (and their offer). */
+  drop_resize_source: Cast<{ uuid: string }>;
   /** Revert, on the source host: the guest back with the old flavor, and its allocation back from the migration. */
   finish_revert_resize: Cast<{ uuid: string; migrationUuid: string }>;
   /** Snapshots the guest's root disk into the queued image `imageId` (createImage). */
@@ -45,14 +53,19 @@ export type AgentMethods = {
   unshelve_instance: Cast<{ uuid: string }>;
   /** The guest's console log (a call: the API answers with it). */
   get_console_output: { kind: 'call'; args: { uuid: string }; result: string };
-  /** The unix socket of the guest's VNC or serial console on this host, for the console proxy (BadRequest when there is none). */
-  get_console_socket: { kind: 'call'; args: { uuid: string; kind: 'vnc' | 'serial' }; result: string };
+  /**
+   * Where the console proxy reaches the guest's VNC or serial console (BadRequest when there is none): a target of
+   * domain/console-target.ts, through this host's console relay with a one-time ticket valid for `ttlMs`.
+   */
+  get_console_socket: { kind: 'call'; args: { uuid: string; kind: 'vnc' | 'serial'; ttlMs?: number }; result: string };
   /** Rescue: the guest booted from a fresh disk of the rescue image (null: the server's own), its own disk attached second. */
   rescue_instance: Cast<{ uuid: string; rescuePassword: string; rescueImageRef: string | null }>;
   /** Unrescue: the rescue disk removed, the guest booted from its own disk again. */
   unrescue_instance: Cast<{ uuid: string }>;
   /** The running guest's counters (a call: the API answers with them); Conflict when it is not running. */
   get_diagnostics: { kind: 'call'; args: { uuid: string }; result: InstanceDiagnostics };
+  /** The host's `uptime` line (os-hypervisors uptime, 2.88's uptime field). */
+  get_host_uptime: { kind: 'call'; args: Record<string, never>; result: string };
 };
 
 export const agentRpc = defineRpc<AgentMethods>('compute', '1.0');

@@ -11,4 +11,10 @@ export interface BlockDeviceRecord {
   volumeSize: number | null;
   deviceName: string;
   deleteOnTermination: boolean;
+  /** 'local': a blank disk the driver makes on the host (no volume); volume otherwise. */
+  destinationType?: 'volume' | 'local';
+  /** A local disk's swap or file system (volumeSize is MiB for swap, GiB otherwise, as Nova's). */
+  guestFormat?: string | null;
+  /** The volume type of a volume the agent makes (2.67; null: Block Storage's default). */
+  volumeType?: string | null;
 }

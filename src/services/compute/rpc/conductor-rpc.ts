@@ -23,7 +23,7 @@ export type ConductorMethods = {
   /** compute-api, after writing the instance: schedule it and start the build on the chosen host. */
   build_instances: { kind: 'cast'; args: { uuids: string[] }; result: void };
   /** compute-api, after recording a resize: find a host for the new flavor, claim it, and start the move. */
-  migrate_server: { kind: 'cast'; args: { uuid: string; migrationUuid: string; allowSameHost: boolean }; result: void };
+  migrate_server: { kind: 'cast'; args: { uuid: string; migrationUuid: string; allowSameHost: boolean; requestedHost?: string }; result: void };
   migration_get: { kind: 'call'; args: { uuid: string }; result: Migration | null };
   /** Applies a patch when the status is one of expectedStatus (if given); null when the race was lost. */
   migration_update: { kind: 'call'; args: { uuid: string; patch: MigrationPatch; expectedStatus?: string[] }; result: Migration | null };
@@ -35,6 +35,8 @@ export type ConductorMethods = {
   event_start: { kind: 'call'; args: { uuid: string; requestId: string; event: string; host: string | null }; result: void };
   event_finish: { kind: 'call'; args: { uuid: string; requestId: string; event: string; error?: string }; result: void };
   action_finish: { kind: 'call'; args: { uuid: string; requestId: string }; result: void };
+  /** An agent's own action on a server (a periodic task's, e.g. the rescue_timeout unrescue), in the server's project. */
+  action_start: { kind: 'call'; args: { uuid: string; requestId: string; globalRequestId: string; action: string }; result: void };
   /** An agent could not build: reschedule to another host, or put the server in ERROR with the fault. */
   build_failed: { kind: 'call'; args: { uuid: string; host: string; error: string; reschedule: boolean }; result: void };
   /** An agent's heartbeat and its node's capacity. */

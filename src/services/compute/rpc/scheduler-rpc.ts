@@ -13,10 +13,13 @@ export interface SelectDestinationsArgs {
   /** Flavor extra specs: trait:<NAME>=required|forbidden become Placement trait filters. */
   extraSpecs: Record<string, string>;
   /** The server group the server joins: its policy and the hosts its other live members run on. */
-  group?: { policy: string; memberHosts: string[] };
+  group?: { policy: string; memberHosts: string[]; maxServerPerHost?: number };
   /** An admin's `az:host[:node]`: only that host (and node), the filters skipped; Placement still claims. */
   forcedHost?: string;
   forcedNode?: string;
+  /** An admin's requested host and/or node (2.74): only those, and the filters still run. */
+  requestedHost?: string;
+  requestedNode?: string;
   /**
    * A move (resize): the server already holds `sourceAllocations` at consumer generation `consumerGeneration`. The
    * claim moves them to the migration's consumer and gives the server the new ones, in one Placement request.

@@ -15,7 +15,7 @@ export interface ExplainInput {
   resources: Record<string, number>;
   requiredTraits: string[];
   ignoreHosts: string[];
-  group?: { policy: string; memberHosts: string[] };
+  group?: { policy: string; memberHosts: string[]; maxServerPerHost?: number };
   /** The zone asked for (null: any) and each host's zone. */
   availabilityZone: string | null;
   zoneOf(host: string): string;
@@ -64,7 +64,7 @@ export async function explainNoHost(placement: PlacementClient, input: ExplainIn
     }
     if (input.ignoreHosts.includes(node.host)) reasons.push('RetryFilter: a build of this server already failed here');
     const g = input.group;
-    if (g?.policy === 'anti-affinity' && g.memberHosts.includes(node.host)) reasons.push('ServerGroupAntiAffinityFilter: another member of the server group runs here');
+    if (g?.policy === 'anti-affinity' && g.memberHosts.filter((h) => h === node.host).length >= (g.maxServerPerHost ?? 1)) reasons.push(`ServerGroupAntiAffinityFilter: ${g.maxServerPerHost ?? 1} member(s) of the server group already run here`);
     if (g?.policy === 'affinity' && g.memberHosts.length && !g.memberHosts.includes(node.host)) reasons.push('ServerGroupAffinityFilter: the server group\'s members run elsewhere');
     try {
       reasons.push(...await resourceReasons(placement, node, input, globalRequestId));

@@ -21,7 +21,7 @@ export function free(h: HostState, rc: string): number {
 
 export interface FilterRequest {
   ignoreHosts: string[];
-  group?: { policy: string; memberHosts: string[] };
+  group?: { policy: string; memberHosts: string[]; maxServerPerHost?: number };
   /** The zone the server was asked into; null for any. */
   availabilityZone: string | null;
   now: number;

@@ -84,6 +84,10 @@ export async function selectDestinations(deps: SchedulerDeps, args: SelectDestin
     hosts = hosts.filter((h) => (!args.forcedHost || h.host === args.forcedHost) && (!args.forcedNode || h.node === args.forcedNode));
     if (hosts.length === 0) return noHost(`The forced host ${[args.forcedHost, args.forcedNode].filter(Boolean).join(' / node ')} cannot hold the server.`);
   }
+  if (args.requestedHost || args.requestedNode) {
+    hosts = hosts.filter((h) => (!args.requestedHost || h.host === args.requestedHost) && (!args.requestedNode || h.node === args.requestedNode));
+    if (hosts.length === 0) return noHost(`The requested host ${[args.requestedHost, args.requestedNode].filter(Boolean).join(' / node ')} cannot hold the server.`);
+  }
   for (const f of forced ? [] : deps.filters) {
     const before = hosts.length;
     hosts = hosts.filter((h) => f.passes(h, filterReq));

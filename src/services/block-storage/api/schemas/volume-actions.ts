@@ -40,6 +40,10 @@ export const volumeActionBody = {
       type: 'object', required: ['new_type'], additionalProperties: false,
       properties: { new_type: { type: 'string', minLength: 1, maxLength: 255 }, migration_policy: { type: ['string', 'null'], enum: ['never', 'on-demand', null] } },
     },
+    'os-migrate_volume': {
+      type: 'object', additionalProperties: false,
+      properties: { host: { type: ['string', 'null'], minLength: 1, maxLength: 255 }, force_host_copy: { anyOf: [booleanish, { type: 'null' }] }, lock_volume: { anyOf: [booleanish, { type: 'null' }] } },
+    },
     'os-volume_upload_image': {
       type: 'object', required: ['image_name'], additionalProperties: false,
       properties: {

@@ -2,6 +2,8 @@
 import type { Kysely } from 'kysely';
 import type { Migration } from '#lib/db/index.ts';
 import { backupChains } from './003-backup-chains.ts';
+import { backupSnapshots } from './004-backup-snapshots.ts';
+import { volumeMigration } from './005-volume-migration.ts';
 
 const id = 'varchar(64)';
 const name = 'varchar(255)';
@@ -174,4 +176,4 @@ export const defaultType: Migration = {
   },
 };
 
-export const blockStorageMigrations: Migration[] = [initial, defaultType, backupChains];
+export const blockStorageMigrations: Migration[] = [initial, defaultType, backupChains, backupSnapshots, volumeMigration];

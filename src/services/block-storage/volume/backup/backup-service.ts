@@ -63,6 +63,7 @@ export function createBackupService(opts: BackupServiceOptions): BackupService {
   return {
     async create(ctx, b, volume) {
       if (!driver.openRaw) throw new Error(`the ${driver.name} driver cannot back volumes up`);
+      if (b.snapshot && !driver.openSnapshotRaw) throw new Error(`the ${driver.name} driver cannot back snapshots up`);
       const store = storeOf(ctx, b.store, b.swiftUrl);
       const prefix = backupPrefix(b.volumeId, b.id);
       let parent = null;
@@ -71,7 +72,7 @@ export function createBackupService(opts: BackupServiceOptions): BackupService {
         if (!at || at.kind !== b.store) throw new Error(`the parent backup ${b.parent.id} is not a chunked backup in the ${b.store} store`);
         parent = { id: b.parent.id, container: b.parent.container, prefix: at.prefix };
       }
-      const reader = await driver.openRaw(volume);
+      const reader = b.snapshot ? await driver.openSnapshotRaw!(b.snapshot) : await driver.openRaw(volume);
       try {
         const { objectCount } = await writeChunkedBackup(reader, { store, container: b.container, prefix, backupId: b.id, volumeId: b.volumeId, parent, settings: opts.chunks });
         return { location: chunkedLocation(b.store, prefix), objectCount };

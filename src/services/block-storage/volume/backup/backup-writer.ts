@@ -14,6 +14,8 @@ import { deleteBackupObjects, readMetadata } from './backup-reader.ts';
 const deflateAsync = promisify(deflate);
 const inflateAsync = promisify(inflate);
 const DIGEST = 32;
+/** Data objects compressed and stored at once (the two cores of a small host, or the thread pool's share). */
+const PARALLEL = 2;
 
 export interface ChunkSettings {
   /** Largest data object (Cinder's backup_swift_object_size); a multiple of blockSize. */
@@ -54,6 +56,9 @@ export async function writeChunkedBackup(reader: RawVolumeReader, opts: WriteBac
   const { store, container, prefix, settings } = opts;
   const { blockSize, objectSize } = settings;
   if (objectSize % blockSize !== 0) throw new Error(`the backup object size ${objectSize} is not a multiple of the block size ${blockSize}`);
+  // Objects are compressed (zlib, in the thread pool) and stored up to PARALLEL at a time while the next is read.
+  const inflight = new Set<Promise<void>>();
+  let failed: unknown;
   try {
     let parentShas: Buffer | undefined;
     if (opts.parent) {
@@ -69,10 +74,23 @@ export async function writeChunkedBackup(reader: RawVolumeReader, opts: WriteBac
     const chunk = Buffer.alloc(objectSize);
 
     const store1 = async (data: Buffer, offset: number) => {
-      const name = dataObjectName(prefix, objects.length + 1);
-      const stored = settings.compression === 'zlib' ? await deflateAsync(data) : data;
-      await store.put(container, name, stored);
+      const index = objects.length;
+      const name = dataObjectName(prefix, index + 1);
       objects.push({ name, offset, length: data.length, compression: settings.compression, sha256: createHash('sha256').update(data).digest('hex') });
+      const work = (async () => {
+        let stored = data;
+        if (settings.compression === 'zlib') {
+          const packed = await deflateAsync(data);
+          // As Cinder's chunked driver: data that does not shrink is stored as it is.
+          if (packed.length < data.length) stored = packed;
+          else objects[index] = { ...objects[index], compression: 'none' };
+        }
+        await store.put(container, name, stored);
+      })().catch((err: unknown) => { failed ??= err; });
+      inflight.add(work);
+      void work.finally(() => inflight.delete(work));
+      while (inflight.size >= PARALLEL) await Promise.race(inflight);
+      if (failed) throw failed;
     };
 
     for (let offset = 0; offset < reader.size; offset += objectSize) {
@@ -95,6 +113,8 @@ export async function writeChunkedBackup(reader: RawVolumeReader, opts: WriteBac
       }
       if (runStart >= 0) await store1(Buffer.from(chunk.subarray(runStart, got)), offset + runStart);
     }
+    await Promise.all(inflight);
+    if (failed) throw failed;
     await store.put(container, shaFileName(prefix), await deflateAsync(shas));
     const metadata: BackupMetadata = {
       version: FORMAT_VERSION, backupId: opts.backupId, volumeId: opts.volumeId, sizeBytes: reader.size, blockSize,
@@ -103,6 +123,8 @@ export async function writeChunkedBackup(reader: RawVolumeReader, opts: WriteBac
     await store.put(container, metadataName(prefix), Buffer.from(JSON.stringify(metadata)));
     return { objectCount: objects.length + 2 };
   } catch (err) {
+    // Nothing may still be writing when the cleanup lists what to remove.
+    await Promise.all(inflight);
     await deleteBackupObjects(store, container, prefix).catch(() => undefined);
     throw err;
   }

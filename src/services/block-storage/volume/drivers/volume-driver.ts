@@ -68,14 +68,22 @@ export interface VolumeDriver {
    * removes whatever the export made.
    */
   exportImage?(volume: DriverVolume, diskFormat: string): Promise<{ data: Readable; size: number; done(): Promise<void> }>;
+  /**
+   * Optional: a volume holding the data of a volume on another backend, read through that backend's connection info
+   * (what a migration copies; the file driver reads a `file` connection's path on this host).
+   */
+  importVolume?(volume: DriverVolume, source: DriverConnection): Promise<string>;
   /** A volume holding another volume's data, grown to volume.sizeGb. */
   cloneVolume(volume: DriverVolume, source: DriverVolume): Promise<string>;
   /** Idempotent: a missing volume is not an error. */
   deleteVolume(volume: DriverVolume): Promise<void>;
   /** Grows the volume to volume.sizeGb; idempotent. */
   extendVolume(volume: DriverVolume): Promise<void>;
-  /** A point-in-time copy independent of the volume: deleting either never harms the other. */
-  createSnapshot(snapshot: DriverSnapshot, volume: DriverVolume): Promise<string>;
+  /**
+   * A point-in-time copy independent of the volume: deleting either never harms the other. `progress` hears the
+   * percentage copied so far, where the driver can tell.
+   */
+  createSnapshot(snapshot: DriverSnapshot, volume: DriverVolume, progress?: (percent: number) => void): Promise<string>;
   /** Idempotent. */
   deleteSnapshot(snapshot: DriverSnapshot): Promise<void>;
   /** What a host needs to attach the volume (Compute's driver consumes driver_volume_type and data). */
@@ -86,6 +94,8 @@ export interface VolumeDriver {
    * the view made (a temporary raw copy of a qcow2 volume); reading an attached volume is crash-consistent.
    */
   openRaw?(volume: DriverVolume): Promise<RawVolumeReader>;
+  /** Optional: the same read-only raw view of a snapshot's bytes (what backups of snapshots read). */
+  openSnapshotRaw?(snapshot: DriverSnapshot): Promise<RawVolumeReader>;
   /**
    * Optional: replaces the volume's data (or makes the volume) from raw bytes that `fill` writes into a zeroed raw
    * disk of `sizeBytes`, then grows it to volume.sizeGb. The volume holds either its old data or the new, never half

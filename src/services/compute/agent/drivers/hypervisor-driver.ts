@@ -3,6 +3,9 @@
 // when it fails.
 import type { Readable } from 'node:stream';
 import type { InstanceDiagnostics } from '../../domain/instance-diagnostics.ts';
+import type { DiskOffer } from '../../domain/disk-offer.ts';
+
+export type { DiskOffer, OfferedFile } from '../../domain/disk-offer.ts';
 
 export interface GuestSpec {
   uuid: string;
@@ -12,6 +15,8 @@ export interface GuestSpec {
   rootGb: number;
   ephemeralGb: number;
   swapMb: number;
+  /** The ephemeral disk's file system when a local blank mapping asked for one (default ext4). */
+  ephemeralFormat?: string;
   /** The image the root disk comes from (its Image service id and what Image said about it). */
   image: { id: string; diskFormat: string | null; size: number | null; properties: Record<string, unknown> } | null;
   /** One entry per port, in order: what to plug and with which MAC. */
@@ -82,11 +87,15 @@ export interface HypervisorDriver {
   /**
    * Resize, on the source host: powers the guest off and keeps its disks aside, for the destination to take over and
    * for a revert to bring back. Refuses (before touching the guest) a destination it cannot hand its disks to, or a
-   * root disk (`rootGb` of the new flavor) smaller than the guest's.
+   * root disk (`rootGb` of the new flavor) smaller than the guest's. A driver that hands disks to another host
+   * returns the offer the destination pulls them from (it travels in finish_resize).
    */
-  migrateDiskAndPowerOff(opts: { uuid: string; destHost: string; rootGb: number }): Promise<void>;
-  /** Resize, on the destination: the guest from the kept disks with `guest`'s (new) flavor, the root disk grown to it. */
-  finishMigration(opts: { guest: GuestSpec; powerOn: boolean }): Promise<void>;
+  migrateDiskAndPowerOff(opts: { uuid: string; destHost: string; rootGb: number }): Promise<DiskOffer | void>;
+  /**
+   * Resize, on the destination: the guest from the kept disks with `guest`'s (new) flavor, the root disk grown to it;
+   * from another host, the disks are pulled from `offer` and the root disk's base fetched from `image` into the cache.
+   */
+  finishMigration(opts: { guest: GuestSpec; powerOn: boolean; offer?: DiskOffer; image?: ImageSource }): Promise<void>;
   /** Confirm, on the source: drops the disks kept aside. Idempotent. */
   confirmMigration(opts: { uuid: string }): Promise<void>;
   /** Revert, on the source (the destination's guest destroyed first): the guest back from the kept disks with `guest`'s flavor. */
@@ -100,6 +109,8 @@ export interface HypervisorDriver {
   resume?(opts: { uuid: string }): Promise<void>;
   /** Hot-plugs a volume (Block Storage's connection info) at `device`; optional feature. */
   attachVolume?(opts: { uuid: string; volumeId: string; device: string; connectionInfo: Record<string, unknown> }): Promise<void>;
+  /** Makes a plugged volume's new size (bytes) visible to the guest, after Block Storage grew it; optional feature. */
+  extendVolume?(opts: { uuid: string; volumeId: string; sizeBytes: number }): Promise<void>;
   /** Unplugs a volume; no error when it is not attached. */
   detachVolume?(opts: { uuid: string; volumeId: string }): Promise<void>;
   /**

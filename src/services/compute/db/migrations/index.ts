@@ -9,5 +9,6 @@ import { instancePasswords } from './006-instance-passwords.ts';
 import { consoleAuthTokensMigrations } from './007-console-auth-tokens.ts';
 import { bdmBootSourcesMigrations } from './008-bdm-boot-sources.ts';
 import { instanceSystemMetadata } from './009-instance-system-metadata.ts';
+import { instanceTags } from './010-instance-tags.ts';
 
-export const computeMigrations: Migration[] = [initial, defaultFlavors, ...serversMigrations, eventIndex, blockDeviceMappings, ...aggregatesMigrations, instancePasswords, ...consoleAuthTokensMigrations, ...bdmBootSourcesMigrations, instanceSystemMetadata];
+export const computeMigrations: Migration[] = [initial, defaultFlavors, ...serversMigrations, eventIndex, blockDeviceMappings, ...aggregatesMigrations, instancePasswords, ...consoleAuthTokensMigrations, ...bdmBootSourcesMigrations, instanceSystemMetadata, instanceTags];

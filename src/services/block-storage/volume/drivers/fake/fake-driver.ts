@@ -2,7 +2,7 @@
 // and touches nothing on the host, for tests and scale runs. Contents are sparse pages in memory (fake-data.ts), so
 // what a test writes into a volume is what its backups, snapshots and clones hold.
 import { Readable } from 'node:stream';
-import type { DriverCapacity, VolumeDriver } from '../volume-driver.ts';
+import type { DriverCapacity, RawVolumeReader, VolumeDriver } from '../volume-driver.ts';
 import { readSparse, writeSparse } from './fake-data.ts';
 import type { SparseData } from './fake-data.ts';
 
@@ -25,6 +25,16 @@ export function createFakeDriver(opts: { capacityGb: number }): FakeDriver {
     if (!volumes.has(id)) throw new Error(`fake volume ${id} does not exist`);
     return volumes.get(id)!;
   };
+  /** A raw view of sparse pages (absent pages read as zeros). */
+  const rawView = (size: number, pages: SparseData | undefined): RawVolumeReader => ({
+    size,
+    async read(buffer, position) {
+      const n = Math.max(0, Math.min(buffer.length, size - position));
+      readSparse(pages, buffer.subarray(0, n), position);
+      return n;
+    },
+    async close() {},
+  });
   return {
     name: 'fake', volumes, snapshots, data,
     async start() {},
@@ -54,18 +64,10 @@ export function createFakeDriver(opts: { capacityGb: number }): FakeDriver {
     async extendVolume(v) { if (need(v.id) < v.sizeGb) volumes.set(v.id, v.sizeGb); },
     async createSnapshot(s, v) { snapshots.set(s.id, need(v.id)); copyData(v.id, `snapshot:${s.id}`); return `fake://snapshot/${s.id}`; },
     async deleteSnapshot(s) { snapshots.delete(s.id); data.delete(`snapshot:${s.id}`); },
-    async openRaw(v) {
-      const size = need(v.id) * GiB;
-      const pages = data.get(v.id);
-      return {
-        size,
-        async read(buffer, position) {
-          const n = Math.max(0, Math.min(buffer.length, size - position));
-          readSparse(pages, buffer.subarray(0, n), position);
-          return n;
-        },
-        async close() {},
-      };
+    openRaw: async (v) => rawView(need(v.id) * GiB, data.get(v.id)),
+    async openSnapshotRaw(s) {
+      if (!snapshots.has(s.id)) throw new Error(`fake snapshot ${s.id} does not exist`);
+      return rawView(snapshots.get(s.id)! * GiB, data.get(`snapshot:${s.id}`));
     },
     async writeRaw(v, sizeBytes, fill) {
       // Filled aside and swapped in at the end, as the file driver renames its partial file.

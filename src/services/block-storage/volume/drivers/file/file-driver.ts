@@ -6,9 +6,9 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { Logger } from '#lib/log.ts';
-import type { DriverCapacity, DriverSnapshot, DriverVolume, VolumeDriver } from '../volume-driver.ts';
+import type { DriverCapacity, DriverSnapshot, DriverVolume, RawVolumeReader, VolumeDriver } from '../volume-driver.ts';
 import { createQemuImg } from './qemu-img.ts';
 import type { QemuImg } from './qemu-img.ts';
 import { checkImageFormat } from './image-format.ts';
@@ -66,6 +66,24 @@ export function createFileDriver(opts: FileDriverOptions): VolumeDriver {
       return final;
     } catch (err) {
       await rm(partial, { force: true });
+      throw err;
+    }
+  }
+
+  /** A read-only raw view of a file: a raw one read in place, a qcow2 one through a sparse raw copy (-U: it may be open in a running VM). */
+  async function rawView(source: string, fmt: string, name: string): Promise<RawVolumeReader> {
+    const copy = fmt === 'raw' ? undefined : join(opts.dir, `${PARTIAL}raw-${name}-${process.hrtime.bigint()}`);
+    try {
+      if (copy) await qemu.run(['convert', '-q', '-U', '-f', fmt, '-O', 'raw', source, copy]);
+      const fh = await open(copy ?? source, 'r');
+      const size = (await fh.stat()).size;
+      return {
+        size,
+        read: async (buffer, position) => (await fh.read(buffer, 0, buffer.length, position)).bytesRead,
+        close: async () => { await fh.close(); if (copy) await rm(copy, { force: true }); },
+      };
+    } catch (err) {
+      if (copy) await rm(copy, { force: true });
       throw err;
     }
   }
@@ -129,6 +147,21 @@ export function createFileDriver(opts: FileDriverOptions): VolumeDriver {
         throw err;
       }
     },
+    async importVolume(v, source) {
+      const fmt = format(v.format);
+      const data = source.data as { path?: unknown; format?: unknown };
+      // Only a file this host can read: another host's volume is out of reach of a local path.
+      if (source.driver_volume_type !== 'file' || typeof data.path !== 'string' || !isAbsolute(data.path)) {
+        throw new Error(`the file driver can only copy from a 'file' connection with an absolute path, not ${source.driver_volume_type}`);
+      }
+      if (data.path === pathOf('volume', v.id)) throw new Error('the source is this backend\'s own volume');
+      const srcFormat = format(String(data.format ?? 'raw'));
+      await stat(data.path).catch(() => { throw new Error(`the source volume ${data.path as string} is not reachable from this host`); });
+      return build(pathOf('volume', v.id), async (p) => {
+        await qemu.run(['convert', '-q', '-U', '-f', srcFormat, '-O', fmt, data.path as string, p]);
+        await growTo(p, fmt, v.sizeGb);
+      });
+    },
     async cloneVolume(v, src: DriverVolume) {
       const fmt = format(v.format);
       const source = pathOf('volume', src.id);
@@ -143,35 +176,26 @@ export function createFileDriver(opts: FileDriverOptions): VolumeDriver {
     async extendVolume(v) {
       const path = pathOf('volume', v.id);
       await stat(path);
-      await growTo(path, format(v.format), v.sizeGb);
+      try {
+        await growTo(path, format(v.format), v.sizeGb);
+      } catch (err) {
+        // An attached volume open in a running QEMU is locked against qemu-img: the hypervisor holding it grows it
+        // (Compute's block_resize after the volume-extended event), as the one writer an image may have.
+        if (!/Failed to get .*lock|another process using the image/i.test((err as Error).message)) throw err;
+        opts.log.info({ volumeId: v.id, sizeGb: v.sizeGb }, 'volume is open in a hypervisor: its block_resize grows it');
+      }
     },
-    async createSnapshot(s, v) {
+    async createSnapshot(s, v, progress) {
       const source = pathOf('volume', v.id);
       // -U: the volume may be open in a running VM (a forced snapshot); reading it without the lock is crash-consistent.
-      return build(pathOf('snapshot', s.id), (p) => qemu.run(['convert', '-q', '-U', '-f', format(v.format), '-O', SNAPSHOT_FORMAT, source, p]).then(() => undefined));
+      const args = ['-U', '-f', format(v.format), '-O', SNAPSHOT_FORMAT, source];
+      return build(pathOf('snapshot', s.id), (p) => (progress ? qemu.convertWithProgress([...args, p], progress) : qemu.run(['convert', '-q', ...args, p]).then(() => undefined)));
     },
     async deleteSnapshot(s) {
       await rm(pathOf('snapshot', s.id), { force: true });
     },
-    async openRaw(v) {
-      const fmt = format(v.format);
-      const source = pathOf('volume', v.id);
-      // A raw volume is read in place; a qcow2 one through a sparse raw copy (-U: it may be open in a running VM).
-      const copy = fmt === 'raw' ? undefined : join(opts.dir, `${PARTIAL}raw-${fileName('volume', v.id)}-${process.hrtime.bigint()}`);
-      try {
-        if (copy) await qemu.run(['convert', '-q', '-U', '-f', fmt, '-O', 'raw', source, copy]);
-        const fh = await open(copy ?? source, 'r');
-        const size = (await fh.stat()).size;
-        return {
-          size,
-          read: async (buffer, position) => (await fh.read(buffer, 0, buffer.length, position)).bytesRead,
-          close: async () => { await fh.close(); if (copy) await rm(copy, { force: true }); },
-        };
-      } catch (err) {
-        if (copy) await rm(copy, { force: true });
-        throw err;
-      }
-    },
+    openRaw: (v) => rawView(pathOf('volume', v.id), format(v.format), fileName('volume', v.id)),
+    openSnapshotRaw: (s) => rawView(pathOf('snapshot', s.id), SNAPSHOT_FORMAT, fileName('snapshot', s.id)),
     async writeRaw(v, sizeBytes, fill) {
       const fmt = format(v.format);
       const fillInto = async (path: string) => {

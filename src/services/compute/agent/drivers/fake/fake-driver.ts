@@ -19,13 +19,13 @@ export interface FakeDriver extends HypervisorDriver {
   /** The spec a guest was spawned with (tests read what the agent asked for). */
   guest(uuid: string): GuestSpec | undefined;
   /** The volumes plugged into a guest, by volume id. */
-  volumes(uuid: string): Map<string, { device: string; connectionInfo: Record<string, unknown> }>;
+  volumes(uuid: string): Map<string, { device: string; connectionInfo: Record<string, unknown>; sizeBytes?: number }>;
   /** The rescue a guest is in (image, mode, password); undefined when it is not rescued. */
   rescued(uuid: string): FakeRescue | undefined;
 }
 
 export function createFakeDriver(opts: FakeDriverOptions): FakeDriver {
-  type Guest = { spec: GuestSpec; power: GuestPower; console: string[]; volumes: Map<string, { device: string; connectionInfo: Record<string, unknown> }> };
+  type Guest = { spec: GuestSpec; power: GuestPower; console: string[]; volumes: Map<string, { device: string; connectionInfo: Record<string, unknown>; sizeBytes?: number }> };
   const guests = new Map<string, Guest>();
   /** Guests a resize set aside on this (source) host until it is confirmed or reverted. */
   const kept = new Map<string, Guest>();
@@ -92,6 +92,13 @@ export function createFakeDriver(opts: FakeDriverOptions): FakeDriver {
       const g = get(uuid);
       g.volumes.set(volumeId, { device, connectionInfo });
       g.console.push(`${new Date().toISOString()} fake hypervisor: volume ${volumeId} attached at ${device}`);
+    },
+    async extendVolume({ uuid, volumeId, sizeBytes }) {
+      // What the guest would now see: the size is recorded on the plugged volume.
+      const plugged = get(uuid).volumes.get(volumeId);
+      if (!plugged) throw new Error(`Volume ${volumeId} is not attached to instance ${uuid} on the fake hypervisor.`);
+      plugged.sizeBytes = sizeBytes;
+      get(uuid).console.push(line(`volume ${volumeId} resized to ${sizeBytes} bytes`));
     },
     async detachVolume({ uuid, volumeId }) {
       const g = guests.get(uuid);

@@ -19,6 +19,8 @@ export interface DiskTool {
   createBlank(path: string, sizeBytes: number): Promise<void>;
   /** Grows a qcow2 disk to `sizeBytes` (qemu-img refuses to shrink one). */
   grow(path: string, sizeBytes: number): Promise<void>;
+  /** Points a qcow2 overlay at another copy of the same base (header only: the data must be identical, e.g. by image id). */
+  rebase(path: string, base: { path: string; format: string }): Promise<void>;
   /** Copies a qcow2 disk with its backing chain into one standalone qcow2 (`-U`: the running guest holds its lock). */
   flatten(source: string, dest: string): Promise<void>;
   /** Converts a raw file the driver made itself (a formatted ephemeral or swap disk) into a qcow2. */
@@ -94,6 +96,9 @@ export function createDiskTool(opts: { log: Logger; binary?: string }): DiskTool
     },
     async grow(path, sizeBytes) {
       await run(['resize', '-q', '-f', 'qcow2', path, String(sizeBytes)]);
+    },
+    async rebase(path, base) {
+      await run(['rebase', '-u', '-f', 'qcow2', '-F', base.format, '-b', base.path, path]);
     },
     async flatten(source, dest) {
       await run(['convert', '-U', '-f', 'qcow2', '-O', 'qcow2', source, dest]);

@@ -1,5 +1,5 @@
-// The flavor's local disks beside the root disk, formatted as Nova's libvirt driver leaves them: the ephemeral disk
-// ext4 labelled `ephemeral0` (what cloud-init mounts on /mnt), the swap disk made by mkswap. Each is formatted as a
+// The flavor's local disks beside the root disk (or those block_device_mapping_v2 asked for instead), formatted as
+// Nova's libvirt driver leaves them: the ephemeral disk ext4 (or the guest_format asked for) labelled `ephemeral0` (what cloud-init mounts on /mnt), the swap disk made by mkswap. Each is formatted as a
 // sparse raw file (mkfs cannot write into a qcow2 without qemu-nbd and root), then converted to qcow2 and the raw
 // file removed; the qcow2 appears only once complete.
 import { execFile } from 'node:child_process';
@@ -42,10 +42,15 @@ async function formattedDisk(o: LocalDiskOptions, path: string, bytes: number, f
   }
 }
 
-/** The ephemeral disk: ext4 labelled ephemeral0, `gb` GiB. */
-export function createEphemeralDisk(o: LocalDiskOptions, path: string, gb: number): Promise<void> {
-  // Lazy inode table and journal initialisation keep mkfs quick on a sparse file; the guest's kernel finishes it.
-  return formattedDisk(o, path, gb * GiB, (raw) => ['mkfs.ext4', '-q', '-F', '-L', 'ephemeral0', '-E', 'lazy_itable_init=1,lazy_journal_init=1', raw]);
+/** File systems an ephemeral disk may have (a block_device_mapping_v2 guest_format); ext4 by default. */
+const EPHEMERAL_FS = new Set(['ext2', 'ext3', 'ext4']);
+
+/** The ephemeral disk: `fs` (default ext4) labelled ephemeral0, `gb` GiB. */
+export function createEphemeralDisk(o: LocalDiskOptions, path: string, gb: number, fs = 'ext4'): Promise<void> {
+  if (!EPHEMERAL_FS.has(fs)) return Promise.reject(new Error(`cannot make an ephemeral disk with file system ${fs} (${[...EPHEMERAL_FS].join(', ')})`));
+  // Lazy inode table (and for ext3/ext4 journal) initialisation keeps mkfs quick on a sparse file; the guest finishes it.
+  const lazy = fs === 'ext2' ? 'lazy_itable_init=1' : 'lazy_itable_init=1,lazy_journal_init=1';
+  return formattedDisk(o, path, gb * GiB, (raw) => [`mkfs.${fs}`, '-q', '-F', '-L', 'ephemeral0', '-E', lazy, raw]);
 }
 
 /** The swap disk: `mb` MiB made by mkswap. */

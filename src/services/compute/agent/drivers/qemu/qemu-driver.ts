@@ -22,6 +22,7 @@ import { createPowerOps } from './power-ops.ts';
 import { createVolumePlug } from './volume-plug.ts';
 import { createNicPlug } from './nic-plug.ts';
 import { createResizeOps } from './resize-disks.ts';
+import { createDiskOfferServer } from './disk-transfer.ts';
 import { assertImageBacked, volumesAtSpawn } from './boot-volume.ts';
 import { createEphemeralDisk, createSwapDisk } from './local-disks.ts';
 import { createRescueOps } from './rescue-disks.ts';
@@ -46,6 +47,8 @@ export interface QemuDriverOptions {
   tapWaitMs?: number;
   /** How long detaching a volume waits for the guest to release it (default 30 s). */
   detachTimeoutMs?: number;
+  /** How long a guest's disks stay on offer to another host after the source powered it off (default 10 min). */
+  diskOfferTtlMs?: number;
   log: Logger;
 }
 
@@ -91,7 +94,12 @@ export function createQemuDriver(opts: QemuDriverOptions): QemuDriver {
   const disks = createDiskTool({ log, binary: opts.qemuImg });
   const cache = createImageCache({ dir: join(opts.instancesDir, '_base'), disks, unusedSeconds: opts.imageCacheUnusedSeconds, log });
   const softTimeoutMs = opts.softShutdownTimeoutSeconds * 1000;
-  const resize = createResizeOps({ host, disks, instancesDir: opts.instancesDir, hostName: opts.nodeName, powerOff: (uuid) => power.powerOff(uuid, softTimeoutMs) });
+  // Disks handed to another host are offered at this host's address (resize-disks.ts, disk-transfer.ts).
+  const offers = createDiskOfferServer({ hostIp: () => opts.hostIp || defaultHostIp(), log });
+  const resize = createResizeOps({
+    host, disks, cache, offers, instancesDir: opts.instancesDir, hostName: opts.nodeName, offerTtlMs: opts.diskOfferTtlMs ?? 600_000,
+    powerOff: (uuid) => power.powerOff(uuid, softTimeoutMs), log,
+  });
   const rescues = createRescueOps({ host, disks, cache, powerOff: (uuid) => power.powerOff(uuid, softTimeoutMs), log });
   let version: Promise<number> | undefined;
 
@@ -145,7 +153,7 @@ export function createQemuDriver(opts: QemuDriverOptions): QemuDriver {
           throw new BadRequest(`Flavor's disk is too small for requested image. Flavor disk is ${rootBytes} bytes, image is ${base.virtualSize} bytes.`);
         }
         if (base) await disks.createOverlay(paths.root, base, rootBytes || undefined);
-        if (guest.ephemeralGb) await createEphemeralDisk({ disks, log }, paths.ephemeral, guest.ephemeralGb);
+        if (guest.ephemeralGb) await createEphemeralDisk({ disks, log }, paths.ephemeral, guest.ephemeralGb, guest.ephemeralFormat);
         if (guest.swapMb) await createSwapDisk({ disks, log }, paths.swap, guest.swapMb);
         if (configDrive) await writeConfigDrive(paths.configDrive, configDrive, { log });
         signal?.throwIfAborted();
@@ -174,7 +182,7 @@ export function createQemuDriver(opts: QemuDriverOptions): QemuDriver {
       if (record) assertImageBacked(record, 'Resizing');
       return resize.migrateDiskAndPowerOff(uuid, destHost, rootGb);
     },
-    finishMigration: ({ guest, powerOn }) => resize.finishMigration(guest, powerOn),
+    finishMigration: ({ guest, powerOn, offer, image }) => resize.finishMigration(guest, powerOn, { offer, image }),
     confirmMigration: ({ uuid }) => resize.confirmMigration(uuid),
     finishRevertMigration: ({ guest, powerOn }) => resize.finishRevertMigration(guest, powerOn),
 
@@ -188,6 +196,7 @@ export function createQemuDriver(opts: QemuDriverOptions): QemuDriver {
     powerState: ({ uuid }) => power.powerState(uuid),
     attachVolume: (a) => volumes.attach(a),
     detachVolume: (a) => volumes.detach(a),
+    extendVolume: (a) => volumes.resize(a),
     attachInterface: (a) => nics.attach(a),
     detachInterface: (a) => nics.detach(a),
     rescue: ({ uuid, image, configDrive }) => rescues.rescue(uuid, image, configDrive),
@@ -256,6 +265,7 @@ export function createQemuDriver(opts: QemuDriverOptions): QemuDriver {
     async close() {
       clearInterval(pruneTimer);
       host.closeSessions();
+      await offers.close();
     },
   };
 }

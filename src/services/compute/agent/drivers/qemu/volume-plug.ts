@@ -1,5 +1,6 @@
 // Volumes hot-plugged into a running guest through QMP (blockdev-add + device_add virtio-blk-pci; device_del, the
-// guest's DEVICE_DELETED, blockdev-del) and recorded in guest.json, so a guest started again gets them back.
+// guest's DEVICE_DELETED, blockdev-del; block_resize when Block Storage grew one) and recorded in guest.json, so a
+// guest started again gets them back.
 import { stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { BadRequest, Conflict, NotFound } from '#lib/errors.ts';
@@ -29,6 +30,11 @@ export function fileVolume(volumeId: string, device: string, connectionInfo: Rec
 export interface VolumePlug {
   attach(opts: { uuid: string; volumeId: string; device: string; connectionInfo: Record<string, unknown> }): Promise<void>;
   detach(opts: { uuid: string; volumeId: string }): Promise<void>;
+  /**
+   * Grows a plugged volume to `sizeBytes` in the running guest (QMP block_resize of its format node, which also grows
+   * the image file QEMU holds); a guest not running reads the file's size when it starts, so nothing is needed then.
+   */
+  resize(opts: { uuid: string; volumeId: string; sizeBytes: number }): Promise<void>;
 }
 
 export function createVolumePlug(host: GuestHost, opts: { detachTimeoutMs: number }): VolumePlug {
@@ -55,6 +61,14 @@ export function createVolumePlug(host: GuestHost, opts: { detachTimeoutMs: numbe
       }
       record.volumes.push(volume);
       await writeGuestRecord(paths, record);
+    }),
+
+    resize: (a) => host.serialized(a.uuid, async () => {
+      const paths = host.paths(a.uuid);
+      const record = await readGuestRecord(paths);
+      if (!record?.volumes.some((v) => v.volumeId === a.volumeId)) throw new NotFound(`Volume ${a.volumeId} is not attached to instance ${a.uuid} on this hypervisor.`);
+      if (!await guestPid(paths, a.uuid)) return;
+      await host.withQmp(a.uuid, (q) => q.execute('block_resize', { 'node-name': volumeNodeName(a.volumeId), size: a.sizeBytes }));
     }),
 
     detach: (a) => host.serialized(a.uuid, async () => {
