@@ -2,7 +2,8 @@
 // the new type's backend, which copies the volume (qemu-img, raw → qcow2 here) through the source's connection info;
 // the volume keeps its id and its bytes, migration_status goes to success, and the source's file is removed. Without
 // on-demand it is refused with nothing changed; with no backend for the type the migration ends in error and the
-// volume stays where it was. An admin's os-migrate_volume moves a volume the same way to a named backend.
+// volume stays where it was. An admin's os-migrate_volume moves a volume the same way to a named backend. A migration
+// cut off by a dead destination is given up when the source's volume service restarts: never stuck migrating.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -105,5 +106,22 @@ describe('volume migration between backends (retype on-demand)', { skip }, () =>
     assert.deepEqual([after.status, after.migration_status, after.volume_type], ['available', 'error', 'on-alpha']);
     assert.match(after['os-vol-host-attr:host'], /@alpha#/);
     assert.ok(existsSync(join(c.dir, 'volumes', `volume-${v.id}`)));
+  });
+
+  it('gives up a migration whose destination died when the source restarts: available, migration_status error', async () => {
+    const v = await c.createVolume(c.as.alice, { size: 1, volume_type: 'on-alpha' });
+    await beta.close(); // the destination dies; the scheduler still has its last capacity report
+    assert.equal((await retype(v.id, 'on-beta', 'on-demand')).status, 202);
+    let during;
+    for (let i = 0; i < 200 && (during = await show(v.id)).migration_status !== 'migrating' && during.migration_status !== 'error'; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.deepEqual([during.status, during.migration_status], ['retyping', 'migrating'], 'the copy was handed to the dead destination');
+    await c.restartVolumeService();
+    const after = await settled(v.id);
+    assert.deepEqual([after.status, after.migration_status, after.volume_type], ['available', 'error', 'on-alpha']);
+    assert.match(after['os-vol-host-attr:host'], /@alpha#/);
+    assert.ok(existsSync(join(c.dir, 'volumes', `volume-${v.id}`)), 'the volume keeps its data where it was');
+    beta = await createVolumeService({ options: { ...c.options, backend_name: 'beta', volumes_dir: join(c.dir, 'volumes-beta') }, dataDir: c.dir, log: silentLogger() });
   });
 });

@@ -172,8 +172,11 @@ export function conductorHandlers(deps: ConductorDeps): RpcHandlers<ConductorRpc
           } else if (action === 'error_restoring') {
             await updateVolume(db, v.id, { status: 'error_restoring' }, [v.status]);
           } else if (action === 'settle') {
-            // The backup was only reading it: back to what its attachments say.
-            await updateVolume(db, v.id, { status: v.attachStatus === 'attached' ? 'in-use' : 'available' }, [v.status]);
+            // A backup or upload was only reading it, or a migration copying it: back to what its attachments say. A
+            // volume an admin put in maintenance by hand (no migration under way) stays as it is.
+            const migrating = v.migrationStatus === 'starting' || v.migrationStatus === 'migrating';
+            if (v.status === 'maintenance' && !migrating) { nVolumes--; continue; }
+            await updateVolume(db, v.id, { status: v.attachStatus === 'attached' ? 'in-use' : 'available', ...(migrating ? { migration_status: 'error' } : {}) }, [v.status]);
           } else if (action === 'error_extending') {
             // Resizing is idempotent: try again to the recorded size; a failure leaves error_extending.
             await volume.cast('extendVolume', { volume: ref(v), oldSizeGb: v.size }, ctx, server);

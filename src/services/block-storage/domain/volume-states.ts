@@ -28,8 +28,9 @@ export const SNAPSHOT_DELETABLE = ['available', 'error'];
 export const VOLUME_RECOVERY: Record<string, 'error' | 'resume-delete' | 'error_extending' | 'error_restoring' | 'settle'> = {
   creating: 'error', downloading: 'error', deleting: 'resume-delete', error_deleting: 'resume-delete', extending: 'error_extending',
   'restoring-backup': 'error_restoring', 'backing-up': 'settle', uploading: 'settle',
-  // A migration that lost its source service is given up (a late copy is then cleaned up as not the volume).
-  retyping: 'settle',
+  // A migration (retype on-demand, or os-migrate_volume's maintenance) that lost its source service is given up:
+  // the volume settles where it is with migration_status error, and a late copy is cleaned up as not the volume.
+  retyping: 'settle', maintenance: 'settle',
 };
 /** Backups a dead volume service left: a half-made one is an error, a delete is finished, a restore given up. */
 export const BACKUP_RECOVERY: Record<string, 'error' | 'resume-delete' | 'available'> = { creating: 'error', deleting: 'resume-delete', restoring: 'available' };
