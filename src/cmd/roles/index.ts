@@ -5,7 +5,7 @@ import { imageRole } from './image.ts';
 import { placementRole } from './placement.ts';
 import { computeAgentRole, computeConductorRole, computeMetadataRole, computeNovncProxyRole, computeRole, computeSchedulerRole } from './compute.ts';
 import { blockStorageRole } from './block-storage.ts';
-import { objectStorageRole } from './object-storage.ts';
+import { objectStorageNodeRole, objectStorageRole } from './object-storage.ts';
 import { networkRole } from './network.ts';
 import { networkAgentRole } from './network-agent.ts';
 
@@ -20,6 +20,7 @@ export const ROLE_SPECS = {
   'compute-novncproxy': computeNovncProxyRole,
   'compute-metadata': computeMetadataRole,
   'block-storage': blockStorageRole,
+  'object-storage-node': objectStorageNodeRole,
   'object-storage': objectStorageRole,
   network: networkRole,
   'network-agent': networkAgentRole,

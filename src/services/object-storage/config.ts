@@ -18,6 +18,10 @@ export const objectStorageOptions = {
   auditor_bytes_per_second: { type: 'number', default: 10 * 1024 * 1024, min: 0, help: 'Most bytes per second the auditor reads per storage node; 0 for no limit.' },
   reclaim_age: { type: 'number', default: 7 * 24 * 3600, min: 3600, help: 'Seconds a tombstone is kept before the replicator removes it; longer than any device outage, or a deleted object can come back.' },
   cors_allow_origin: { type: 'list', default: [], help: 'Origins allowed to make cross-origin (CORS) requests to every container, beside each container\'s X-Container-Meta-Access-Control-Allow-Origin.' },
+  storage_node_port: { type: 'number', default: 6200, min: 0, max: 65535, help: 'Port of the object-storage-node role (object server and replication over HTTP, scale-out).' },
+  storage_node_host: { type: 'string', default: '', help: 'The address this storage node has in the ring (devices entries name@host:port); empty for stratus.public_host.' },
+  node_timeout: { type: 'number', default: 10, min: 1, help: 'Seconds a proxy or replicator waits for a storage node to answer before using another device.' },
+  node_check_interval: { type: 'number', default: 5, min: 0, help: 'Seconds between probes of the storage nodes (a node that failed is used again once it answers); 0 disables them.' },
   policy_file: { type: 'string', default: '', help: 'YAML or JSON file of policy rule overrides (oslo.policy style); empty for the defaults.' },
 } as const satisfies OptionSet;
 

@@ -21,6 +21,10 @@ import { swiftErrorRenderer } from './api/render-error.ts';
 import { registerObjectStorageRoutes } from './api/routes.ts';
 import { startExpirer } from './api/expirer.ts';
 import type { Ring } from './domain/ring/ring.ts';
+import { createStorageNodeClient, isRemoteDevice } from './rpc/object-server-http-client.ts';
+import type { StorageNodeClient } from './rpc/object-server-http-client.ts';
+import { routeObjectServer } from './rpc/device-router.ts';
+import { createStorageNodeHttp } from './agent/storage-node-http.ts';
 
 export { objectStorageOptions } from './config.ts';
 export type { ObjectStorageOptions } from './config.ts';
@@ -34,6 +38,8 @@ export interface ObjectStorageDeps {
   /** The `swift` service user's password. */
   servicePassword: string;
   log: Logger;
+  /** The storage nodes' shared secret; asked for only when the ring has devices on storage nodes (scale-out). */
+  nodeSecret?: () => string;
 }
 
 export interface ObjectStorageService {
@@ -52,9 +58,14 @@ export async function createObjectStorage(deps: ObjectStorageDeps): Promise<Obje
   const { options } = deps;
   const objectsDir = options.objects_dir || join(deps.dataDir, 'objects');
   const ring = await loadRing(objectsDir, { devices: options.devices, replicas: options.replicas, partPower: options.part_power });
-  if (options.create_devices) for (const d of ring.devices) mkdirSync(join(objectsDir, d.name), { recursive: true });
-  const storageNode = startStorageNodePasses({ ring, root: objectsDir, options, log: deps.log });
-  const server = createDiskObjectServer({ root: objectsDir, hashSuffix: ring.hashSuffix, fsync: options.fsync, hashes: storageNode.hashes });
+  // Devices with an ip:port in the ring are on storage nodes, reached over HTTP; the rest are this process's own.
+  const localDevices = ring.devices.filter((d) => !isRemoteDevice(d)).map((d) => d.name);
+  const remote = localDevices.length < ring.devices.length ? nodeClient(ring, options, deps.log, deps.nodeSecret) : undefined;
+  if (options.create_devices) for (const d of localDevices) mkdirSync(join(objectsDir, d), { recursive: true });
+  const storageNode = startStorageNodePasses({ ring, root: objectsDir, options, log: deps.log, devices: localDevices, remote });
+  const disk = createDiskObjectServer({ root: objectsDir, hashSuffix: ring.hashSuffix, fsync: options.fsync, hashes: storageNode.hashes });
+  const local = new Set(localDevices);
+  const server = remote ? routeObjectServer((d) => local.has(d), disk, remote) : disk;
   const api = await createApiService<ObjectStorageTables>({
     name: 'object-storage', log: deps.log, databaseUrl: deps.databaseUrl, migrations: objectStorageMigrations, port: options.port,
     policy: { rules: objectStoragePolicy, file: options.policy_file },
@@ -71,11 +82,58 @@ export async function createObjectStorage(deps: ObjectStorageDeps): Promise<Obje
       const expirer = startExpirer(proxy, { intervalMs: options.expirer_interval * 1000, log: deps.log });
       return () => expirer.stop();
     },
-  }).catch(async (err: unknown) => { await storageNode.stop(); throw err; });
+  }).catch(async (err: unknown) => { await storageNode.stop(); remote?.close(); throw err; });
   return {
     app: api.app, ring, objectsDir, listen: api.listen, storageNode,
-    async close() { await storageNode.stop(); await api.close(); },
+    async close() { await storageNode.stop(); await api.close(); remote?.close(); },
   };
+}
+
+function nodeClient(ring: Ring, options: ObjectStorageOptions, log: Logger, secret: (() => string) | undefined): StorageNodeClient {
+  if (!secret) throw new Error('the object ring has devices on storage nodes, but no storage node secret was given');
+  return createStorageNodeClient({ ring, secret: secret(), log, timeoutMs: options.node_timeout * 1000, checkIntervalMs: options.node_check_interval * 1000 });
+}
+
+export interface ObjectStorageNodeDeps {
+  options: ObjectStorageOptions;
+  dataDir: string;
+  /** This node's address as the ring's devices name it (`name@host:port`): its devices are those at this address. */
+  address: { host: string; port: number };
+  /** Where to listen (e.g. 0.0.0.0); the port is address.port. */
+  bindHost: string;
+  nodeSecret: string;
+  log: Logger;
+}
+
+export interface ObjectStorageNode {
+  ring: Ring;
+  /** The ring devices this node serves. */
+  devices: string[];
+  port: number;
+  storageNode: Pick<StorageNodePasses, 'replicate' | 'audit'>;
+  close(): Promise<void>;
+}
+
+/**
+ * The `object-storage-node` role (scale-out): Swift's object server and replication over HTTP for the ring devices at
+ * this node's address, with the replicator pushing to the other nodes and the auditor checking the local replicas.
+ * Undefined when no ring device is at this address.
+ */
+export async function createObjectStorageNode(deps: ObjectStorageNodeDeps): Promise<ObjectStorageNode | undefined> {
+  const { options } = deps;
+  const objectsDir = options.objects_dir || join(deps.dataDir, 'objects');
+  const ring = await loadRing(objectsDir, { devices: options.devices, replicas: options.replicas, partPower: options.part_power });
+  const devices = ring.devices.filter((d) => d.ip === deps.address.host && d.port === deps.address.port).map((d) => d.name);
+  // None here: the all-in-one ring (no addresses; `stratus up` starts every role) or a host that serves no device yet.
+  if (devices.length === 0) return undefined;
+  if (options.create_devices) for (const d of devices) mkdirSync(join(objectsDir, d), { recursive: true });
+  const client = createStorageNodeClient({ ring, secret: deps.nodeSecret, log: deps.log, timeoutMs: options.node_timeout * 1000, checkIntervalMs: options.node_check_interval * 1000 });
+  const passes = startStorageNodePasses({ ring, root: objectsDir, options, log: deps.log, devices, remote: client });
+  const objects = createDiskObjectServer({ root: objectsDir, hashSuffix: ring.hashSuffix, fsync: options.fsync, hashes: passes.hashes });
+  const http = createStorageNodeHttp({ ring, devices, objects, replication: passes.endpoint, secret: deps.nodeSecret, log: deps.log });
+  const stop = async () => { await passes.stop(); await http.close(); client.close(); };
+  const port = await http.listen(deps.bindHost, deps.address.port).catch(async (err: unknown) => { await stop(); throw err; });
+  return { ring, devices, port, storageNode: passes, close: stop };
 }
 
 /**

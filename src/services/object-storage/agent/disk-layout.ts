@@ -58,7 +58,7 @@ export async function quarantineDir(root: string, device: string, dir: string): 
 
 export async function md5OfFile(path: string): Promise<string> {
   const hash = createHash('md5');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 

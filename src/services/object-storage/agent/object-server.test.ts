@@ -93,4 +93,34 @@ describe('disk object server', () => {
     assert.equal(await s.head({ ...addr, object: 'stream' }), undefined);
     assert.equal(globSync('d1/quarantined/objects/*/*.data', { cwd: root }).length, 2);
   });
+  it('verified reads serve the checked bytes, whole or ranged, small (read once) and large (read twice)', async () => {
+    const s = server();
+    // Many small chunks (gathered into larger writes) and one large body, past the single-read size.
+    const small = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 251));
+    const large = Buffer.alloc(3 * 1024 * 1024 + 17, 3);
+    const chunks = (b: Buffer, size: number) => Readable.from(Array.from({ length: Math.ceil(b.length / size) }, (_, i) => b.subarray(i * size, (i + 1) * size)));
+    for (const [name, data, size] of [['small', small, 100], ['large', large, 65_536]] as const) {
+      const at: ObjectAddress = { ...addr, object: name };
+      const stored = await s.put(at, { timestamp: '1700000009.00000', contentType: 't', meta: {} }, chunks(data, size));
+      assert.equal(stored.etag, md5(data));
+      assert.deepEqual(await read((await s.get(at, { verify: true }))!.data), data);
+      assert.deepEqual(await read((await s.get(at, { verify: true, range: { start: 5, end: 60_004 } }))!.data), data.subarray(5, 60_005));
+    }
+    for (const f of globSync('d1/objects/7/*/1700000009.00000.data', { cwd: root })) {
+      const bad = readFileSync(join(root, f));
+      bad[65_000] ^= 1;
+      unlinkSync(join(root, f));
+      writeFileSync(join(root, f), bad);
+    }
+    await assert.rejects(s.get({ ...addr, object: 'small' }, { verify: true, range: { start: 0, end: 9 } }), /corrupt/);
+    await assert.rejects(s.get({ ...addr, object: 'large' }, { verify: true }), /corrupt/);
+  });
+
+  it('a device whose tmp directory went away takes PUTs again', async () => {
+    const s = server();
+    await s.put({ ...addr, object: 't1' }, { timestamp: '1700000010.00000', contentType: 't', meta: {} }, body(Buffer.from('one')));
+    rmSync(join(root, 'd1', 'tmp'), { recursive: true });
+    await s.put({ ...addr, object: 't2' }, { timestamp: '1700000010.00000', contentType: 't', meta: {} }, body(Buffer.from('two')));
+    assert.deepEqual(await read((await s.get({ ...addr, object: 't2' }, { verify: true }))!.data), Buffer.from('two'));
+  });
 });

@@ -2,17 +2,24 @@
 // a <timestamp>.meta.json sidecar, <timestamp>.ts tombstones, temp files in <device>/tmp and corrupt replicas moved to
 // <device>/quarantined. Names never become paths: the directory is the md5 of the salted object path.
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
-import type { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { CorruptReplica, etagMismatch, badRequest } from '../domain/errors.ts';
 import { nameHash } from '../domain/ring/ring.ts';
 import type { ObjectAddress, ObjectMetadata, ObjectServer, ObjectState, PutObjectOptions } from '../rpc/object-server.ts';
 import { syncDir, writeFileDurably } from './disk-files.ts';
 import { cleanOlder, md5OfFile, newestVersion, quarantineDir, readMetadata } from './disk-layout.ts';
 import type { SuffixHashes } from './suffix-hashes.ts';
+
+/** A PUT's body reaches the disk in writes of about this size (socket chunks are often 16-64 KiB). */
+const WRITE_BATCH = 256 * 1024;
+/** A verified read of a replica up to this size reads it once into memory and serves that; larger ones read twice. */
+const SINGLE_READ_MAX = 2 * 1024 * 1024;
+/** Read size for streamed replicas: fewer, larger reads than the 64 KiB default. */
+const READ_CHUNK = 256 * 1024;
 
 export interface DiskObjectServerOptions {
   /** <dataDir>/objects: one directory per device. */
@@ -24,9 +31,37 @@ export interface DiskObjectServerOptions {
   hashes?: SuffixHashes;
 }
 
+/** Reads `size` bytes from the start of a file (fewer if it is shorter). */
+async function readWhole(fh: FileHandle, size: number): Promise<Buffer> {
+  const bytes = Buffer.allocUnsafe(size);
+  let got = 0;
+  while (got < size) {
+    const { bytesRead } = await fh.read(bytes, got, size - got, got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return bytes.subarray(0, got);
+}
+
 export function createDiskObjectServer(opts: DiskObjectServerOptions): ObjectServer {
   const objectDir = (a: ObjectAddress) => join(opts.root, a.device, 'objects', String(a.partition), nameHash({ hashSuffix: opts.hashSuffix }, a.account, a.container, a.object));
   const tmpDir = (device: string) => join(opts.root, device, 'tmp');
+
+  /** Devices whose tmp directory this process made (or found); a PUT makes it again only if it went missing. */
+  const tmpReady = new Set<string>();
+  async function openTmp(device: string, path: string): Promise<FileHandle> {
+    if (!tmpReady.has(device)) {
+      await mkdir(tmpDir(device), { recursive: true });
+      tmpReady.add(device);
+    }
+    try {
+      return await open(path, 'w');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(tmpDir(device), { recursive: true });
+      return await open(path, 'w');
+    }
+  }
 
   const quarantine = (addr: ObjectAddress, dir: string) => quarantineDir(opts.root, addr.device, dir).finally(() => changed(addr, dir));
   const newest = newestVersion;
@@ -42,29 +77,41 @@ export function createDiskObjectServer(opts: DiskObjectServerOptions): ObjectSer
 
     async put(addr, put: PutObjectOptions, data: Readable) {
       const tmp = tmpDir(addr.device);
-      await mkdir(tmp, { recursive: true });
       const tmpData = join(tmp, `${randomUUID()}.data`);
-      const fh = await open(tmpData, 'w');
+      const fh = await openTmp(addr.device, tmpData);
       const hash = createHash('md5');
       let size = 0;
       let committed = false;
       try {
+        // Chunks are gathered into writes of up to WRITE_BATCH bytes: fewer trips through libuv's small thread pool.
+        let pending: Buffer[] = [];
+        let pendingBytes = 0;
+        const flush = async () => {
+          if (pendingBytes === 0) return;
+          const bufs = pending;
+          pending = [];
+          pendingBytes = 0;
+          await fh.writev(bufs);
+        };
         for await (const chunk of data) {
           const buf = chunk as Buffer;
           hash.update(buf);
           size += buf.length;
-          await fh.write(buf);
+          pending.push(buf);
+          pendingBytes += buf.length;
+          if (pendingBytes >= WRITE_BATCH || pending.length >= 64) await flush();
         }
+        await flush();
         if (put.expectedSize !== undefined && size !== put.expectedSize) throw badRequest(`The body held ${size} bytes, not the ${put.expectedSize} Content-Length announced.`);
         const etag = hash.digest('hex');
         if (put.expectedEtag !== undefined && put.expectedEtag.toLowerCase() !== etag) throw etagMismatch();
-        if (opts.fsync) await fh.sync();
-        await fh.close();
         const metadata: ObjectMetadata = {
           timestamp: put.timestamp, etag, size, contentType: put.contentType, meta: put.meta, ...(put.deleteAt !== undefined ? { deleteAt: put.deleteAt } : {}),
           ...(put.objectManifest !== undefined ? { objectManifest: put.objectManifest } : {}), ...(put.slo ? { slo: put.slo } : {}),
         };
         const dir = objectDir(addr);
+        if (opts.fsync) await fh.sync();
+        await fh.close();
         // The sidecar lands first: a .data without its sidecar is never read, so a crash between the renames hides nothing.
         await writeFileDurably(join(tmp, `${randomUUID()}.json`), join(dir, `${put.timestamp}.meta.json`), JSON.stringify(metadata), opts.fsync);
         await rename(tmpData, join(dir, `${put.timestamp}.data`));
@@ -94,28 +141,40 @@ export function createDiskObjectServer(opts: DiskObjectServerOptions): ObjectSer
       const v = await newest(dir);
       if (!v || v.kind === 'ts') return undefined;
       const metadata = await readMetadata(dir, v.timestamp);
-      const path = join(dir, `${v.timestamp}.data`);
       const where = `device ${addr.device}`;
-      let onDisk: number;
-      try { onDisk = statSync(path).size; } catch { return undefined; }
-      if (onDisk !== metadata.size || (verify && await md5OfFile(path) !== metadata.etag)) {
-        await quarantine(addr, dir);
-        throw new CorruptReplica(where);
+      const corrupt = async () => { await quarantine(addr, dir); return new CorruptReplica(where); };
+      let fh: FileHandle;
+      try { fh = await open(join(dir, `${v.timestamp}.data`), 'r'); } catch { return undefined; }
+      let streaming = false;
+      try {
+        const onDisk = (await fh.stat()).size;
+        if (onDisk !== metadata.size) throw await corrupt();
+        if (verify && onDisk <= SINGLE_READ_MAX) {
+          // A small replica is read once: the bytes checked are the bytes sent.
+          const bytes = await readWhole(fh, onDisk);
+          if (bytes.length !== onDisk || createHash('md5').update(bytes).digest('hex') !== metadata.etag) throw await corrupt();
+          return { metadata, data: Readable.from([range ? bytes.subarray(range.start, range.end + 1) : bytes], { objectMode: false }) };
+        }
+        if (verify && await md5OfFile(join(dir, `${v.timestamp}.data`)) !== metadata.etag) throw await corrupt();
+        const stream = fh.createReadStream({ highWaterMark: READ_CHUNK, ...(range ? { start: range.start, end: range.end } : {}) });
+        streaming = true;
+        if (verify || range) return { metadata, data: stream };
+        // Unverified full read: check the MD5 as the bytes pass and fail the stream (and quarantine) on a mismatch.
+        const hash = createHash('md5');
+        const checked = new Transform({
+          transform(chunk: Buffer, _enc, done) { hash.update(chunk); done(null, chunk); },
+          flush(done) {
+            if (hash.digest('hex') === metadata.etag) return done();
+            corrupt().then((err) => done(err), () => done(new CorruptReplica(where)));
+          },
+        });
+        stream.on('error', (err) => checked.destroy(err));
+        checked.on('close', () => stream.destroy());
+        return { metadata, data: stream.pipe(checked) };
+      } finally {
+        // Once streaming, the stream owns the handle and closes it when it ends or is destroyed.
+        if (!streaming) await fh.close();
       }
-      const stream = createReadStream(path, range ? { start: range.start, end: range.end } : {});
-      if (verify || range) return { metadata, data: stream };
-      // Unverified full read: check the MD5 as the bytes pass and fail the stream (and quarantine) on a mismatch.
-      const hash = createHash('md5');
-      const checked = new Transform({
-        transform(chunk: Buffer, _enc, done) { hash.update(chunk); done(null, chunk); },
-        flush(done) {
-          if (hash.digest('hex') === metadata.etag) return done();
-          quarantine(addr, dir).finally(() => done(new CorruptReplica(where)));
-        },
-      });
-      stream.on('error', (err) => checked.destroy(err));
-      checked.on('close', () => stream.destroy());
-      return { metadata, data: stream.pipe(checked) };
     },
 
     async post(addr, p) {

@@ -30,4 +30,17 @@ describe('object ring file', () => {
     assert.deepEqual(parseDevices(['a', 'b:5', 'c:2:50']), [{ name: 'a', zone: 1, weight: 100 }, { name: 'b', zone: 5, weight: 100 }, { name: 'c', zone: 2, weight: 50 }]);
     assert.throws(() => parseDevices(['x:zone']), /bad entry/);
   });
+
+  it('parses a storage node address per device (scale-out) and refuses malformed ones', async () => {
+    assert.deepEqual(parseDevices(['a:1:100@10.0.0.2:6200', 'b:2:100@[fd00::2]:6201', 'c:3:100@node3.example:6202']), [
+      { name: 'a', zone: 1, weight: 100, ip: '10.0.0.2', port: 6200 }, { name: 'b', zone: 2, weight: 100, ip: 'fd00::2', port: 6201 },
+      { name: 'c', zone: 3, weight: 100, ip: 'node3.example', port: 6202 }]);
+    for (const bad of ['a@10.0.0.2', 'a@10.0.0.2:0', 'a@10.0.0.2:70000', 'a@:6200', 'a@host name:1']) assert.throws(() => parseDevices([bad]), /address/, bad);
+    // Giving devices addresses keeps every assignment: nothing moves.
+    const sub = mkdtempSync(join(dir, 'addr-'));
+    const local = await loadRing(sub, { devices: ['d1:1:100', 'd2:2:100', 'd3:3:100'], replicas: 2, partPower: 4 });
+    const remote = await loadRing(sub, { devices: ['d1:1:100@h1:6200', 'd2:2:100@h1:6200', 'd3:3:100@h2:6200'], replicas: 2, partPower: 4 });
+    assert.deepEqual(remote.assignments, local.assignments);
+    assert.equal(remote.devices[2].ip, 'h2');
+  });
 });

@@ -14,13 +14,21 @@ export interface RingConfig {
   partPower: number;
 }
 
-/** Parses `name:zone:weight` (zone and weight optional: zone = position, weight 100). */
+/**
+ * Parses `name:zone:weight[@host:port]` (zone and weight optional: zone = position, weight 100). `@host:port` names
+ * the storage node serving the device over HTTP (scale-out; an IPv6 host in brackets).
+ */
 export function parseDevices(entries: string[]): Omit<RingDevice, 'id'>[] {
   return entries.map((entry, i) => {
-    const [name, zone, weight] = entry.split(':');
+    const [spec, address] = entry.split('@');
+    const [name, zone, weight] = spec.split(':');
     const d = { name, zone: zone === undefined ? i + 1 : Number(zone), weight: weight === undefined ? 100 : Number(weight) };
-    if (!Number.isInteger(d.zone) || !(d.weight >= 0)) throw new Error(`object_storage.devices: bad entry ${JSON.stringify(entry)} (expected name:zone:weight)`);
-    return d;
+    if (!Number.isInteger(d.zone) || !(d.weight >= 0)) throw new Error(`object_storage.devices: bad entry ${JSON.stringify(entry)} (expected name:zone:weight[@host:port])`);
+    if (address === undefined) return d;
+    const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(address);
+    const port = Number(m?.[2]);
+    if (!m || port < 1 || port > 65535) throw new Error(`object_storage.devices: bad storage node address in ${JSON.stringify(entry)} (expected host:port)`);
+    return { ...d, ip: m[1].replace(/^\[|\]$/g, ''), port };
   });
 }
 

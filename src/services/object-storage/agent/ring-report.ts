@@ -16,7 +16,8 @@ export function describeRing(ring: Ring, opts: { moved?: number } = {}): string 
       const fair = totalWeight > 0 ? (partitions * ring.replicas * d.weight) / totalWeight : 0;
       const count = held.get(d.id) ?? 0;
       const balance = fair > 0 ? `${(((count - fair) / fair) * 100).toFixed(2)}%` : (count ? 'draining' : '-');
-      return `${String(d.id).padStart(4)}  ${d.name.padEnd(16)}  ${String(d.zone).padStart(4)}  ${String(d.weight).padStart(6)}  ${String(count).padStart(10)}  ${balance.padStart(7)}`;
+      const node = d.ip !== undefined ? `  ${d.ip.includes(':') ? `[${d.ip}]` : d.ip}:${d.port}` : '';
+      return `${String(d.id).padStart(4)}  ${d.name.padEnd(16)}  ${String(d.zone).padStart(4)}  ${String(d.weight).padStart(6)}  ${String(count).padStart(10)}  ${balance.padStart(7)}${node}`;
     }),
   ];
   return `${lines.join('\n')}\n`;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Logger } from '#lib/log.ts';
 import type { Ring } from '../domain/ring/ring.ts';
 import type { ReplicationServer } from '../rpc/object-replication.ts';
+import { routeReplicationServer } from '../rpc/device-router.ts';
 import { auditPass } from './auditor.ts';
 import type { AuditReport } from './auditor.ts';
 import { startPeriodicPass } from './periodic.ts';
@@ -32,16 +33,23 @@ export interface StorageNodePasses {
   stop(): Promise<void>;
 }
 
-export function startStorageNodePasses(deps: { ring: Ring; root: string; options: StorageNodePassOptions; log: Logger; peers?: ReplicationServer }): StorageNodePasses {
+export function startStorageNodePasses(deps: {
+  ring: Ring; root: string; options: StorageNodePassOptions; log: Logger; peers?: ReplicationServer;
+  /** This node's devices (default: every ring device present under root) and the other nodes' endpoints (scale-out). */
+  devices?: readonly string[]; remote?: ReplicationServer & { check?(): Promise<void> };
+}): StorageNodePasses {
   const { ring, root, options, log } = deps;
   const available = (device: string) => existsSync(join(root, device));
   const hashes = createSuffixHashes({ root, reclaimAgeSeconds: options.reclaim_age });
   const endpoint = createReplicationEndpoint({ root, fsync: options.fsync, hashes, available });
   // Every ring device present under this node's root is local; all of them in one process.
-  const localDevices = () => ring.devices.map((d) => d.name).filter(available);
+  const localDevices = () => (deps.devices ?? ring.devices.map((d) => d.name)).filter(available);
+  const mine = new Set(deps.devices ?? ring.devices.map((d) => d.name));
+  const peers = deps.remote ? routeReplicationServer((d) => mine.has(d), endpoint, deps.remote) : deps.peers ?? endpoint;
   const replicator = startPeriodicPass({
     name: 'replicator', intervalMs: options.replicator_interval * 1000, log,
-    pass: (signal) => replicationPass({ ring, devices: localDevices(), local: endpoint, peers: deps.peers ?? endpoint, log, signal }),
+    // A pass starts from fresh knowledge of which storage nodes answer, so it pushes to primaries, not handoffs.
+    pass: async (signal) => { await deps.remote?.check?.(); return replicationPass({ ring, devices: localDevices(), local: endpoint, peers, log, signal }); },
   });
   const auditor = startPeriodicPass({
     name: 'auditor', intervalMs: options.auditor_interval * 1000, log,

@@ -55,8 +55,8 @@ export const CONTENT_TYPES: Record<ListingFormat, string> = {
 };
 
 const xmlEscape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-/** Swift's last_modified: ISO without the zone, with microseconds. */
-const swiftTime = (iso: string) => iso.replace(/Z$/, '').replace(/\.(\d{3})$/, '.$1000');
+/** Swift's last_modified: ISO without the zone, with microseconds (the common millisecond form without regex replaces). */
+const swiftTime = (iso: string) => (iso.length === 24 && iso[19] === '.' && iso[23] === 'Z' ? `${iso.slice(0, 23)}000` : iso.replace(/Z$/, '').replace(/\.(\d{3})$/, '.$1000'));
 
 /** An SLO manifest lists with its large object's size, and (JSON only) its large object's ETag as `slo_etag`. */
 export function renderObjectListing(entries: ListingEntry<ObjectListing>[], format: ListingFormat, container: string): string {

@@ -99,10 +99,10 @@ export function createReplicas(deps: { ring: Ring; server: ObjectServer; log: Lo
       let lastError: unknown;
       for (const addr of readNodes(path)) {
         try {
-          const state = await server.head(addr);
-          if (state?.kind !== 'object' || state.metadata.timestamp !== wanted.timestamp) continue;
+          // One call per replica: a replica holding another version (or none) answers, and is passed over, all the same.
           const got = await server.get(addr, { range, verify: wanted.size <= verifyMaxBytes });
-          if (got) return got;
+          if (got?.metadata.timestamp === wanted.timestamp) return got;
+          got?.data.destroy();
         } catch (err) {
           lastError = err;
           if (err instanceof CorruptReplica) deps.log.warn({ device: addr.device, path }, 'corrupt object replica quarantined');

@@ -9,6 +9,9 @@ export interface RingDevice {
   zone: number;
   /** Relative share of partitions; 0 drains the device. */
   weight: number;
+  /** The storage node serving the device over HTTP (scale-out); absent: the device is local to every process. */
+  ip?: string;
+  port?: number;
 }
 
 export interface Ring {
