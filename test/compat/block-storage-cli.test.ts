@@ -169,4 +169,19 @@ describe('block storage through the openstack CLI', { skip: cliSkipReason() }, (
     assert.match(log, new RegExp(`volume ${id} resized to ${2 * 1024 ** 3} bytes`), 'the (fake) guest sees 2 GiB');
     await cloud().ok(['server', 'delete', '--wait', 'grow-vm']);
   });
+
+  it('retypes a volume (volume set --type, with and without --retype-policy on-demand)', async () => {
+    await json(['volume', 'create', '--size', '1', 'cli-retype']);
+    assert.equal((await waitFor(['volume'], 'cli-retype', ['available', 'error'])).status, 'available');
+    // cli-type (the first test's) names this cloud's one backend: no data moves either way.
+    await cloud().ok(['volume', 'set', '--type', 'cli-type', '--retype-policy', 'on-demand', 'cli-retype']);
+    let v: Row | undefined;
+    for (let i = 0; i < 50 && (v = await json(['volume', 'show', 'cli-retype'])).type !== 'cli-type'; i++) await new Promise((d) => setTimeout(d, 300));
+    assert.deepEqual([v!.status, v!.type], ['available', 'cli-type']);
+    await cloud().ok(['volume', 'set', '--type', '__DEFAULT__', 'cli-retype']);
+    for (let i = 0; i < 50 && (v = await json(['volume', 'show', 'cli-retype'])).type !== '__DEFAULT__'; i++) await new Promise((d) => setTimeout(d, 300));
+    assert.deepEqual([v!.status, v!.type], ['available', '__DEFAULT__']);
+    await cloud().ok(['volume', 'delete', 'cli-retype']);
+  });
 });
+
