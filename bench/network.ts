@@ -42,6 +42,8 @@ export async function main(args: string[]): Promise<void> {
       ...ports,
       STRATUS_NETWORK_DATA_PLANE_DRIVER: 'linuxbridge', STRATUS_NETWORK_HOST: HOST, STRATUS_NETWORK_STATE_PATH: stateDir,
       STRATUS_NETWORK_VNI_RANGES: `${vniBase}:${vniBase + 10}`,
+      // BENCH_HOST_TRACE=<file>: every host command the agent runs, with its wall time (host-runner.ts).
+      ...(process.env.BENCH_HOST_TRACE ? { STRATUS_HOST_COMMAND_TRACE: process.env.BENCH_HOST_TRACE } : {}),
     },
   }).catch((err: unknown) => {
     rmSync(stateDir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import { networkAgentRpc, networkServerRpc } from '../rpc/agent-rpc.ts';
 import type { PortDetails } from '../rpc/agent-rpc.ts';
 import type { DataPlaneDriver } from './drivers/data-plane-driver.ts';
 import { createKeyedQueue } from './keyed-queue.ts';
+import type { KeyedQueue } from './keyed-queue.ts';
 import { createL3Routers } from './l3-routers.ts';
 import { createPortFilters } from './port-filters.ts';
 
@@ -42,7 +43,17 @@ export async function startNetworkAgent(deps: NetworkAgentDeps): Promise<Network
   const { driver, host, log } = deps;
   const server = networkServerRpc.client(deps.bus);
   // One network's changes apply in order (a port plug never races its network's delete); networks run in parallel.
-  const queue = createKeyedQueue((err, key) => log.warn({ err: (err as Error).message, networkId: key }, 'network agent work failed'));
+  const jobs = createKeyedQueue((err, key) => log.warn({ err: (err as Error).message, networkId: key }, 'network agent work failed'));
+  // Port updates for a network that arrive while its queue is busy join one batch (one filter apply, one host batch);
+  // any other job for that network closes the batch, so work still applies in the order it came.
+  const openBatches = new Map<string, Map<string, { ctx: BusContext; port: PortDetails }>>();
+  const queue: KeyedQueue = {
+    push(key, job) {
+      openBatches.delete(key);
+      jobs.push(key, job);
+    },
+    idle: () => jobs.idle(),
+  };
   const plugged = new Set<string>();
   const own = (): BusContext => { const id = newRequestId(); return { requestId: id, globalRequestId: id }; };
   const report = async (ctx: BusContext, portId: string, up = true) => {
@@ -57,6 +68,39 @@ export async function startNetworkAgent(deps: NetworkAgentDeps): Promise<Network
     if (!plugged.delete(portId)) return;
     await driver.unplugPort(portId);
     await filters.portUnwired(portId);
+  };
+  const portUpdated = (ctx: BusContext, port: PortDetails) => {
+    const open = openBatches.get(port.networkId);
+    if (open) {
+      open.set(port.portId, { ctx, port });
+      return;
+    }
+    const batch = new Map([[port.portId, { ctx, port }]]);
+    queue.push(port.networkId, async () => {
+      if (openBatches.get(port.networkId) === batch) openBatches.delete(port.networkId);
+      await wire([...batch.values()]);
+    });
+    openBatches.set(port.networkId, batch);
+  };
+  /** A batch of one network's port updates: let go of those bound elsewhere now (a migration), plug the rest. */
+  const wire = async (batch: { ctx: BusContext; port: PortDetails }[]) => {
+    for (const { port } of batch) if (port.hostId !== host) await unplug(port.portId);
+    const here = batch.filter(({ port }) => port.hostId === host);
+    if (here.length < 2 || !driver.plugPorts) {
+      for (const { ctx, port } of here) await plug(ctx, port);
+      return;
+    }
+    // Every filter first, as for one port: if they cannot be applied, nothing is plugged.
+    await filters.portsWired(here.map(({ port }) => port));
+    try {
+      await driver.plugPorts(here.map(({ port }) => port));
+    } catch (err) {
+      log.warn({ err: (err as Error).message, ports: here.length }, 'wiring a batch of ports failed; wiring them one by one');
+      for (const { ctx, port } of here) await plug(ctx, port).catch((e: unknown) => log.warn({ err: (e as Error).message, portId: port.portId }, 'cannot wire a port'));
+      return;
+    }
+    for (const { port } of here) plugged.add(port.portId);
+    await Promise.all(here.map(({ ctx, port }) => report(ctx, port.portId, port.adminStateUp)));
   };
   const plug = async (ctx: BusContext, port: PortDetails) => {
     // The filter first, so a device never carries traffic unfiltered; if it cannot be applied, nothing is plugged.
@@ -83,8 +127,15 @@ export async function startNetworkAgent(deps: NetworkAgentDeps): Promise<Network
       await report(ctx, info.dhcpPort.portId);
     }
   };
+  // A sync not yet started serves every change before it: a burst of port changes costs one sync, not one each.
+  const dhcpQueued = new Set<string>();
   const dhcpChanged = (ctx: BusContext, networkId: string) => {
-    if (deps.dhcp) queue.push(networkId, () => syncDhcp(ctx, networkId));
+    if (!deps.dhcp || dhcpQueued.has(networkId)) return;
+    dhcpQueued.add(networkId);
+    queue.push(networkId, () => {
+      dhcpQueued.delete(networkId);
+      return syncDhcp(ctx, networkId);
+    });
   };
   const l3 = deps.l3 ? createL3Routers({ server, driver, host, queue, log }) : undefined;
 
@@ -92,16 +143,7 @@ export async function startNetworkAgent(deps: NetworkAgentDeps): Promise<Network
   await driver.prepareHost?.();
 
   const sub: Subscription = await networkAgentRpc.serve(deps.bus, host, {
-    async port_update(ctx, { port }) {
-      queue.push(port.networkId, async () => {
-        if (port.hostId !== host) {
-          // Bound elsewhere now (a migration): let go of it here.
-          await unplug(port.portId);
-          return;
-        }
-        await plug(ctx, port);
-      });
-    },
+    async port_update(ctx, { port }) { portUpdated(ctx, port); },
     async port_delete(_ctx, { portId, networkId, hostId }) {
       // Sent for a delete and for the old host of a rebound port: only that host lets go.
       if (hostId === host) queue.push(networkId, () => unplug(portId));
@@ -161,8 +203,8 @@ export async function startNetworkAgent(deps: NetworkAgentDeps): Promise<Network
     // Every port's filter in one apply before any is (re)plugged, so none is briefly unfiltered after a restart.
     filters.record(ports);
     await filters.apply().catch(() => { /* logged; each plug retries it */ });
-    for (const port of ports) queue.push(port.networkId, () => plug(own(), port));
-    for (const networkId of dhcpNetworks) queue.push(networkId, () => syncDhcp(own(), networkId));
+    for (const port of ports) portUpdated(own(), port);
+    for (const networkId of dhcpNetworks) dhcpChanged(own(), networkId);
     await queue.idle();
     const legs = l3?.claimed() ?? { portIds: [], networkIds: [] };
     const networkIds = [...new Set([...ports.map((p) => p.networkId), ...dhcpNetworks, ...legs.networkIds])];

@@ -21,6 +21,8 @@ export interface PortFiltersDeps {
 export interface PortFilters {
   /** Records the port's filter (or its absence) and applies it; rejects when it could not be applied. */
   portWired(port: PortDetails): Promise<void>;
+  /** portWired for a burst of ports, with one apply for all of them. */
+  portsWired(ports: PortDetails[]): Promise<void>;
   /** Forgets a port whose device is gone and applies that. */
   portUnwired(portId: string): Promise<void>;
   /** Records ports without applying (a resync records them all, then applies once). */
@@ -85,20 +87,28 @@ export function createPortFilters(deps: PortFiltersDeps): PortFilters {
 
   const changed = () => { version++; };
 
-  return {
-    async portWired(port) {
+  async function portsWired(list: PortDetails[]): Promise<void> {
+    let change = false;
+    for (const port of list) {
       const have = ports.get(port.portId);
       if (!portIsFiltered(port)) {
-        if (!have) return;
+        if (!have) continue;
         ports.delete(port.portId);
       } else if (have && JSON.stringify(have) === JSON.stringify(port) && appliedVersion === version) {
-        return;
+        continue;
       } else {
         ports.set(port.portId, port);
       }
-      changed();
-      await apply();
-    },
+      change = true;
+    }
+    if (!change) return;
+    changed();
+    await apply();
+  }
+
+  return {
+    portWired: (port) => portsWired([port]),
+    portsWired,
     async portUnwired(portId) {
       if (!ports.delete(portId)) return;
       changed();

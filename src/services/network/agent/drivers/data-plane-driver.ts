@@ -35,6 +35,11 @@ export interface DataPlaneDriver {
   deleteNetwork(networkId: string): Promise<void>;
   /** Wires (or rewires) a port's device on its network's bridge (its filter comes from syncPortFilters). Idempotent. */
   plugPort(port: PortDetails): Promise<void>;
+  /**
+   * Wires several ports of one network as plugPort each would, with fewer host commands. Idempotent; on a rejection
+   * some may be wired and the agent plugs each with plugPort. Optional: without it the agent uses plugPort.
+   */
+  plugPorts?(ports: PortDetails[]): Promise<void>;
   /** Unwires a port and drops its filter; a port never plugged is fine. */
   unplugPort(portId: string): Promise<void>;
   /**

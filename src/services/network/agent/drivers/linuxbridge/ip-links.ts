@@ -14,6 +14,24 @@ export interface LinkInfo {
   linkinfo?: { info_kind?: string; info_data?: { id?: number; local?: string; group?: string; dstport?: number; nf_call_iptables?: number; nf_call_ip6tables?: number } };
 }
 
+export interface LinkWanted { master?: string | null; mtu?: number; alias?: string; up?: boolean; address?: string }
+
+/**
+ * The `ip link set` arguments that bring `link` to `want`, empty when nothing differs: one command (one netlink
+ * request) instead of one per attribute, which is most of a port's cost on a loaded host.
+ */
+export function convergeArgs(link: LinkInfo, want: LinkWanted): string[] {
+  const args: string[] = [];
+  if (want.address && link.address !== want.address) args.push('address', want.address);
+  if (want.mtu && link.mtu !== want.mtu) args.push('mtu', String(want.mtu));
+  if (want.alias && link.ifalias !== want.alias) args.push('alias', want.alias);
+  if (want.master === null && link.master) args.push('nomaster');
+  else if (want.master && link.master !== want.master) args.push('master', want.master);
+  const isUp = link.flags?.includes('UP') ?? false;
+  if (want.up !== undefined && want.up !== isUp) args.push(want.up ? 'up' : 'down');
+  return args;
+}
+
 export function createIpLinks(runner: HostRunner) {
   const inNs = (ns: string | undefined, argv: string[]) => (ns ? ['ip', 'netns', 'exec', ns, ...argv] : argv);
   return {
@@ -25,16 +43,22 @@ export function createIpLinks(runner: HostRunner) {
     async delete(name: string, ns?: string): Promise<void> {
       await runner.run(inNs(ns, ['ip', 'link', 'del', 'dev', name]));
     },
-    /** Brings the link to the wanted master, MTU, alias and state, changing only what differs. */
-    async converge(link: LinkInfo, want: { master?: string | null; mtu?: number; alias?: string; up?: boolean; address?: string }, ns?: string): Promise<void> {
-      const set = (args: string[]) => runner.run(inNs(ns, ['ip', 'link', 'set', 'dev', link.ifname, ...args]));
-      if (want.address && link.address !== want.address) await set(['address', want.address]);
-      if (want.mtu && link.mtu !== want.mtu) await set(['mtu', String(want.mtu)]);
-      if (want.alias && link.ifalias !== want.alias) await set(['alias', want.alias]);
-      if (want.master === null && link.master) await set(['nomaster']);
-      else if (want.master && link.master !== want.master) await set(['master', want.master]);
-      const isUp = link.flags?.includes('UP') ?? false;
-      if (want.up !== undefined && want.up !== isUp) await set([want.up ? 'up' : 'down']);
+    /** Brings the link to the wanted master, MTU, alias and state, changing only what differs (one command). */
+    async converge(link: LinkInfo, want: LinkWanted, ns?: string): Promise<void> {
+      const args = convergeArgs(link, want);
+      if (args.length) await runner.run(inNs(ns, ['ip', 'link', 'set', 'dev', link.ifname, ...args]));
+    },
+    /**
+     * Runs `ip` commands (argv without the leading `ip`) through one `ip -batch` process, in order. Rejects with the
+     * batch's error when any failed (commands before it have run; callers repair idempotently).
+     */
+    async batch(commands: string[][]): Promise<void> {
+      if (!commands.length) return;
+      if (commands.length === 1) {
+        await runner.run(['ip', ...commands[0]]);
+        return;
+      }
+      await runner.runWithInput(['ip', '-batch', '-'], `${commands.map((c) => c.join(' ')).join('\n')}\n`);
     },
     async addresses(name: string, ns?: string): Promise<string[]> {
       const out = JSON.parse((await runner.run(inNs(ns, ['ip', '-json', 'addr', 'show', 'dev', name]))).trim() || '[]') as { addr_info?: { family: string; local: string; prefixlen: number }[] }[];

@@ -11,32 +11,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomInt } from 'node:crypto';
 import { silentLogger } from '#lib/log.ts';
-import { requireServers } from '#lib/test-servers.ts';
 import { startNetwork } from '../../../api/test-network.ts';
 import type { TestNetwork } from '../../../api/test-network.ts';
 import { startNetworkAgent } from '../../network-agent.ts';
 import type { NetworkAgent } from '../../network-agent.ts';
 import { routerNamespace, tapName } from '../../../domain/device-names.ts';
-import { createLinuxBridgeDriver } from './linuxbridge-driver.ts';
 import type { LinuxBridgeDriver } from './linuxbridge-driver.ts';
 import { createHostRunner } from './host-runner.ts';
 import { lockHostDataPlane } from './test-host-lock.ts';
-import { linuxBridgeUnavailable, onPath, routersUnavailable } from './host-prerequisites.ts';
 import { until } from '#lib/test-wait.ts';
+import { dataPlaneSkipReason, quietly, testLinuxBridgeDriver } from './test-data-plane.ts';
 
 /** Data-plane steps can take a while on a loaded machine; commands fail until their object exists. */
 const WAIT = { timeoutMs: 20_000, everyMs: 200, retryErrors: true };
 
-function skipReason(): string | undefined {
-  const reason = linuxBridgeUnavailable() ?? routersUnavailable()
-    ?? (onPath('busybox') ? undefined : 'the stand-in VMs need busybox (Debian package busybox-static)');
-  if (reason && requireServers) throw new Error(`IPv6 on the linuxbridge data plane is required (STRATUS_REQUIRE_SERVERS=1): ${reason}`);
-  return reason && `${reason}; set STRATUS_REQUIRE_SERVERS=1 to make this a failure`;
-}
-
-const skip = skipReason();
+const skip = dataPlaneSkipReason('IPv6 on the linuxbridge data plane', { routers: true, tools: { busybox: 'busybox-static' } });
 const sh = createHostRunner();
-const quietly = async (argv: string[]) => { try { await sh.run(argv); } catch { /* already gone */ } };
 
 describe('IPv6 on the linuxbridge data plane', { skip }, () => {
   const tag = randomBytes(3).toString('hex');
@@ -59,7 +49,7 @@ describe('IPv6 on the linuxbridge data plane', { skip }, () => {
   before(async () => {
     unlock = await lockHostDataPlane();
     n = await startNetwork({ data_plane_driver: 'linuxbridge', vni_ranges: `${vniBase}:${vniBase + 10}` });
-    driver = createLinuxBridgeDriver({ tunnelIp: '', vxlanGroup: '', vxlanPeers: [], physicalInterfaces: {}, stateDir, dhcpLeaseSeconds: 600, log: silentLogger() });
+    driver = testLinuxBridgeDriver(stateDir);
     agent = await startNetworkAgent({ bus: n.bus, host: 'v6-test', driver, dhcp: false, l3: true, log: silentLogger() });
     await agent.resynced;
   });

@@ -14,7 +14,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHmac, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { silentLogger } from '#lib/log.ts';
-import { requireServers } from '#lib/test-servers.ts';
 import { startNetwork } from '../../../api/test-network.ts';
 import type { TestNetwork } from '../../../api/test-network.ts';
 import { startNetworkAgent } from '../../network-agent.ts';
@@ -22,27 +21,17 @@ import type { NetworkAgent } from '../../network-agent.ts';
 import { startMetadataAgent } from '../../metadata-agent.ts';
 import type { MetadataAgent } from '../../metadata-agent.ts';
 import { bridgeName, routerNamespace } from '../../../domain/device-names.ts';
-import { createLinuxBridgeDriver } from './linuxbridge-driver.ts';
 import type { LinuxBridgeDriver } from './linuxbridge-driver.ts';
 import { createHostRunner } from './host-runner.ts';
 import { lockHostDataPlane } from './test-host-lock.ts';
-import { linuxBridgeUnavailable, onPath, routersUnavailable } from './host-prerequisites.ts';
 import { until } from '#lib/test-wait.ts';
+import { dataPlaneSkipReason, quietly, testLinuxBridgeDriver } from './test-data-plane.ts';
 
 /** Data-plane steps can take a while on a loaded machine; commands fail until their object exists. */
 const WAIT = { timeoutMs: 15_000, retryErrors: true };
 
-function skipReason(): string | undefined {
-  const reason = linuxBridgeUnavailable() ?? routersUnavailable()
-    ?? (onPath('haproxy') ? undefined : 'the metadata proxy needs haproxy (Debian package haproxy)')
-    ?? (onPath('busybox') ? undefined : 'the stand-in VM needs busybox (Debian package busybox-static)');
-  if (reason && requireServers) throw new Error(`routers on the linuxbridge data plane are required (STRATUS_REQUIRE_SERVERS=1): ${reason}`);
-  return reason && `${reason}; set STRATUS_REQUIRE_SERVERS=1 to make this a failure`;
-}
-
-const skip = skipReason();
+const skip = dataPlaneSkipReason('routers on the linuxbridge data plane', { routers: true, tools: { haproxy: 'haproxy', busybox: 'busybox-static' } });
 const sh = createHostRunner();
-const quietly = async (argv: string[]) => { try { await sh.run(argv); } catch { /* already gone */ } };
 const inVm = (ns: string, argv: string[]) => sh.run(['ip', 'netns', 'exec', ns, ...argv]);
 
 const namespaces = async () => (await sh.ipJson<{ name: string }>(['netns', 'list'])).map((n) => n.name);
@@ -75,8 +64,7 @@ describe('routers, floating IPs and metadata on the linuxbridge data plane', { s
   let metadata: MetadataAgent | undefined;
   const routers: string[] = [];
   const networks: string[] = [];
-  const newDriver = () => createLinuxBridgeDriver({
-    tunnelIp: '', vxlanGroup: '', vxlanPeers: [], physicalInterfaces: {}, stateDir, dhcpLeaseSeconds: 600, log: silentLogger(),
+  const newDriver = () => testLinuxBridgeDriver(stateDir, {
     externalHostLeg: { ...hostLeg, cidr: `${ext}.1/24`, physicalNetwork: physnet }, metadataSocket: socketPath, isolatedMetadata: true,
   });
   const startAgent = async () => {

@@ -6,10 +6,11 @@
 // device carries an alias naming its owner, so a resync removes exactly the Stratus devices nothing claims.
 import type { Logger } from '#lib/log.ts';
 import type { DataPlaneDriver, DhcpNetwork, NetworkSegment } from '../data-plane-driver.ts';
+import type { PortDetails } from '../../../domain/port-details.ts';
 import { bridgeName, dhcpInterfaceName, dhcpNamespace, tapName, vxlanName } from '../../../domain/device-names.ts';
 import { HostCommandError, createHostRunner } from './host-runner.ts';
 import type { HostRunner } from './host-runner.ts';
-import { createIpLinks } from './ip-links.ts';
+import { convergeArgs, createIpLinks } from './ip-links.ts';
 import type { LinkInfo } from './ip-links.ts';
 import { ISOLATED_METADATA_CIDR, dhcpInterfaceAddresses, dnsmasqArgs, hostsFile, optsFile } from './dnsmasq-config.ts';
 import { createDnsmasqProcesses } from './dnsmasq-process.ts';
@@ -134,7 +135,8 @@ export function createLinuxBridgeDriver(opts: LinuxBridgeOptions): LinuxBridgeDr
     if (nf?.nf_call_iptables !== 1 || nf.nf_call_ip6tables !== 1) {
       await runner.run(['ip', 'link', 'set', 'dev', bridge, 'type', 'bridge', 'nf_call_iptables', '1', 'nf_call_ip6tables', '1']);
     }
-    await ensureSegmentLeg(segment, await ip.list());
+    // The first listing still shows the segment's leg as it was: only the bridge may have been created since.
+    await ensureSegmentLeg(segment, links);
   }
 
   /** The DHCP port's veth pair: the `tap…` end on the bridge, the `ns-…` end in the namespace with the port's MAC. */
@@ -185,6 +187,17 @@ export function createLinuxBridgeDriver(opts: LinuxBridgeOptions): LinuxBridgeDr
     if (links.has(bridge)) await ip.delete(bridge);
   }
 
+  async function plugPort(port: PortDetails): Promise<void> {
+    await ensureNetwork({ networkId: port.networkId, ...port.network });
+    if (port.deviceOwner === 'network:dhcp') {
+      await ensureDhcpInterface(port.networkId, port, port.network.mtu);
+      return;
+    }
+    const name = tapName(port.portId);
+    const link = await ensureLink(name, ['ip', 'tuntap', 'add', 'dev', name, 'mode', 'tap']);
+    await ip.converge(link, { master: bridgeName(port.networkId), mtu: port.network.mtu, alias: portAlias(port.portId), up: port.adminStateUp });
+  }
+
   const routers = createRouterNamespaces({
     runner, ip, proxies, ensureNetwork, portAlias, stateDir: opts.stateDir, metadataSocket: opts.metadataSocket,
   });
@@ -199,15 +212,27 @@ export function createLinuxBridgeDriver(opts: LinuxBridgeOptions): LinuxBridgeDr
     deleteNetwork,
     syncRouter: routers.syncRouter,
     deleteRouter: routers.deleteRouter,
-    async plugPort(port) {
-      await ensureNetwork({ networkId: port.networkId, ...port.network });
-      if (port.deviceOwner === 'network:dhcp') {
-        await ensureDhcpInterface(port.networkId, port, port.network.mtu);
-        return;
+    plugPort,
+    async plugPorts(ports) {
+      // A burst of one network's VM ports: its bridge once, one listing, the missing taps and every difference in one
+      // `ip -batch` each. A failure leaves some ports half wired: the agent then plugs each on its own, which repairs.
+      const taps = ports.filter((p) => p.deviceOwner !== 'network:dhcp');
+      if (taps.length) {
+        await ensureNetwork({ networkId: taps[0].networkId, ...taps[0].network });
+        let links = await ip.list();
+        const missing = taps.filter((p) => !links.has(tapName(p.portId)));
+        if (missing.length) {
+          await ip.batch(missing.map((p) => ['tuntap', 'add', 'dev', tapName(p.portId), 'mode', 'tap']));
+          links = await ip.list();
+        }
+        await ip.batch(taps.flatMap((p) => {
+          const link = links.get(tapName(p.portId));
+          if (!link) throw new Error(`tap ${tapName(p.portId)} is missing after its creation`);
+          const args = convergeArgs(link, { master: bridgeName(p.networkId), mtu: p.network.mtu, alias: portAlias(p.portId), up: p.adminStateUp });
+          return args.length ? [['link', 'set', 'dev', link.ifname, ...args]] : [];
+        }));
       }
-      const name = tapName(port.portId);
-      const link = await ensureLink(name, ['ip', 'tuntap', 'add', 'dev', name, 'mode', 'tap']);
-      await ip.converge(link, { master: bridgeName(port.networkId), mtu: port.network.mtu, alias: portAlias(port.portId), up: port.adminStateUp });
+      for (const port of ports) if (port.deviceOwner === 'network:dhcp') await plugPort(port);
     },
     async unplugPort(portId) {
       if ((await ip.list()).has(tapName(portId))) await ip.delete(tapName(portId));

@@ -12,30 +12,21 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { silentLogger } from '#lib/log.ts';
-import { requireServers } from '#lib/test-servers.ts';
 import { startNetwork } from '../../../api/test-network.ts';
 import type { TestNetwork } from '../../../api/test-network.ts';
 import { startNetworkAgent } from '../../network-agent.ts';
 import type { NetworkAgent } from '../../network-agent.ts';
 import { bridgeName, dhcpNamespace, tapName, vxlanName } from '../../../domain/device-names.ts';
-import { createLinuxBridgeDriver } from './linuxbridge-driver.ts';
 import type { LinuxBridgeDriver } from './linuxbridge-driver.ts';
 import { createHostRunner } from './host-runner.ts';
 import { lockHostDataPlane } from './test-host-lock.ts';
-import { linuxBridgeUnavailable, onPath } from './host-prerequisites.ts';
 import { until } from '#lib/test-wait.ts';
+import { dataPlaneSkipReason, quietly, testLinuxBridgeDriver } from './test-data-plane.ts';
 
-function skipReason(): string | undefined {
-  const reason = linuxBridgeUnavailable() ?? (onPath('busybox') ? undefined : 'the DHCP client check needs busybox (Debian package busybox)');
-  if (reason && requireServers) throw new Error(`the linuxbridge data plane is required (STRATUS_REQUIRE_SERVERS=1): ${reason}`);
-  return reason && `${reason}; set STRATUS_REQUIRE_SERVERS=1 to make this a failure`;
-}
-
-const skip = skipReason();
+const skip = dataPlaneSkipReason('the linuxbridge data plane', { tools: { busybox: 'busybox-static' } });
 const sh = createHostRunner();
-const quietly = async (argv: string[]) => { try { await sh.run(argv); } catch { /* already gone */ } };
 
-interface Link { ifname: string; master?: string; ifalias?: string }
+interface Link { ifname: string; master?: string; ifalias?: string; flags?: string[] }
 const links = async () => new Map((await sh.ipJson<Link>(['link', 'show'])).map((l) => [l.ifname, l]));
 const namespaces = async () => (await sh.ipJson<{ name: string }>(['netns', 'list'])).map((n) => n.name);
 
@@ -54,9 +45,7 @@ describe('linuxbridge data plane', { skip }, () => {
   let driver: LinuxBridgeDriver;
   let agent: NetworkAgent | undefined;
   const networks: string[] = [];
-  const newDriver = () => createLinuxBridgeDriver({
-    tunnelIp: '', vxlanGroup: '', vxlanPeers: ['192.0.2.10'], physicalInterfaces: { [physnet]: physical }, stateDir, dhcpLeaseSeconds: 600, log: silentLogger(),
-  });
+  const newDriver = () => testLinuxBridgeDriver(stateDir, { vxlanPeers: ['192.0.2.10'], physicalInterfaces: { [physnet]: physical } });
   const startAgent = async () => {
     agent = await startNetworkAgent({ bus: n.bus, host: 'lb-test', driver, dhcp: true, log: silentLogger() });
     await agent.resynced;
@@ -140,11 +129,19 @@ describe('linuxbridge data plane', { skip }, () => {
     await agent!.stop();
     await sh.run(['ip', 'tuntap', 'add', 'dev', staleTap, 'mode', 'tap']);
     await sh.run(['ip', 'link', 'set', 'dev', staleTap, 'alias', `stratus:port:${randomUUID()}`]);
+    // Drift the resync repairs as one batch: port A's tap gone, port B's off its bridge and down.
+    await sh.run(['ip', 'link', 'del', 'dev', tapName(portA.id)]);
+    await sh.run(['ip', 'link', 'set', 'dev', tapName(portB.id), 'nomaster', 'down']);
     driver = newDriver();
     await startAgent();
     have = await links();
     assert.ok(!have.has(staleTap), 'resync removed the unclaimed tap');
-    for (const p of [portA, portB]) assert.equal(have.get(tapName(p.id))?.master, bridge);
+    for (const p of [portA, portB]) {
+      assert.equal(have.get(tapName(p.id))?.master, bridge);
+      assert.ok(have.get(tapName(p.id))?.flags?.includes('UP'), `the tap of ${p.id} is up again`);
+      assert.equal(have.get(tapName(p.id))?.ifalias, `stratus:port:${p.id}`);
+    }
+    assert.ok(driver.runner.history.some((argv) => argv.join(' ') === 'ip -batch -'), 'both taps were repaired in one ip -batch');
     assert.equal(readPid(stateDir, net.id), dnsmasqPid, 'dnsmasq kept running');
 
     // Deletes: the ports' taps go, then the network takes bridge, VXLAN, namespace and dnsmasq with it.

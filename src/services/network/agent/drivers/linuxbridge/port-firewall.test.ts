@@ -30,6 +30,7 @@ function recorder() {
       if (argv[0] === 'nft') scripts.push(readFileSync(argv[2], 'utf8'));
       return '';
     },
+    async runWithInput(argv) { history.push(argv); return ''; },
     async ipJson() { return []; },
   };
   return { runner, history, scripts };

@@ -13,32 +13,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomInt } from 'node:crypto';
 import { silentLogger } from '#lib/log.ts';
-import { requireServers } from '#lib/test-servers.ts';
 import { startNetwork } from '../../../api/test-network.ts';
 import type { TestNetwork } from '../../../api/test-network.ts';
 import { startNetworkAgent } from '../../network-agent.ts';
 import type { NetworkAgent } from '../../network-agent.ts';
 import { tapName } from '../../../domain/device-names.ts';
-import { createLinuxBridgeDriver } from './linuxbridge-driver.ts';
 import { createHostRunner } from './host-runner.ts';
 import { lockHostDataPlane } from './test-host-lock.ts';
-import { linuxBridgeUnavailable, onPath } from './host-prerequisites.ts';
 import { until } from '#lib/test-wait.ts';
+import { dataPlaneSkipReason, quietly, testLinuxBridgeDriver } from './test-data-plane.ts';
 
 /** Data-plane steps can take a while on a loaded machine; commands fail until their object exists. */
 const WAIT = { timeoutMs: 15_000, everyMs: 100, retryErrors: true };
 
-function skipReason(): string | undefined {
-  const reason = linuxBridgeUnavailable() ?? (onPath('busybox') ? undefined : 'the stand-in VMs need busybox (Debian package busybox-static)');
-  if (reason && requireServers) throw new Error(`security groups on the linuxbridge data plane are required (STRATUS_REQUIRE_SERVERS=1): ${reason}`);
-  return reason && `${reason}; set STRATUS_REQUIRE_SERVERS=1 to make this a failure`;
-}
-
-const skip = skipReason();
+const skip = dataPlaneSkipReason('security groups on the linuxbridge data plane', { tools: { busybox: 'busybox-static' } });
 const sh = createHostRunner();
 /** For a connection a filter may drop: busybox wget's own -T crashes in Debian 12's busybox. */
 const briefly = createHostRunner({ timeoutMs: 3_000 });
-const quietly = async (argv: string[]) => { try { await sh.run(argv); } catch { /* already gone */ } };
 
 const filterTables = async () => sh.run(['nft', 'list', 'tables']);
 const inetTable = async () => sh.run(['nft', 'list', 'table', 'inet', 'stratus']);
@@ -66,7 +57,7 @@ describe('security groups on the linuxbridge data plane', { skip }, () => {
   let agent: NetworkAgent | undefined;
   let httpd: ChildProcess | undefined;
   const taps: string[] = [];
-  const newDriver = () => createLinuxBridgeDriver({ tunnelIp: '', vxlanGroup: '', vxlanPeers: [], physicalInterfaces: {}, stateDir, dhcpLeaseSeconds: 600, log: silentLogger() });
+  const newDriver = () => testLinuxBridgeDriver(stateDir);
   let driver = newDriver();
   const startAgent = async () => {
     agent = await startNetworkAgent({ bus: n.bus, host: 'sg-test', driver, dhcp: false, log: silentLogger() });
