@@ -175,12 +175,18 @@ describe('block storage through the openstack CLI', { skip: cliSkipReason() }, (
     assert.equal((await waitFor(['volume'], 'cli-retype', ['available', 'error'])).status, 'available');
     // cli-type (the first test's) names this cloud's one backend: no data moves either way.
     await cloud().ok(['volume', 'set', '--type', 'cli-type', '--retype-policy', 'on-demand', 'cli-retype']);
-    let v: Row | undefined;
-    for (let i = 0; i < 50 && (v = await json(['volume', 'show', 'cli-retype'])).type !== 'cli-type'; i++) await new Promise((d) => setTimeout(d, 300));
-    assert.deepEqual([v!.status, v!.type], ['available', 'cli-type']);
+    const typed = async (want: string): Promise<Row> => {
+      for (let i = 0; ; i++) {
+        const v = await json(['volume', 'show', 'cli-retype']);
+        if (v.type === want || i >= 50) return v;
+        await new Promise((d) => setTimeout(d, 300));
+      }
+    };
+    const v1 = await typed('cli-type');
+    assert.deepEqual([v1.status, v1.type], ['available', 'cli-type']);
     await cloud().ok(['volume', 'set', '--type', '__DEFAULT__', 'cli-retype']);
-    for (let i = 0; i < 50 && (v = await json(['volume', 'show', 'cli-retype'])).type !== '__DEFAULT__'; i++) await new Promise((d) => setTimeout(d, 300));
-    assert.deepEqual([v!.status, v!.type], ['available', '__DEFAULT__']);
+    const v2 = await typed('__DEFAULT__');
+    assert.deepEqual([v2.status, v2.type], ['available', '__DEFAULT__']);
     await cloud().ok(['volume', 'delete', 'cli-retype']);
   });
 });

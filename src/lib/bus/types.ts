@@ -38,6 +38,8 @@ export interface Notification {
   timestamp: string;
   messageId: string;
   context: BusContext;
+  /** oslo.messaging's notification topic (`notifications`, `versioned_notifications`); listeners filter on it. */
+  topic?: string;
 }
 
 /** What a publisher supplies; the bus stamps the timestamp and message id. */

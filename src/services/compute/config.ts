@@ -44,6 +44,10 @@ export const computeOptions = {
   metadata_cache_expiration: { type: 'number', default: 15, min: 0, max: 3600, help: 'Seconds the metadata API reuses what it read about an instance (0: read it for every request).' },
   dhcp_domain: { type: 'string', default: 'novalocal', help: 'Domain appended to instance hostnames in metadata (Nova\'s dhcp_domain; empty for none).' },
   force_config_drive: { type: 'boolean', default: false, help: 'Give every server a config drive, whether or not it asked for one (Nova\'s force_config_drive).' },
+  // Notifications on the bus (Nova's [notifications] notification_format and the topics of both formats).
+  notification_format: { type: 'string', default: 'none', choices: ['versioned', 'unversioned', 'both', 'none'], help: 'Which notifications compute publishes: versioned (Nova\'s instance.* payload objects), unversioned (legacy compute.instance.*), both, or none (the default: like Nova without a notification driver, nothing is sent and the flows pay nothing for it).' },
+  versioned_notifications_topics: { type: 'list', default: ['versioned_notifications'], help: 'Topics of the versioned notifications (Nova\'s versioned_notifications_topics).' },
+  notification_topics: { type: 'list', default: ['notifications'], help: 'Topics of the unversioned notifications (oslo.messaging\'s notifications topics).' },
 } as const satisfies OptionSet;
 
 export type ComputeOptions = OptionValues<typeof computeOptions>;

@@ -28,6 +28,8 @@ import { installMicroversions } from './api/microversion.ts';
 import { registerComputeRoutes } from './api/routes.ts';
 import { conductorRpc } from './rpc/conductor-rpc.ts';
 import { agentRpc } from './rpc/agent-rpc.ts';
+import { createComputeNotifier } from './rpc/compute-notifier.ts';
+import type { ComputeNotifier, NotificationFormat } from './rpc/compute-notifier.ts';
 import { schedulerRpc } from './rpc/scheduler-rpc.ts';
 import { startConductor } from './conductor/conductor.ts';
 import { startScheduler } from './scheduler/scheduler.ts';
@@ -156,6 +158,7 @@ export async function createConductor(deps: ComputeRoleDeps & { databaseUrl: str
     const running = await startConductor({
       db: database.db, dialect: database.dialect, scheduler: schedulerRpc.client(deps.bus), agents: agentRpc.client(deps.bus),
       placement: placementFrom(novaSession(deps)), maxAttempts: deps.options.max_attempts, log: deps.log.child({ role: 'compute-conductor' }),
+      notifier: notifierFor(deps, 'nova-conductor', deps.serverName ?? (deps.options.host || hostname())),
     }, deps.bus, deps.serverName ?? (deps.options.host || hostname()), { staleMs: deps.options.service_down_time * 1000, heartbeatMs: deps.options.report_interval * 1000 });
     return { async close() { await running.stop(); await database.close(); } };
   } catch (err) {
@@ -204,6 +207,14 @@ export async function createConsoleProxies(deps: { options: ComputeOptions; data
   }
 }
 
+/** Nova's notifications as configured (notification_format and the topics), published by `binary` on `host`. */
+function notifierFor(deps: ComputeRoleDeps, binary: 'nova-compute' | 'nova-conductor', host: string): ComputeNotifier {
+  return createComputeNotifier(deps.bus, {
+    format: deps.options.notification_format as NotificationFormat, versionedTopics: deps.options.versioned_notifications_topics,
+    legacyTopics: deps.options.notification_topics, publisher: { binary, host }, log: deps.log.child({ role: binary }),
+  });
+}
+
 /** A compute agent for `host` (default: options.host or the machine's name) with the configured (or given) driver. */
 export async function createComputeAgent(deps: ComputeRoleDeps & { host?: string; driver?: HypervisorDriver }): Promise<RunningRole & { host: string; nodeUuid: string }> {
   const { options } = deps;
@@ -222,7 +233,7 @@ export async function createComputeAgent(deps: ComputeRoleDeps & { host?: string
     network: lazyEndpoint<NetworkClient>(session, 'network', (endpoint) => createNetworkClient({ endpoint, token: () => session.token(), serviceToken: () => session.token() })),
     volumes: volumesFrom(session),
     configDrive: { force: options.force_config_drive, dhcpDomain: options.dhcp_domain },
-    serviceToken: () => session.token(), log: deps.log.child({ role: 'compute-agent', host }),
+    serviceToken: () => session.token(), log: deps.log.child({ role: 'compute-agent', host }), notifier: notifierFor(deps, 'nova-compute', host),
   }, deps.bus, {
     ratios: { cpu: options.cpu_allocation_ratio, ram: options.ram_allocation_ratio, disk: options.disk_allocation_ratio, reservedHostMemoryMb: options.reserved_host_memory_mb },
     reportIntervalMs: options.report_interval * 1000,

@@ -8,6 +8,8 @@ import type { BlockStorageClient } from '#services/block-storage/contract/client
 import type { ConductorMethods } from '../rpc/conductor-rpc.ts';
 import type { AgentMethods } from '../rpc/agent-rpc.ts';
 import type { HypervisorDriver } from './drivers/hypervisor-driver.ts';
+import type { ComputeNotifier } from '../rpc/compute-notifier.ts';
+import { withActionNotifications } from './action-notifications.ts';
 
 export interface AgentDeps {
   host: string;
@@ -26,6 +28,8 @@ export interface AgentDeps {
   configDrive: { force: boolean; dhcpDomain: string };
   /** The agent's own token (the nova service user), sent beside the user's token. */
   serviceToken(): Promise<string>;
+  /** Nova's instance.* notifications; absent in tests that do not listen. */
+  notifier?: ComputeNotifier;
   log: Logger;
 }
 
@@ -33,7 +37,7 @@ export interface AgentDeps {
 export async function withEvent<T>(deps: AgentDeps, ctx: BusContext, uuid: string, event: string, work: () => Promise<T>): Promise<T> {
   await deps.conductor.call('event_start', { uuid, requestId: ctx.requestId, event, host: deps.host }, ctx);
   try {
-    const result = await work();
+    const result = await withActionNotifications(deps, ctx, { uuid, event }, work);
     await deps.conductor.call('event_finish', { uuid, requestId: ctx.requestId, event }, ctx);
     return result;
   } catch (err) {

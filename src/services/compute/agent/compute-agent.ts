@@ -20,6 +20,7 @@ import { snapshotInstance } from './snapshot.ts';
 import { rescueInstance, unrescueInstance } from './rescue.ts';
 import { getDiagnostics } from './diagnostics.ts';
 import { confirmResize, finishResize, finishRevertResize, resizeInstance, revertResize } from './resize.ts';
+import { liveMigration, postLiveMigrationAtDestination, preLiveMigration, rollbackLiveMigrationAtDestination } from './live-migration.ts';
 import { shelveInstance } from './shelve.ts';
 import { shelveOffloadInstance } from './shelve-offload.ts';
 import { unshelveInstance } from './unshelve.ts';
@@ -78,6 +79,10 @@ export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: Compute
     revert_resize: (ctx, a) => background(revertResize(deps, ctx, a)),
     finish_revert_resize: (ctx, a) => background(finishRevertResize(deps, ctx, a)),
     drop_resize_source: (_ctx, a) => background(deps.driver.confirmMigration({ uuid: a.uuid })),
+    live_migration: (ctx, a) => background(liveMigration(deps, ctx, a)),
+    pre_live_migration: (ctx, a) => preLiveMigration(deps, ctx, a),
+    post_live_migration_at_destination: (ctx, a) => postLiveMigrationAtDestination(deps, ctx, a),
+    rollback_live_migration_at_destination: (ctx, a) => rollbackLiveMigrationAtDestination(deps, ctx, a),
     attach_volume: (ctx, a) => background(attachVolume(deps, ctx, a)),
     detach_volume: (ctx, a) => background(detachVolume(deps, ctx, a)),
     extend_volume: (ctx, a) => background(extendVolume(deps, ctx, a)),

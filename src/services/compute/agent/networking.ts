@@ -6,6 +6,7 @@ import { BadRequest } from '#lib/errors.ts';
 import type { NetworkClient, Port } from '#services/network/contract/client.ts';
 import type { BoundPort, Instance } from '../domain/instance.ts';
 import type { GuestSpec } from './drivers/hypervisor-driver.ts';
+import { matchSecurityGroups } from '../domain/security-group-names.ts';
 
 export interface Allocation {
   ports: BoundPort[];
@@ -28,6 +29,12 @@ export async function allocateNetworks(network: NetworkClient | undefined, ctx: 
   const service = { globalRequestId: ctx.globalRequestId };
   const out: Allocation = { ports: [], nics: [] };
   try {
+    // The ports Compute creates get the groups the boot asked for; just `default` is left to Neutron, which gives a
+    // new port the project's default group (and makes that group on first use).
+    const asked = instance.securityGroups.filter((g) => g !== 'default').length > 0 && requested.some((r) => !r.portId);
+    const groups = asked
+      ? matchSecurityGroups(instance.securityGroups, await network.listSecurityGroups({ project_id: instance.projectId }, user), instance.projectId)
+      : undefined;
     for (const r of requested) {
       let port: Port;
       let created = false;
@@ -38,6 +45,7 @@ export async function allocateNetworks(network: NetworkClient | undefined, ctx: 
       } else {
         port = await network.createPort({
           network_id: r.networkId!, device_id: instance.uuid, device_owner: 'compute:nova',
+          ...(groups ? { security_groups: groups } : {}),
           ...(r.fixedIp ? { fixed_ips: [{ ip_address: r.fixedIp }] } : {}),
         }, user);
         created = true;

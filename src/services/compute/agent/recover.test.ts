@@ -37,7 +37,7 @@ describe('agent recovery after a restart', () => {
     assert.equal(built.vmState, 'error');
     assert.match(String((built.fault as { message: string }).message), /interrupted by a restart/);
     assert.ok(calls.some((c) => c.method === 'instance_destroy' && c.args.uuid === 'deleting'));
-    assert.deepEqual(released, ['deleting']);
+    assert.deepEqual(released, ['building', 'deleting'], 'an interrupted build gives its claim back too');
     const rebooted = updates.find((u) => u.args.uuid === 'rebooting')!.args.patch as Record<string, unknown>;
     assert.deepEqual(rebooted, { taskState: null, powerState: 1 });
     assert.ok(!updates.some((u) => u.args.uuid === 'idle'));

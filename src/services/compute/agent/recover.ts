@@ -24,7 +24,11 @@ export async function recoverInterrupted(deps: AgentDeps, ctx: BusContext): Prom
       await terminateInstance(deps, ctx, i.uuid);
     } else if (i.vmState === VmState.building || UNRESUMABLE.includes(i.taskState)) {
       const building = i.vmState === VmState.building;
-      if (building) await deps.driver.destroy({ uuid: i.uuid }).catch(() => undefined);
+      if (building) {
+        await deps.driver.destroy({ uuid: i.uuid }).catch(() => undefined);
+        // As Nova does when a build aborts: the claim goes back, so a server that never ran holds no capacity.
+        await deps.placement.deleteAllocations(i.uuid, { globalRequestId: ctx.globalRequestId }).catch(() => undefined);
+      }
       const what = building ? 'build' : i.taskState === TaskState.rebuilding ? 'rebuild' : 'resize';
       await deps.conductor.call('instance_update', {
         uuid: i.uuid, expectedTaskState: [i.taskState],

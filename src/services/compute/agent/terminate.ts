@@ -3,6 +3,7 @@
 import type { BusContext } from '#lib/bus/index.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { withEvent } from './agent-deps.ts';
+import { withActionNotifications } from './action-notifications.ts';
 import { deallocateNetworks } from './networking.ts';
 import { detachVolume } from './volumes.ts';
 import { releaseVolumes } from './block-devices.ts';
@@ -12,7 +13,7 @@ export async function terminateInstance(deps: AgentDeps, ctx: BusContext, uuid: 
   await withEvent(deps, ctx, uuid, 'compute_terminate_instance', async () => {
     // The guest goes first, as in Nova: a guest that would not let go of a hot-unplugged disk cannot block its own
     // delete. Then the attachments are released so the volumes are available again.
-    await deps.driver.destroy({ uuid });
+    await withActionNotifications(deps, ctx, { uuid, event: 'shutdown', action: 'shutdown' }, () => deps.driver.destroy({ uuid }));
     // A server deleted in VERIFY_RESIZE: the disks its resize kept aside on this host go too (the API confirmed the
     // resize). When the resize changed hosts, the API has the source drop its own (drop_resize_source).
     await deps.driver.confirmMigration({ uuid });

@@ -1,11 +1,12 @@
-// os-keypairs: a user's SSH keys (imported, or generated here with the private key returned once), which servers
-// receive through the metadata service and config drive.
+// os-keypairs: a user's SSH keys and x509 certificates (imported, or generated here with the private key returned
+// once), which servers receive through the metadata service and config drive.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isUniqueViolation } from '#lib/db/index.ts';
 import { BadRequest } from '#lib/errors.ts';
 import { keypairExists, keypairNotFound } from '../domain/errors.ts';
 import { checkQuota } from '../domain/quotas.ts';
 import { fingerprintOf, generateRsaKeyPair } from '../domain/ssh-keys.ts';
+import { generateX509KeyPair, x509FingerprintOf } from '../domain/x509-keys.ts';
 import { deleteKeyPair, getKeyPair, insertKeyPair, listKeyPairs } from '../db/keypairs-repo.ts';
 import { keyPairCount, projectLimits } from '../db/quotas-repo.ts';
 import type { KeyPairRow } from '../db/tables.ts';
@@ -53,7 +54,6 @@ export function registerKeyPairs(app: FastifyInstance, deps: ComputeApiDeps): vo
     if (atLeast(req, 92) && k.public_key === undefined) throw new BadRequest("Invalid input for field/attribute keypair. Value: {'name': '" + k.name + "'}. 'public_key' is a required property");
     const userId = targetUser(deps, req, 'os_compute_api:os-keypairs:create', k.user_id);
     const type = k.type ?? 'ssh';
-    if (type === 'x509') throw new BadRequest('Keypair data is invalid: x509 certificates are not supported by this cloud.');
     const caller = callerOf(deps, req);
     if (caller.projectId) {
       checkQuota({ key_pairs: (await projectLimits(deps.db, caller.projectId)).key_pairs }, { key_pairs: await keyPairCount(deps.db, userId) }, { key_pairs: 1 });
@@ -62,10 +62,11 @@ export function registerKeyPairs(app: FastifyInstance, deps: ComputeApiDeps): vo
     let publicKey = k.public_key;
     let fingerprint: string;
     if (publicKey === undefined) {
-      const made = generateRsaKeyPair(`Generated-by-Stratus`);
+      // Before 2.92 Nova generated both types; an x509 pair is a client certificate whose subject is the user.
+      const made = type === 'x509' ? await generateX509KeyPair(userId) : generateRsaKeyPair(`Generated-by-Stratus`);
       ({ publicKey, privateKey, fingerprint } = made);
     } else {
-      fingerprint = fingerprintOf(publicKey);
+      fingerprint = type === 'x509' ? x509FingerprintOf(publicKey) : fingerprintOf(publicKey);
     }
     const row: KeyPairRow = { user_id: userId, name: k.name, type, public_key: publicKey.trim(), fingerprint, created_at: new Date().toISOString() };
     try {

@@ -20,10 +20,12 @@ import { registerVolumeAttachments } from './volume-attachments.ts';
 import { registerInterfaces } from './interfaces.ts';
 import { registerAggregates } from './aggregates.ts';
 import { registerMigrations } from './migrations.ts';
+import { registerServerMigrations } from './server-migrations.ts';
 import { registerRemoteConsoles } from './remote-consoles.ts';
 import { registerServerExternalEvents } from './server-external-events.ts';
 import { registerServerTags } from './server-tags.ts';
 import { registerServerTopology } from './server-topology.ts';
+import { registerServerSecurityGroups } from './server-security-groups.ts';
 
 export function registerComputeRoutes(app: FastifyInstance, deps: ComputeApiDeps): void {
   registerVersions(app);
@@ -45,8 +47,10 @@ export function registerComputeRoutes(app: FastifyInstance, deps: ComputeApiDeps
   registerInterfaces(app, deps);
   registerAggregates(app, deps);
   registerMigrations(app, deps);
+  registerServerMigrations(app, deps);
   registerRemoteConsoles(app, deps);
   registerServerExternalEvents(app, deps);
   registerServerTags(app, deps);
   registerServerTopology(app, deps);
+  registerServerSecurityGroups(app, deps);
 }

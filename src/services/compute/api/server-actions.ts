@@ -13,6 +13,7 @@ import type { AgentMethods } from '../rpc/agent-rpc.ts';
 import { assertUnlocked, loadServer } from './servers.ts';
 import type { ComputeApiDeps } from './deps.ts';
 import { confirmResize, migrate, rebuild, resize, revertResize } from './server-move-actions.ts';
+import { liveMigrate, migrateLiveAction } from './server-live-migrate.ts';
 import { isLegacyConsoleAction, legacyConsoleAction, legacyConsoleActionSchemas } from './remote-consoles.ts';
 import { createImageAction, migrateAction, nullAction, rebuildAction, resizeAction } from './schemas/servers.ts';
 import { createImage } from './server-snapshot.ts';
@@ -23,6 +24,7 @@ import { shelveAction, unshelveAction } from './schemas/servers.ts';
 import { shelve, shelveOffload, unshelve } from './server-shelve.ts';
 import type { UnshelveArgs } from './server-shelve.ts';
 import { lock } from './server-lock.ts';
+import { securityGroupActions } from './server-security-groups.ts';
 
 interface PowerRoute {
   rule: string;
@@ -58,7 +60,8 @@ async function cast(deps: ComputeApiDeps, req: FastifyRequest, server: Instance,
   });
   const ctx = toBusContext(req.ctx, { forwardToken: true });
   if (method === 'reboot_instance') await deps.agents.cast(method, { uuid: server.uuid, hard: Boolean(args.hard) }, ctx, { server: server.host! });
-  else await deps.agents.cast(method as Exclude<keyof AgentMethods, 'reboot_instance' | 'get_console_output' | 'get_console_socket' | 'get_diagnostics' | 'attach_interface' | 'get_host_uptime'>, { uuid: server.uuid }, ctx, { server: server.host! });
+  else await deps.agents.cast(method as Exclude<keyof AgentMethods, 'reboot_instance' | 'get_console_output' | 'get_console_socket' | 'get_diagnostics' | 'attach_interface' | 'get_host_uptime'
+    | 'pre_live_migration' | 'post_live_migration_at_destination' | 'rollback_live_migration_at_destination'>, { uuid: server.uuid }, ctx, { server: server.host! });
 }
 
 async function reboot(deps: ComputeApiDeps, req: FastifyRequest, type: unknown) {
@@ -105,7 +108,8 @@ export function registerServerActions(app: FastifyInstance, deps: ComputeApiDeps
   app.post('/v2.1/servers/:server_id/action', { schema: { body: {
     type: 'object', minProperties: 1, maxProperties: 1,
     properties: { rebuild: rebuildAction, resize: resizeAction, createImage: createImageAction, confirmResize: nullAction, revertResize: nullAction, ...legacyConsoleActionSchemas, rescue: rescueAction,
-      shelve: shelveAction, shelveOffload: shelveAction, unshelve: unshelveAction, migrate: migrateAction },
+      shelve: shelveAction, shelveOffload: shelveAction, unshelve: unshelveAction, migrate: migrateAction,
+      'os-migrateLive': migrateLiveAction },
   } } },
     async (req: FastifyRequest, reply: FastifyReply) => {
       const [name, args] = Object.entries(req.body as Record<string, unknown>)[0];
@@ -126,6 +130,8 @@ export function registerServerActions(app: FastifyInstance, deps: ComputeApiDeps
         await resize(deps, req, args as { flavorRef: string | number });
       } else if (name === 'migrate') {
         await migrate(deps, req, args as { host?: string | null } | null);
+      } else if (name === 'os-migrateLive') {
+        await liveMigrate(deps, req, args as Parameters<typeof liveMigrate>[2]);
       } else if (name === 'confirmResize') {
         await confirmResize(deps, req);
         return reply.code(204).send();
@@ -145,6 +151,8 @@ export function registerServerActions(app: FastifyInstance, deps: ComputeApiDeps
         await shelveOffload(deps, req);
       } else if (name === 'unshelve') {
         await unshelve(deps, req, args as UnshelveArgs | null);
+      } else if (Object.hasOwn(securityGroupActions, name)) {
+        await securityGroupActions[name](deps, req, args);
       } else {
         throw new BadRequest(`There is no such action: ${name}`);
       }

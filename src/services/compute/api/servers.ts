@@ -20,6 +20,7 @@ import { systemMetadataKey } from '../db/system-metadata-repo.ts';
 import { LOCKED_REASON_KEY } from './server-lock.ts';
 import { loadGroup } from './server-groups.ts';
 import { resolveRequestedNetworks } from './requested-networks.ts';
+import { matchSecurityGroups } from '../domain/security-group-names.ts';
 import { callerOf } from './deps.ts';
 import type { Caller, ComputeApiDeps } from './deps.ts';
 import { atLeast } from './microversion.ts';
@@ -189,6 +190,13 @@ async function create(deps: ComputeApiDeps, req: FastifyRequest) {
   const networks = await resolveRequestedNetworks(await deps.network(), asked, {
     token: req.ctx.authToken ?? '', globalRequestId: req.ctx.globalRequestId, projectId: caller.projectId,
   });
+  const groups = (s.security_groups ?? []).map((g) => g.name);
+  const network = await deps.network();
+  if (groups.some((g) => g !== 'default') && network && Array.isArray(networks) && networks.length > 0) {
+    // Checked here so a group that does not exist is a 400 now, not a failed build later (the agent applies them).
+    const user = { token: req.ctx.authToken ?? '', globalRequestId: req.ctx.globalRequestId };
+    matchSecurityGroups(groups, await network.listSecurityGroups({ project_id: caller.projectId }, user), caller.projectId);
+  }
   if (maxCount > 1 && Array.isArray(networks) && networks.some((n) => n.portId)) {
     throw new BadRequest('Unable to launch multiple instances with a single configured port ID. Please launch your instance one by one with different ports.');
   }
@@ -330,6 +338,8 @@ async function deleteServer(deps: ComputeApiDeps, req: FastifyRequest, server: I
   }
   // No agent has it: its volumes are let go (and those marked delete_on_termination deleted) here.
   await releaseBlockDevices(deps, await volumeAuth(deps, req), server.uuid, { deleteVolumes: true });
+  // A claim can exist without a host: a scheduler that answered after the conductor's call timed out claimed anyway.
+  await deps.placement.deleteAllocations(server.uuid, { globalRequestId: req.ctx.globalRequestId }).catch(() => undefined);
   await deps.conductor.call('instance_destroy', { uuid: server.uuid }, ctx);
   await deps.conductor.call('action_finish', { uuid: server.uuid, requestId: req.ctx.requestId }, ctx);
 }

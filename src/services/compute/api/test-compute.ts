@@ -56,6 +56,8 @@ export interface TestCompute {
   databaseUrl: string;
   authUrl: string;
   novaPassword: string;
+  /** The in-process bus the roles share: `sharedMemoryBus(busName)` listens to their notifications. */
+  busName: string;
   /** Polls a server until `done` holds (or its status is ERROR when not expected); returns its last view. */
   waitForServer(id: string, token: string, done: (server: Reply['body']) => boolean, timeoutMs?: number): Promise<Reply['body']>;
   close(): Promise<void>;
@@ -143,7 +145,7 @@ export async function startCompute(options: Record<string, unknown> = {}, boot?:
   }
 
   return {
-    api, url, as, call, imageId, databaseUrl, authUrl, novaPassword: servicePasswords.nova, imageUrl, networkUrl, volumeUrl, drivers, waitForServer, placementUrl,
+    api, url, as, call, imageId, busName, databaseUrl, authUrl, novaPassword: servicePasswords.nova, imageUrl, networkUrl, volumeUrl, drivers, waitForServer, placementUrl,
     async uploadImage() {
       if (!imageUrl) throw new Error('uploadImage needs the boot flow');
       return uploadTestImage(imageUrl, as.admin.token);

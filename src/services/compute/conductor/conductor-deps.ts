@@ -6,6 +6,7 @@ import type { PlacementClient } from '#services/placement/contract/client.ts';
 import type { ComputeDb } from '../db/tables.ts';
 import type { AgentMethods } from '../rpc/agent-rpc.ts';
 import type { SchedulerMethods } from '../rpc/scheduler-rpc.ts';
+import type { ComputeNotifier } from '../rpc/compute-notifier.ts';
 
 export interface ConductorDeps {
   db: ComputeDb;
@@ -15,5 +16,7 @@ export interface ConductorDeps {
   placement: PlacementClient;
   /** Builds tried per server before it goes to ERROR (Nova's scheduler.max_attempts). */
   maxAttempts: number;
+  /** Nova's instance.update notifications for the state changes agents save; absent when nobody listens. */
+  notifier?: ComputeNotifier;
   log: Logger;
 }

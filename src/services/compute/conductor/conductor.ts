@@ -1,7 +1,7 @@
 // The conductor role: serves compute-conductor, the database's only door for agents, and runs the build workflow.
 import type { Bus, BusContext, Subscription } from '#lib/bus/index.ts';
 import { finishAction, finishEvent, startAction, startEvent } from '../db/actions-repo.ts';
-import { getInstance, listInstances, markDeleted, updateInstance } from '../db/instances-repo.ts';
+import { getInstance, listInstances, markDeleted } from '../db/instances-repo.ts';
 import { listServices, reportNode, reportService } from '../db/hosts-repo.ts';
 import { deleteBdm, listBdms } from '../db/bdm-repo.ts';
 import { conductorRpc } from '../rpc/conductor-rpc.ts';
@@ -11,8 +11,10 @@ import { recoverLostWork } from './recover.ts';
 import { AGENT_BINARY } from '../domain/zones.ts';
 import { getMigration, updateMigration } from '../db/migrations-repo.ts';
 import { migrateServer } from './migrate-server.ts';
+import { liveMigrateInstance } from './live-migrate.ts';
 import { shelveHandlers } from './shelve-handlers.ts';
 import { blockDeviceHandlers } from './block-device-handlers.ts';
+import { instanceUpdate } from './instance-update.ts';
 
 
 export async function startConductor(deps: ConductorDeps, bus: Bus, serverName: string, opts: { staleMs: number; heartbeatMs: number }): Promise<{ stop(): Promise<void> }> {
@@ -24,10 +26,11 @@ export async function startConductor(deps: ConductorDeps, bus: Bus, serverName: 
   const sub: Subscription = await conductorRpc.serve(bus, serverName, {
     build_instances: (ctx: BusContext, a) => { for (const uuid of a.uuids) background(scheduleAndBuild(deps, ctx, uuid)); },
     migrate_server: (ctx: BusContext, a) => { background(migrateServer(deps, ctx, a)); },
+    live_migrate_instance: (ctx: BusContext, a) => { background(liveMigrateInstance(deps, ctx, a)); },
     migration_get: async (_ctx, a) => (await getMigration(deps.db, a.uuid)) ?? null,
     migration_update: async (_ctx, a) => (await updateMigration(deps.db, a.uuid, a.patch, a.expectedStatus)) ?? null,
     instance_get: async (_ctx, a) => (await getInstance(deps.db, a.uuid, { includeDeleted: a.includeDeleted })) ?? null,
-    instance_update: async (_ctx, a) => (await updateInstance(deps.db, a.uuid, a.patch, a.expectedTaskState ? { taskState: a.expectedTaskState } : {})) ?? null,
+    instance_update: (ctx, a) => instanceUpdate(deps, ctx, a),
     instance_destroy: async (_ctx, a) => { await markDeleted(deps.db, a.uuid); },
     event_start: async (_ctx, a) => { await startEvent(deps.db, a.uuid, a.requestId, a.event, a.host); },
     event_finish: async (_ctx, a) => {

@@ -24,7 +24,7 @@ function toInstance(row: InstanceRow, metadata: Record<string, string>): Instanc
 export type InstancePatch = Partial<Pick<Instance,
   'name' | 'description' | 'host' | 'node' | 'vmState' | 'taskState' | 'powerState' | 'networkInfo' | 'fault' | 'launchedAt' |
   'terminatedAt' | 'deleted' | 'deletedAt' | 'locked' | 'lockedBy' | 'requestSpec' | 'accessIpV4' | 'accessIpV6' | 'imageRef' | 'flavor' |
-  'availabilityZone' | 'hostname'>>;
+  'availabilityZone' | 'hostname' | 'securityGroups'>>;
 
 function toColumns(p: InstancePatch): Partial<InstanceRow> {
   const c: Partial<InstanceRow> = {};
@@ -49,6 +49,7 @@ function toColumns(p: InstancePatch): Partial<InstanceRow> {
   if (p.imageRef !== undefined) c.image_ref = p.imageRef;
   if (p.availabilityZone !== undefined) c.availability_zone = p.availabilityZone;
   if (p.hostname !== undefined) c.hostname = p.hostname;
+  if (p.securityGroups !== undefined) c.security_groups = JSON.stringify(p.securityGroups);
   if (p.flavor !== undefined) {
     // The copied columns follow the flavor (quota usage and the hypervisors API count them).
     Object.assign(c, { flavor: JSON.stringify(p.flavor), vcpus: p.flavor.vcpus, memory_mb: p.flavor.ram, root_gb: p.flavor.disk });

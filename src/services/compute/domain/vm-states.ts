@@ -19,7 +19,7 @@ export const TaskState = {
   imageSnapshot: 'image_snapshot', imagePendingUpload: 'image_pending_upload', imageUploading: 'image_uploading',
   shelving: 'shelving', shelvingImagePendingUpload: 'shelving_image_pending_upload', shelvingImageUploading: 'shelving_image_uploading',
   shelvingOffloading: 'shelving_offloading', unshelving: 'unshelving',
-  rescuing: 'rescuing', unrescuing: 'unrescuing',
+  rescuing: 'rescuing', unrescuing: 'unrescuing', migrating: 'migrating',
 } as const;
 export type TaskState = (typeof TaskState)[keyof typeof TaskState];
 
@@ -40,8 +40,9 @@ const BY_TASK: Record<string, Record<string, string>> = {
   active: {
     rebooting: 'REBOOT', reboot_pending: 'REBOOT', reboot_started: 'REBOOT',
     rebooting_hard: 'HARD_REBOOT', reboot_pending_hard: 'HARD_REBOOT', reboot_started_hard: 'HARD_REBOOT',
-    rebuilding: 'REBUILD', ...RESIZING,
+    rebuilding: 'REBUILD', ...RESIZING, migrating: 'MIGRATING',
   },
+  paused: { migrating: 'MIGRATING' },
   stopped: { rebuilding: 'REBUILD', ...RESIZING },
   error: { rebuilding: 'REBUILD' },
   resized: { resize_reverting: 'REVERT_RESIZE' },

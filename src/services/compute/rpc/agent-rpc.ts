@@ -43,6 +43,14 @@ export type AgentMethods = {
   drop_resize_source: Cast<{ uuid: string }>;
   /** Revert, on the source host: the guest back with the old flavor, and its allocation back from the migration. */
   finish_revert_resize: Cast<{ uuid: string; migrationUuid: string }>;
+  /** Live migration, on the source host: drives the whole move (live-migration.ts). */
+  live_migration: Cast<{ uuid: string; migrationUuid: string }>;
+  /** Live migration, on the destination: ports bound here, the driver ready for the incoming guest. */
+  pre_live_migration: { kind: 'call'; args: { uuid: string; migrationUuid: string }; result: void };
+  /** Live migration, on the destination after the move: the guest runs here. */
+  post_live_migration_at_destination: { kind: 'call'; args: { uuid: string; migrationUuid: string }; result: void };
+  /** Live migration failed before the guest left the source: the destination drops its incoming guest. */
+  rollback_live_migration_at_destination: { kind: 'call'; args: { uuid: string; migrationUuid: string }; result: void };
   /** Snapshots the guest's root disk into the queued image `imageId` (createImage). */
   snapshot_instance: Cast<{ uuid: string; imageId: string }>;
   /** Shelve: the guest powered off and its root disk snapshotted into `imageId` (null: booted from a volume, no snapshot). */

@@ -24,6 +24,8 @@ export type ConductorMethods = {
   build_instances: { kind: 'cast'; args: { uuids: string[] }; result: void };
   /** compute-api, after recording a resize: find a host for the new flavor, claim it, and start the move. */
   migrate_server: { kind: 'cast'; args: { uuid: string; migrationUuid: string; allowSameHost: boolean; requestedHost?: string }; result: void };
+  /** compute-api, after recording a live migration: find (or check) the destination, claim it, and cast to the source. */
+  live_migrate_instance: { kind: 'cast'; args: { uuid: string; migrationUuid: string; requestedHost?: string }; result: void };
   migration_get: { kind: 'call'; args: { uuid: string }; result: Migration | null };
   /** Applies a patch when the status is one of expectedStatus (if given); null when the race was lost. */
   migration_update: { kind: 'call'; args: { uuid: string; patch: MigrationPatch; expectedStatus?: string[] }; result: Migration | null };

@@ -70,6 +70,26 @@ export interface Port {
   updated_at: string;
 }
 
+export interface SecurityGroupRule {
+  id: string;
+  security_group_id: string;
+  direction: 'ingress' | 'egress';
+  ethertype: string;
+  protocol: string | null;
+  port_range_min: number | null;
+  port_range_max: number | null;
+  remote_ip_prefix: string | null;
+  remote_group_id: string | null;
+}
+
+export interface SecurityGroup {
+  id: string;
+  name: string;
+  description: string;
+  project_id: string;
+  security_group_rules: SecurityGroupRule[];
+}
+
 export interface FloatingIp {
   id: string;
   project_id: string;

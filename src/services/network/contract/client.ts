@@ -2,7 +2,7 @@
 // to read networks and subnets. Each call carries a token (the user's, or the calling service's own) and, when
 // configured, the service's token as X-Service-Token, as nova does with neutron.
 import { RemoteError, ServiceUnavailable } from '#lib/errors.ts';
-import type { CreatePortInput, FloatingIp, ListFilters, Network, Port, Subnet, UpdatePortInput } from './api-types.ts';
+import type { CreatePortInput, FloatingIp, ListFilters, Network, Port, SecurityGroup, Subnet, UpdatePortInput } from './api-types.ts';
 
 export type * from './api-types.ts';
 
@@ -46,6 +46,8 @@ export interface NetworkClient {
   getSubnet(id: string, ctx?: CallContext): Promise<Subnet | undefined>;
   /** Floating IPs, e.g. those of some ports (`port_id`). */
   listFloatingIps(filters?: ListFilters, ctx?: CallContext): Promise<FloatingIp[]>;
+  /** Security groups, e.g. by `name` or `id` within a `project_id` (Compute's addSecurityGroup). */
+  listSecurityGroups(filters?: ListFilters, ctx?: CallContext): Promise<SecurityGroup[]>;
 }
 
 function query(filters: ListFilters = {}): string {
@@ -113,6 +115,9 @@ export function createNetworkClient(opts: NetworkClientOptions): NetworkClient {
     },
     async listFloatingIps(filters, ctx) {
       return (await request<{ floatingips: FloatingIp[] }>('GET', `/floatingips${query(filters)}`, undefined, ctx))!.floatingips;
+    },
+    async listSecurityGroups(filters, ctx) {
+      return (await request<{ security_groups: SecurityGroup[] }>('GET', `/security-groups${query(filters)}`, undefined, ctx))!.security_groups;
     },
   };
 }

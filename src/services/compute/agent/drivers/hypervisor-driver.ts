@@ -100,6 +100,15 @@ export interface HypervisorDriver {
   confirmMigration(opts: { uuid: string }): Promise<void>;
   /** Revert, on the source (the destination's guest destroyed first): the guest back from the kept disks with `guest`'s flavor. */
   finishRevertMigration(opts: { guest: GuestSpec; powerOn: boolean }): Promise<void>;
+  /**
+   * Live migration, on the destination (optional feature; a driver without it refuses live migrations before anything
+   * moves): gets ready to receive the running guest `guest` (its ports already bound here).
+   */
+  preLiveMigration?(opts: { guest: GuestSpec }): Promise<void>;
+  /** Live migration, on the source: moves the running guest to `destHost`, which preLiveMigration readied; it is gone here after. */
+  liveMigrate?(opts: { uuid: string; destHost: string }): Promise<void>;
+  /** Live migration, on the destination after the move: the guest runs here. */
+  postLiveMigrationAtDestination?(opts: { uuid: string }): Promise<void>;
   powerOff(opts: { uuid: string; timeoutMs?: number }): Promise<void>;
   powerOn(opts: { uuid: string }): Promise<void>;
   reboot(opts: { uuid: string; hard: boolean }): Promise<void>;

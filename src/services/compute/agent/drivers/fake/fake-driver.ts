@@ -81,6 +81,16 @@ export function createFakeDriver(opts: FakeDriverOptions): FakeDriver {
       fromResize(guest, powerOn, kept.get(guest.uuid), 'resize reverted');
       kept.delete(guest.uuid);
     },
+    // Live migration between fake hosts: the destination holds a paused incoming guest until the source lets go of its own.
+    async preLiveMigration({ guest }) {
+      if (guests.has(guest.uuid)) throw new Error(`Instance ${guest.uuid} already exists on the fake hypervisor ${opts.nodeName}.`);
+      guests.set(guest.uuid, { spec: guest, power: 'paused', volumes: new Map(), console: [line(`incoming live migration of ${guest.name}`)] });
+    },
+    async liveMigrate({ uuid }) {
+      get(uuid);
+      guests.delete(uuid);
+    },
+    async postLiveMigrationAtDestination({ uuid }) { set(uuid, 'running', 'live migration completed, running here'); },
     async powerOff({ uuid }) { set(uuid, 'shutdown', 'powered off'); },
     async powerOn({ uuid }) { set(uuid, 'running', 'powered on'); },
     async reboot({ uuid, hard }) { set(uuid, 'running', hard ? 'reset (hard reboot)' : 'rebooted'); },
