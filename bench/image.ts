@@ -59,6 +59,24 @@ function rssKiB(pid: number): number {
   return Number(m[1]);
 }
 
+/**
+ * Waits until a process's RSS has moved less than 4 MiB over the last 3 s (at most 60 s); returns the seconds waited.
+ * Right after `stratus up` is ready its services still log in to Identity, and each scrypt password check takes
+ * 32 MiB in the thread pool for a moment: RSS swings by up to ~90 MiB for several seconds. Measuring a transfer from
+ * a baseline taken inside those swings charges them to the transfer.
+ */
+async function waitForSteadyRss(pid: number): Promise<number> {
+  const t0 = Date.now();
+  const window: number[] = [];
+  while (Date.now() - t0 < 60_000) {
+    window.push(rssKiB(pid));
+    if (window.length > 30) window.shift();
+    if (window.length === 30 && Math.max(...window) - Math.min(...window) < 4 * 1024) break;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  return (Date.now() - t0) / 1000;
+}
+
 /** Samples a process's RSS every 50 ms until stopped; returns the growth of the peak over the first sample, in MiB. */
 function sampleRss(pid: number): { stop(): number } {
   const base = rssKiB(pid);
@@ -177,6 +195,8 @@ export async function main(args: string[]): Promise<void> {
 
       // Upload with curl, exactly as against the floor: the same client both sides, so the ratio is the server's.
       const auth = ['-H', `X-Auth-Token: ${token}`];
+      const settled = await waitForSteadyRss(stratus.pid);
+      process.stdout.write(`stratus RSS steady after ${settled.toFixed(1)} s; upload starts\n`);
       let rss = sampleRss(stratus.pid);
       const upSpeed = await curl([...auth, '-H', 'Content-Type: application/octet-stream', '-T', file, '-w', '%{speed_upload}', `${base}/v2/images/${id}/file`]);
       up = { mbPerSecond: upSpeed / 1e6, seconds: bytes / upSpeed, rssGrowthMiB: rss.stop() };
@@ -188,12 +208,14 @@ export async function main(args: string[]): Promise<void> {
       if (image.checksum !== expectedMd5) throw new Error(`image checksum ${image.checksum} is not the file's MD5 ${expectedMd5}`);
       checksum = image.checksum;
 
+      await waitForSteadyRss(stratus.pid);
       rss = sampleRss(stratus.pid);
       const downSpeed = await curl([...auth, '-o', '/dev/null', '-w', '%{speed_download}', `${base}/v2/images/${id}/file`]);
       down = { mbPerSecond: downSpeed / 1e6, seconds: bytes / downSpeed, rssGrowthMiB: rss.stop() };
       load.push(loadavg());
 
       // Then a streaming download in Node that hashes every byte: the data itself is checked, not only the record.
+      await waitForSteadyRss(stratus.pid);
       rss = sampleRss(stratus.pid);
       const t0 = process.hrtime.bigint();
       const got = await send(`${base}/v2/images/${id}/file`, { method: 'GET', headers: { 'X-Auth-Token': token } });
