@@ -83,8 +83,12 @@ describe('IPv6 on the linuxbridge data plane', { skip }, () => {
       assert.equal(added.status, 200, JSON.stringify(added.body));
       await until('the IPv6 interface leg ACTIVE', async () => (await get(`/v2.0/ports/${added.body.port_id}`)).port.status === 'ACTIVE', WAIT);
     }
-    const routerAddresses = await sh.run(['ip', 'netns', 'exec', routerNamespace(router.id), 'ip', '-6', 'addr', 'show', 'scope', 'global']);
-    assert.ok(routerAddresses.includes(`${v6}:1::1/64`) && routerAddresses.includes(`${v6}:2::1/64`), 'the router holds both gateways');
+    // A leg can be reported ACTIVE a moment before the router's IPv6 sync has put its gateway address on (seen once
+    // under CI load), so the addresses are awaited rather than read once.
+    await until('the router to hold both IPv6 gateways', async () => {
+      const routerAddresses = await sh.run(['ip', 'netns', 'exec', routerNamespace(router.id), 'ip', '-6', 'addr', 'show', 'scope', 'global']);
+      return routerAddresses.includes(`${v6}:1::1/64`) && routerAddresses.includes(`${v6}:2::1/64`);
+    }, WAIT);
 
     // a and c on the dual-stack network, b on the IPv6-only one: each bound to this host, filtered by the default group.
     const ports = {
