@@ -31,7 +31,8 @@ const sh = createHostRunner();
 describe('IPv6 on the linuxbridge data plane', { skip }, () => {
   const tag = randomBytes(3).toString('hex');
   const v4 = `10.${randomInt(100, 250)}.${randomInt(256)}`;
-  const v6 = `fd${randomBytes(1).toString('hex')}:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}`;
+  // Groups written without leading zeros, as `ip` prints them (a "0644" group would never match its "644").
+  const v6 = `fd${randomBytes(1).toString('hex')}:${randomInt(0x1000, 0x10000).toString(16)}:${randomInt(0x1000, 0x10000).toString(16)}`;
   const vniBase = 1_000_000 + Math.floor(Math.random() * 15_000_000);
   const stateDir = mkdtempSync(join(tmpdir(), 'stratus-v6-'));
   const vms = ['a', 'b', 'c'] as const;
@@ -83,8 +84,7 @@ describe('IPv6 on the linuxbridge data plane', { skip }, () => {
       assert.equal(added.status, 200, JSON.stringify(added.body));
       await until('the IPv6 interface leg ACTIVE', async () => (await get(`/v2.0/ports/${added.body.port_id}`)).port.status === 'ACTIVE', WAIT);
     }
-    // A leg can be reported ACTIVE a moment before the router's IPv6 sync has put its gateway address on (seen once
-    // under CI load), so the addresses are awaited rather than read once.
+    // A leg is ACTIVE once its router sync, IPv6 addresses included, has run; the wait only absorbs a slow `ip`.
     await until('the router to hold both IPv6 gateways', async () => {
       const routerAddresses = await sh.run(['ip', 'netns', 'exec', routerNamespace(router.id), 'ip', '-6', 'addr', 'show', 'scope', 'global']);
       return routerAddresses.includes(`${v6}:1::1/64`) && routerAddresses.includes(`${v6}:2::1/64`);
