@@ -115,6 +115,7 @@ export const computePolicy: PolicyRule[] = [
   r('os_compute_api:servers:revert_resize', MEMBER, 'Revert a resize.'),
   r('os_compute_api:os-migrate-server:migrate', ADMIN, 'Cold migrate a server to another host.'),
   r('os_compute_api:os-migrate-server:migrate_live', ADMIN, 'Live migrate a server to another host.'),
+  r('os_compute_api:os-evacuate', ADMIN, 'Evacuate a server from a failed host to another one.'),
   r('os_compute_api:servers:migrations:show', ADMIN, "Show a server's live migration in progress."),
   r('os_compute_api:servers:migrations:force_complete', ADMIN, 'Force a live migration in progress to complete.'),
   r('os_compute_api:servers:migrations:delete', ADMIN, 'Abort a live migration in progress.'),

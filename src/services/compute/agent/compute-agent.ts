@@ -16,6 +16,8 @@ import { attachVolume, detachVolume } from './volumes.ts';
 import { extendVolume } from './volume-extend.ts';
 import { attachInterface, detachInterface } from './interfaces.ts';
 import { rebuildInstance } from './rebuild.ts';
+import { evacuateInstance } from './evacuate.ts';
+import { destroyEvacuated } from './evacuate-cleanup.ts';
 import { snapshotInstance } from './snapshot.ts';
 import { rescueInstance, unrescueInstance } from './rescue.ts';
 import { getDiagnostics } from './diagnostics.ts';
@@ -51,7 +53,9 @@ const selfContext = (): BusContext => {
 
 export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: ComputeAgentOptions): Promise<RunningAgent> {
   const { uuid } = await reportNode(deps, selfContext(), opts.ratios);
-  await recoverInterrupted(deps, selfContext());
+  // Servers evacuated while this host was down live elsewhere now: their local leftovers go first, as in Nova.
+  const { underWay } = await destroyEvacuated(deps, selfContext());
+  await recoverInterrupted(deps, selfContext(), underWay);
   await syncPowerStates(deps, selfContext());
   // Work runs after the cast is acknowledged, as in Nova: the sender does not wait for a build.
   const inFlight = new Set<Promise<void>>();
@@ -72,7 +76,7 @@ export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: Compute
     unpause_instance: power('unpause'),
     suspend_instance: power('suspend'),
     resume_instance: power('resume'),
-    rebuild_instance: (ctx, a) => background(rebuildInstance(deps, ctx, a.uuid)),
+    rebuild_instance: (ctx, a) => background(a.migrationUuid ? evacuateInstance(deps, ctx, { uuid: a.uuid, migrationUuid: a.migrationUuid }) : rebuildInstance(deps, ctx, a.uuid)),
     resize_instance: (ctx, a) => background(resizeInstance(deps, ctx, a)),
     finish_resize: (ctx, a) => background(finishResize(deps, ctx, a)),
     confirm_resize: (ctx, a) => background(confirmResize(deps, ctx, a)),

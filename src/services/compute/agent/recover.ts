@@ -12,11 +12,12 @@ import { recoverShelveWork } from './shelve-recover.ts';
 
 const UNRESUMABLE: string[] = [TaskState.rebuilding, TaskState.resizeMigrating, TaskState.resizeMigrated, TaskState.resizeFinish, TaskState.resizeReverting];
 
-export async function recoverInterrupted(deps: AgentDeps, ctx: BusContext): Promise<number> {
+/** `evacuating`: servers another host is rebuilding (evacuate-cleanup.ts), whose task state is not this host's to clear. */
+export async function recoverInterrupted(deps: AgentDeps, ctx: BusContext, evacuating: Set<string> = new Set()): Promise<number> {
   const instances = await deps.conductor.call('host_instances', { host: deps.host }, ctx);
   let recovered = 0;
   for (const i of instances) {
-    if (i.taskState === null) continue;
+    if (i.taskState === null || evacuating.has(i.uuid)) continue;
     recovered += 1;
     if (await recoverShelveWork(deps, ctx, i)) {
       // An offload run again, or an unshelve undone (shelve-recover.ts).

@@ -14,6 +14,7 @@ import { assertUnlocked, loadServer } from './servers.ts';
 import type { ComputeApiDeps } from './deps.ts';
 import { confirmResize, migrate, rebuild, resize, revertResize } from './server-move-actions.ts';
 import { liveMigrate, migrateLiveAction } from './server-live-migrate.ts';
+import { evacuate, evacuateAction } from './server-evacuate.ts';
 import { isLegacyConsoleAction, legacyConsoleAction, legacyConsoleActionSchemas } from './remote-consoles.ts';
 import { createImageAction, migrateAction, nullAction, rebuildAction, resizeAction } from './schemas/servers.ts';
 import { createImage } from './server-snapshot.ts';
@@ -109,7 +110,7 @@ export function registerServerActions(app: FastifyInstance, deps: ComputeApiDeps
     type: 'object', minProperties: 1, maxProperties: 1,
     properties: { rebuild: rebuildAction, resize: resizeAction, createImage: createImageAction, confirmResize: nullAction, revertResize: nullAction, ...legacyConsoleActionSchemas, rescue: rescueAction,
       shelve: shelveAction, shelveOffload: shelveAction, unshelve: unshelveAction, migrate: migrateAction,
-      'os-migrateLive': migrateLiveAction },
+      'os-migrateLive': migrateLiveAction, evacuate: evacuateAction },
   } } },
     async (req: FastifyRequest, reply: FastifyReply) => {
       const [name, args] = Object.entries(req.body as Record<string, unknown>)[0];
@@ -132,6 +133,10 @@ export function registerServerActions(app: FastifyInstance, deps: ComputeApiDeps
         await migrate(deps, req, args as { host?: string | null } | null);
       } else if (name === 'os-migrateLive') {
         await liveMigrate(deps, req, args as Parameters<typeof liveMigrate>[2]);
+      } else if (name === 'evacuate') {
+        // Nova answers 200 at every microversion; the body (the admin password) only before 2.14.
+        const answer = await evacuate(deps, req, args as Parameters<typeof evacuate>[2]);
+        return answer ? reply.code(200).send(answer) : reply.code(200).send();
       } else if (name === 'confirmResize') {
         await confirmResize(deps, req);
         return reply.code(204).send();

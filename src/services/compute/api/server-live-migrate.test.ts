@@ -14,31 +14,17 @@ describe('live migration', () => {
   after(async () => { await c?.close(); });
 
   const act = (id: string, body: unknown, token = c.as.admin.token, version = V) => c.call('POST', `/v2.1/servers/${id}/action`, { token, version, body });
-  const boot = async (name: string): Promise<string> => {
-    const res = await c.call('POST', '/v2.1/servers', {
-      token: c.as.alice.token, version: V, body: { server: { name, imageRef: c.imageId, flavorRef: '1', networks: 'none' } },
-    });
-    assert.equal(res.status, 202, JSON.stringify(res.body));
-    await c.waitForServer(res.body.server.id, c.as.alice.token, (s) => s?.status === 'ACTIVE');
-    return res.body.server.id;
-  };
+  const boot = (name: string) => c.bootActive(name, { version: V });
   const settled = (id: string) => c.waitForServer(id, c.as.admin.token, (s) => s?.status === 'ACTIVE' && s['OS-EXT-STS:task_state'] === null);
-  const hostOf = async (id: string) => (await c.call('GET', `/v2.1/servers/${id}`, { token: c.as.admin.token, version: V })).body.server['OS-EXT-SRV-ATTR:host'] as string;
+  const hostOf = (id: string) => c.hostOf(id);
   const other = (host: string) => (host === 'host-a' ? 'host-b' : 'host-a');
   const migrationsOf = async (id: string) => (await c.call('GET', `/v2.1/os-migrations?instance_uuid=${id}`, { token: c.as.admin.token, version: '2.59' })).body.migrations;
 
-  const placement = async (path: string) =>
-    (await fetch(`${c.placementUrl}${path}`, { headers: { 'x-auth-token': c.as.admin.token, 'openstack-api-version': 'placement 1.28' } })).json() as Promise<{
-      allocations: Record<string, { resources: Record<string, number> }>;
-    }>;
-  const nodeOf = async (host: string): Promise<string> => {
-    const hv = await c.call('GET', '/v2.1/os-hypervisors', { token: c.as.admin.token, version: '2.53' });
-    return hv.body.hypervisors.find((h: { hypervisor_hostname: string }) => h.hypervisor_hostname === host).id;
-  };
+  const nodeOf = (host: string) => c.nodeUuidOf(host);
   /** The server's claim is on `host` only and the migration holds nothing. */
   const claimedOn = async (id: string, host: string, migrationUuid: string) => {
-    assert.deepEqual(Object.keys((await placement(`/allocations/${id}`)).allocations), [await nodeOf(host)]);
-    assert.deepEqual((await placement(`/allocations/${migrationUuid}`)).allocations, {});
+    assert.deepEqual(Object.keys(await c.allocationsOf(id)), [await nodeOf(host)]);
+    assert.deepEqual(await c.allocationsOf(migrationUuid), {});
   };
 
   it('refuses bad requests and changes nothing', async () => {

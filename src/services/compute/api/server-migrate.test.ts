@@ -14,16 +14,9 @@ describe('cold migration', () => {
   after(async () => { await c?.close(); });
 
   const act = (id: string, body: unknown, token = c.as.admin.token, version = V) => c.call('POST', `/v2.1/servers/${id}/action`, { token, version, body });
-  const boot = async (name: string): Promise<string> => {
-    const res = await c.call('POST', '/v2.1/servers', {
-      token: c.as.alice.token, version: V, body: { server: { name, imageRef: c.imageId, flavorRef: '1', networks: 'none' } },
-    });
-    assert.equal(res.status, 202, JSON.stringify(res.body));
-    await c.waitForServer(res.body.server.id, c.as.alice.token, (s) => s?.status === 'ACTIVE');
-    return res.body.server.id;
-  };
+  const boot = (name: string) => c.bootActive(name, { version: V });
   const settled = (id: string, status: string) => c.waitForServer(id, c.as.admin.token, (s) => s?.status === status && s['OS-EXT-STS:task_state'] === null);
-  const hostOf = async (id: string) => (await c.call('GET', `/v2.1/servers/${id}`, { token: c.as.admin.token, version: V })).body.server['OS-EXT-SRV-ATTR:host'] as string;
+  const hostOf = (id: string) => c.hostOf(id);
   const other = (host: string) => (host === 'host-a' ? 'host-b' : 'host-a');
 
   it('moves a server to the other host with its flavor, and confirm keeps it there', async () => {

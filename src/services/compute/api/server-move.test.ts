@@ -16,23 +16,9 @@ describe('rebuild and resize', () => {
   after(async () => { await c?.close(); });
 
   const act = (id: string, body: unknown, token = c.as.alice.token) => c.call('POST', `/v2.1/servers/${id}/action`, { token, version: V, body });
-  const boot = async (name: string): Promise<string> => {
-    const res = await c.call('POST', '/v2.1/servers', {
-      token: c.as.alice.token, version: V, body: { server: { name, imageRef: c.imageId, flavorRef: '1', networks: 'none' } },
-    });
-    assert.equal(res.status, 202, JSON.stringify(res.body));
-    await c.waitForServer(res.body.server.id, c.as.alice.token, (s) => s?.status === 'ACTIVE');
-    return res.body.server.id;
-  };
+  const boot = (name: string) => c.bootActive(name);
   const settled = (id: string, status: string) => c.waitForServer(id, c.as.admin.token, (s) => s?.status === status && s['OS-EXT-STS:task_state'] === null);
-  const placement = async (path: string) =>
-    (await fetch(`${c.placementUrl}${path}`, { headers: { 'x-auth-token': c.as.admin.token, 'openstack-api-version': 'placement 1.28' } })).json() as Promise<{
-      allocations: Record<string, { resources: Record<string, number> }>;
-    }>;
-  const nodeOf = async (host: string): Promise<string> => {
-    const hv = await c.call('GET', '/v2.1/os-hypervisors', { token: c.as.admin.token, version: V });
-    return hv.body.hypervisors.find((h: { hypervisor_hostname: string }) => h.hypervisor_hostname === host).id;
-  };
+  const nodeOf = (host: string) => c.nodeUuidOf(host);
   const guestOf = (host: string, id: string) => (c.drivers[host] as unknown as { guest(uuid: string): GuestSpec | undefined }).guest(id);
   const migrationsOf = async (id: string) =>
     (await c.call('GET', `/v2.1/os-migrations?instance_uuid=${id}`, { token: c.as.admin.token, version: V })).body.migrations;
@@ -87,24 +73,24 @@ describe('rebuild and resize', () => {
     assert.equal((await c.drivers[dest].powerState({ uuid: id })), 'running');
     assert.equal(guestOf(dest, id)?.memoryMb, 2048, 'the guest runs with the new flavor');
     // The server holds the new flavor where it runs; the migration holds the old one where it ran.
-    const own = await placement(`/allocations/${id}`);
-    assert.deepEqual(own.allocations[await nodeOf(dest)].resources, { VCPU: 1, MEMORY_MB: 2048, DISK_GB: 20 });
-    const held = await placement(`/allocations/${migration.uuid}`);
-    assert.deepEqual(held.allocations[await nodeOf(migration.source_compute)].resources, { VCPU: 1, MEMORY_MB: 512, DISK_GB: 1 });
+    const own = await c.allocationsOf(id);
+    assert.deepEqual(own[await nodeOf(dest)].resources, { VCPU: 1, MEMORY_MB: 2048, DISK_GB: 20 });
+    const held = await c.allocationsOf(migration.uuid);
+    assert.deepEqual(held[await nodeOf(migration.source_compute)].resources, { VCPU: 1, MEMORY_MB: 512, DISK_GB: 1 });
 
     const confirmed = await act(id, { confirmResize: null });
     assert.equal(confirmed.status, 204, JSON.stringify(confirmed.body));
     const done = await c.waitForServer(id, c.as.admin.token, (v) => v?.status === 'ACTIVE');
     assert.equal(done.flavor.original_name, 'm1.small');
     await until('the confirmed migration', async () => (await migrationsOf(id))[0].status === 'confirmed');
-    assert.deepEqual((await placement(`/allocations/${migration.uuid}`)).allocations, {});
-    assert.deepEqual(Object.values((await placement(`/allocations/${id}`)).allocations).map((a) => a.resources), [{ VCPU: 1, MEMORY_MB: 2048, DISK_GB: 20 }]);
+    assert.deepEqual(await c.allocationsOf(migration.uuid), {});
+    assert.deepEqual(Object.values(await c.allocationsOf(id)).map((a) => a.resources), [{ VCPU: 1, MEMORY_MB: 2048, DISK_GB: 20 }]);
     if (migration.source_compute !== dest) assert.equal(await c.drivers[migration.source_compute].powerState({ uuid: id }), undefined);
     const actions = await c.call('GET', `/v2.1/servers/${id}/os-instance-actions`, { token: c.as.alice.token, version: V });
     assert.deepEqual(actions.body.instanceActions.map((a: { action: string }) => a.action), ['confirmResize', 'resize', 'create']);
     await c.call('DELETE', `/v2.1/servers/${id}`, { token: c.as.alice.token, version: V });
     await c.waitForServer(id, c.as.alice.token, (v) => v === undefined);
-    assert.deepEqual((await placement(`/allocations/${id}`)).allocations, {});
+    assert.deepEqual(await c.allocationsOf(id), {});
   });
 
   it('reverts a resize: old flavor, host and allocation back, the migration\'s allocation gone', async () => {
@@ -123,10 +109,10 @@ describe('rebuild and resize', () => {
     assert.equal(guestOf(source, id)?.memoryMb, 512, 'the guest runs with the old flavor again');
     if (migration.dest_compute !== source) assert.equal(await c.drivers[migration.dest_compute].powerState({ uuid: id }), undefined);
     assert.equal((await migrationsOf(id))[0].status, 'reverted');
-    const own = await placement(`/allocations/${id}`);
-    assert.deepEqual(own.allocations, { [await nodeOf(source)]: own.allocations[await nodeOf(source)] });
-    assert.deepEqual(own.allocations[await nodeOf(source)].resources, { VCPU: 1, MEMORY_MB: 512, DISK_GB: 1 });
-    assert.deepEqual((await placement(`/allocations/${migration.uuid}`)).allocations, {});
+    const own = await c.allocationsOf(id);
+    assert.deepEqual(own, { [await nodeOf(source)]: own[await nodeOf(source)] });
+    assert.deepEqual(own[await nodeOf(source)].resources, { VCPU: 1, MEMORY_MB: 512, DISK_GB: 1 });
+    assert.deepEqual(await c.allocationsOf(migration.uuid), {});
     await c.call('DELETE', `/v2.1/servers/${id}`, { token: c.as.alice.token, version: V });
   });
 
@@ -137,8 +123,8 @@ describe('rebuild and resize', () => {
     const [migration] = await migrationsOf(id);
     assert.equal((await c.call('DELETE', `/v2.1/servers/${id}`, { token: c.as.alice.token, version: V })).status, 204);
     await c.waitForServer(id, c.as.alice.token, (v) => v === undefined);
-    assert.deepEqual((await placement(`/allocations/${id}`)).allocations, {});
-    assert.deepEqual((await placement(`/allocations/${migration.uuid}`)).allocations, {});
+    assert.deepEqual(await c.allocationsOf(id), {});
+    assert.deepEqual(await c.allocationsOf(migration.uuid), {});
     assert.equal((await c.call('GET', '/v2.1/os-migrations', { token: c.as.alice.token, version: V })).status, 403);
   });
 });
@@ -150,9 +136,7 @@ describe('resize on one host', () => {
 
   const act = (id: string, body: unknown) => c.call('POST', `/v2.1/servers/${id}/action`, { token: c.as.alice.token, version: V, body });
   const settled = (id: string, status: string) => c.waitForServer(id, c.as.admin.token, (s) => s?.status === status && s['OS-EXT-STS:task_state'] === null);
-  const allocations = async (consumer: string) => ((await (await fetch(`${c.placementUrl}/allocations/${consumer}`, {
-    headers: { 'x-auth-token': c.as.admin.token },
-  })).json()) as { allocations: Record<string, { resources: Record<string, number> }> }).allocations;
+  const allocations = (consumer: string) => c.allocationsOf(consumer);
 
   it('resizes a stopped server on its own host (allow_resize_to_same_host), keeps it stopped, and keeps the guest on confirm', async () => {
     const res = await c.call('POST', '/v2.1/servers', { token: c.as.alice.token, version: V, body: { server: { name: 'solo', imageRef: c.imageId, flavorRef: '1', networks: 'none' } } });

@@ -25,7 +25,7 @@ export const unsupportedRescueImage = (image: string): BadRequest => new BadRequ
 const notRescuable = (uuid: string, reason: string): BadRequest => new BadRequest(`Instance ${uuid} cannot be rescued: ${reason}`);
 
 /** A password as Nova's generate_password makes them: 12 characters without look-alikes. */
-function generatePassword(): string {
+export function generatePassword(): string {
   const symbols = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
   return Array.from({ length: 12 }, () => symbols[randomInt(symbols.length)]).join('');
 }

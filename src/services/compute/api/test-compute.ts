@@ -60,6 +60,14 @@ export interface TestCompute {
   busName: string;
   /** Polls a server until `done` holds (or its status is ERROR when not expected); returns its last view. */
   waitForServer(id: string, token: string, done: (server: Reply['body']) => boolean, timeoutMs?: number): Promise<Reply['body']>;
+  /** With boot: boots a server as alice (m1.tiny, no networks; `server` adds fields) and waits for ACTIVE; its id. */
+  bootActive(name: string, opts?: { token?: string; version?: string; server?: Record<string, unknown> }): Promise<string>;
+  /** The server's host as an admin sees it. */
+  hostOf(id: string): Promise<string>;
+  /** With boot: the node (resource provider) uuid of a host. */
+  nodeUuidOf(host: string): Promise<string>;
+  /** With boot: a Placement consumer's allocations, by resource provider. */
+  allocationsOf(consumer: string): Promise<Record<string, { resources: Record<string, number> }>>;
   close(): Promise<void>;
 }
 
@@ -144,8 +152,32 @@ export async function startCompute(options: Record<string, unknown> = {}, boot?:
     throw new Error(`server ${id} did not reach the expected state: ${JSON.stringify(last?.body)}`);
   }
 
+  async function bootActive(name: string, opts: { token?: string; version?: string; server?: Record<string, unknown> } = {}): Promise<string> {
+    const token = opts.token ?? as.alice.token;
+    const res = await call('POST', '/v2.1/servers', {
+      token, version: opts.version ?? '2.60', body: { server: { name, imageRef: imageId, flavorRef: '1', networks: 'none', ...opts.server } },
+    });
+    if (res.status !== 202) throw new Error(`boot of ${name} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    await waitForServer(res.body.server.id, token, (s) => s?.status === 'ACTIVE');
+    return res.body.server.id;
+  }
+
+  const hostOf = async (id: string): Promise<string> =>
+    (await call('GET', `/v2.1/servers/${id}`, { token: as.admin.token, version: '2.60' })).body.server['OS-EXT-SRV-ATTR:host'];
+
+  async function nodeUuidOf(host: string): Promise<string> {
+    const hv = await call('GET', '/v2.1/os-hypervisors', { token: as.admin.token, version: '2.53' });
+    return hv.body.hypervisors.find((h: { hypervisor_hostname: string }) => h.hypervisor_hostname === host).id;
+  }
+
+  async function allocationsOf(consumer: string): Promise<Record<string, { resources: Record<string, number> }>> {
+    const res = await fetch(`${placementUrl}/allocations/${consumer}`, { headers: { 'x-auth-token': as.admin.token, 'openstack-api-version': 'placement 1.28' } });
+    return ((await res.json()) as { allocations: Record<string, { resources: Record<string, number> }> }).allocations;
+  }
+
   return {
     api, url, as, call, imageId, busName, databaseUrl, authUrl, novaPassword: servicePasswords.nova, imageUrl, networkUrl, volumeUrl, drivers, waitForServer, placementUrl,
+    bootActive, hostOf, nodeUuidOf, allocationsOf,
     async uploadImage() {
       if (!imageUrl) throw new Error('uploadImage needs the boot flow');
       return uploadTestImage(imageUrl, as.admin.token);

@@ -9,9 +9,10 @@ import type { ConductorDeps } from './conductor-deps.ts';
 import { buildFailed, scheduleAndBuild } from './build-instances.ts';
 import { recoverLostWork } from './recover.ts';
 import { AGENT_BINARY } from '../domain/zones.ts';
-import { getMigration, updateMigration } from '../db/migrations-repo.ts';
+import { getMigration, listMigrations, updateMigration } from '../db/migrations-repo.ts';
 import { migrateServer } from './migrate-server.ts';
 import { liveMigrateInstance } from './live-migrate.ts';
+import { evacuateInstance } from './evacuate.ts';
 import { shelveHandlers } from './shelve-handlers.ts';
 import { blockDeviceHandlers } from './block-device-handlers.ts';
 import { instanceUpdate } from './instance-update.ts';
@@ -27,6 +28,10 @@ export async function startConductor(deps: ConductorDeps, bus: Bus, serverName: 
     build_instances: (ctx: BusContext, a) => { for (const uuid of a.uuids) background(scheduleAndBuild(deps, ctx, uuid)); },
     migrate_server: (ctx: BusContext, a) => { background(migrateServer(deps, ctx, a)); },
     live_migrate_instance: (ctx: BusContext, a) => { background(liveMigrateInstance(deps, ctx, a)); },
+    evacuate_instance: (ctx: BusContext, a) => { background(evacuateInstance(deps, ctx, a)); },
+    // Nova's _destroy_evacuated_instances looks at these: accepted and pre-migrating ones may still be under way.
+    evacuations_from: async (_ctx, a) => (await listMigrations(deps.db, { host: a.host, type: 'evacuation', limit: 10_000 }))
+      .filter((m) => m.sourceCompute === a.host && ['accepted', 'pre-migrating', 'done'].includes(m.status)),
     migration_get: async (_ctx, a) => (await getMigration(deps.db, a.uuid)) ?? null,
     migration_update: async (_ctx, a) => (await updateMigration(deps.db, a.uuid, a.patch, a.expectedStatus)) ?? null,
     instance_get: async (_ctx, a) => (await getInstance(deps.db, a.uuid, { includeDeleted: a.includeDeleted })) ?? null,

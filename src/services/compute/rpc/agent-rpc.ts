@@ -26,8 +26,11 @@ export type AgentMethods = {
   attach_interface: { kind: 'call'; args: { uuid: string; portId?: string; networkId?: string; fixedIp?: string; tag?: string }; result: { portId: string } };
   /** Unplugs a port from the guest, then deletes it (compute created it) or unbinds it (the user's). */
   detach_interface: Cast<{ uuid: string; portId: string }>;
-  /** Destroys the guest and spawns it again from the server's (new) image. */
-  rebuild_instance: Cast<{ uuid: string }>;
+  /**
+   * Destroys the guest and spawns it again from the server's (new) image. With `migrationUuid` (Nova's recreate), an
+   * evacuation: the server is rebuilt on this host, its source host being down (agent/evacuate.ts).
+   */
+  rebuild_instance: Cast<{ uuid: string; migrationUuid?: string }>;
   /** Resize, on the source host: takes the guest down, then has the destination finish. */
   resize_instance: Cast<{ uuid: string; migrationUuid: string }>;
   /**

@@ -26,6 +26,10 @@ export type ConductorMethods = {
   migrate_server: { kind: 'cast'; args: { uuid: string; migrationUuid: string; allowSameHost: boolean; requestedHost?: string }; result: void };
   /** compute-api, after recording a live migration: find (or check) the destination, claim it, and cast to the source. */
   live_migrate_instance: { kind: 'cast'; args: { uuid: string; migrationUuid: string; requestedHost?: string }; result: void };
+  /** compute-api, after recording an evacuation: find (or check, or take the forced) destination, claim it, and cast the rebuild there. */
+  evacuate_instance: { kind: 'cast'; args: { uuid: string; migrationUuid: string; requestedHost?: string; forcedHost?: string }; result: void };
+  /** An agent at start: the evacuations away from its host whose leftovers it has not cleaned up yet. */
+  evacuations_from: { kind: 'call'; args: { host: string }; result: Migration[] };
   migration_get: { kind: 'call'; args: { uuid: string }; result: Migration | null };
   /** Applies a patch when the status is one of expectedStatus (if given); null when the race was lost. */
   migration_update: { kind: 'call'; args: { uuid: string; patch: MigrationPatch; expectedStatus?: string[] }; result: Migration | null };
