@@ -5,6 +5,7 @@ import { BadRequest, StratusError } from '#lib/errors.ts';
 import { deactivatedDownload, rangeNotSatisfiable } from '../domain/errors.ts';
 import type { ByteRange, ImageStore } from '../stores/store.ts';
 import { uploadImageData } from '../provider/upload.ts';
+import { createBufferReclaimer } from '../provider/buffer-reclaim.ts';
 import type { ImageApiDeps } from './deps.ts';
 import { authorize, callerOf, idParam, loadVisible } from './deps.ts';
 
@@ -90,6 +91,9 @@ export function registerImageData(app: FastifyInstance, deps: ImageApiDeps): voi
     } else {
       reply.header('content-length', image.size);
     }
+    // Each read's buffer is garbage once on the socket; collect them while few, as uploads do (buffer-reclaim.ts).
+    const reclaimer = createBufferReclaimer();
+    data.on('data', (chunk: Buffer) => reclaimer.add(chunk.length));
     return reply.send(data);
   });
 }
