@@ -14,6 +14,7 @@ export interface DataPlaneSettings {
   physical_interface_mappings: readonly string[];
   dhcp_lease_seconds: number;
   host_external_cidr: string;
+  host_external_ipv6_cidr: string;
   host_external_physnet: string;
   enable_isolated_metadata: boolean;
 }
@@ -50,6 +51,7 @@ export function createDataPlaneDriver(options: DataPlaneSettings, where: { state
     physicalInterfaces: parseInterfaceMappings(options.physical_interface_mappings), stateDir, dhcpLeaseSeconds: options.dhcp_lease_seconds, log,
     externalHostLeg: options.host_external_cidr ? {
       hostInterface: EXTERNAL_HOST_INTERFACE, physicalInterface: EXTERNAL_PHYSICAL_INTERFACE, cidr: options.host_external_cidr, physicalNetwork: options.host_external_physnet,
+      ...(options.host_external_ipv6_cidr ? { ipv6Cidr: options.host_external_ipv6_cidr } : {}),
     } : undefined,
     metadataSocket: where.metadataSocket, isolatedMetadata: options.enable_isolated_metadata,
   });

@@ -17,17 +17,28 @@ import type { NetworkApiDeps } from './deps.ts';
 
 const DHCP_OWNER = 'network:dhcp';
 
-const dhcpSubnets = (subnets: SubnetRow[]) => subnets.filter((s) => Boolean(s.enable_dhcp) && s.ip_version === 4);
+/**
+ * The subnets a DHCP server serves (Neutron's DHCP agent): DHCP-enabled IPv4 ones, and DHCP-enabled IPv6 ones whose
+ * address mode is DHCPv6 (stateful or stateless) or unset without an RA mode; SLAAC guests need no DHCP server.
+ */
+export function servesDhcp(s: Pick<SubnetRow, 'enable_dhcp' | 'ip_version' | 'ipv6_address_mode' | 'ipv6_ra_mode'>): boolean {
+  if (!s.enable_dhcp) return false;
+  if (s.ip_version === 4) return true;
+  const mode = s.ipv6_address_mode;
+  return mode === 'dhcpv6-stateful' || mode === 'dhcpv6-stateless' || (!mode && !s.ipv6_ra_mode);
+}
+
+const dhcpSubnets = (subnets: SubnetRow[]) => subnets.filter(servesDhcp);
 
 async function dhcpPortRow(deps: NetworkApiDeps, networkId: string, host: string) {
   return deps.db.selectFrom('ports').selectAll().where('network_id', '=', networkId).where('device_owner', '=', DHCP_OWNER)
     .where('device_id', '=', dhcpDeviceId(host, networkId)).executeTakeFirst();
 }
 
-/** Networks with a DHCP-enabled (IPv4) subnet. */
+/** Networks with a subnet a DHCP server serves. */
 export async function dhcpNetworkIds(deps: NetworkApiDeps): Promise<string[]> {
-  const rows = await deps.db.selectFrom('subnets').select('network_id').distinct().where('enable_dhcp', '=', true).where('ip_version', '=', 4).execute();
-  return rows.map((r) => r.network_id).sort();
+  const rows = await deps.db.selectFrom('subnets').select(['network_id', 'enable_dhcp', 'ip_version', 'ipv6_address_mode', 'ipv6_ra_mode']).where('enable_dhcp', '=', true).execute();
+  return [...new Set(rows.filter(servesDhcp).map((r) => r.network_id))].sort();
 }
 
 /** Creates the host's DHCP port (notifying `port.create.end`), or gives the existing one an address on each DHCP subnet it lacks. */
@@ -83,7 +94,7 @@ export async function dhcpNetworkInfo(deps: NetworkApiDeps, networkId: string, h
     subnets: subnets.map((s) => ({
       subnetId: s.id, ipVersion: s.ip_version, cidr: s.cidr, gatewayIp: s.gateway_ip,
       dnsNameservers: JSON.parse(s.dns_nameservers) as string[], hostRoutes: JSON.parse(s.host_routes) as { destination: string; nexthop: string }[],
-      isolated: !routed.has(s.id),
+      isolated: !routed.has(s.id), ipv6AddressMode: s.ipv6_address_mode, ipv6RaMode: s.ipv6_ra_mode,
     })),
     dhcpPort: own ? { portId: own.id, macAddress: own.mac_address, fixedIps: (ips.get(own.id) ?? []).filter((f) => served.has(f.subnet_id)).map((f) => ({ subnetId: f.subnet_id, ipAddress: f.ip_address })) } : null,
     hosts: ports.filter((p) => p.device_owner !== DHCP_OWNER).flatMap((p) => (ips.get(p.id) ?? []).filter((f) => served.has(f.subnet_id))

@@ -106,6 +106,7 @@ export function registerSubnets(app: FastifyInstance, deps: NetworkApiDeps): voi
     const changes: Record<string, unknown> = {};
     if (b.name !== undefined) changes.name = b.name;
     if (b.description !== undefined) changes.description = b.description;
+    if (b.enable_dhcp === false && (row.ipv6_ra_mode || row.ipv6_address_mode)) throw invalidInput('Cannot disable enable_dhcp with ipv6 attributes set');
     if (b.enable_dhcp !== undefined) changes.enable_dhcp = b.enable_dhcp;
     if (b.dns_nameservers !== undefined) changes.dns_nameservers = JSON.stringify(checkDns(b.dns_nameservers));
     if (b.host_routes !== undefined) changes.host_routes = JSON.stringify(checkRoutes(cidr, b.host_routes));

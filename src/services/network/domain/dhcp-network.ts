@@ -8,6 +8,9 @@ export interface DhcpSubnet {
   hostRoutes: { destination: string; nexthop: string }[];
   /** No router interface on the subnet: its guests reach metadata through the DHCP namespace (isolated metadata). */
   isolated?: boolean;
+  /** IPv6: the subnet's ipv6_address_mode and ipv6_ra_mode (which decide whether and how DHCPv6 serves it). */
+  ipv6AddressMode?: string | null;
+  ipv6RaMode?: string | null;
 }
 
 /** One fixed address ↔ MAC entry. */

@@ -15,6 +15,7 @@ export interface SubnetRequest {
   host_routes?: { destination: string; nexthop: string }[];
   ipv6_ra_mode?: string | null;
   ipv6_address_mode?: string | null;
+  enable_dhcp?: boolean;
 }
 
 export interface CheckedSubnet {
@@ -67,12 +68,31 @@ export function checkRoutes(cidr: Cidr, routes: { destination: string; nexthop: 
   });
 }
 
+/**
+ * Neutron's IPv6 mode matrix: a mode needs DHCP enabled; with both set they must be equal (either alone is fine, e.g.
+ * an outside router advertising); an autoconfigured subnet (SLAAC or dhcpv6-stateless) must be a /64 (EUI-64).
+ */
+function checkIpv6Modes(req: SubnetRequest, cidr: Cidr): void {
+  const ra = req.ipv6_ra_mode ?? null;
+  const address = req.ipv6_address_mode ?? null;
+  if (!ra && !address) return;
+  if (req.enable_dhcp === false) throw invalidInput('ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set to False.');
+  if (ra && address && ra !== address) {
+    throw invalidInput(`ipv6_ra_mode set to '${ra}' with ipv6_address_mode set to '${address}' is not valid. If both attributes are set, they must be the same value`);
+  }
+  const auto = ['slaac', 'dhcpv6-stateless'];
+  if ((auto.includes(address ?? '') || (!address && auto.includes(ra ?? ''))) && cidr.prefixLength !== 64) {
+    throw invalidInput(`Invalid CIDR ${formatCidr(cidr)} for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64.`);
+  }
+}
+
 /** Checks a new subnet against itself and the network's other subnets. */
 export function checkNewSubnet(req: SubnetRequest, siblings: string[]): CheckedSubnet {
   if (req.ip_version === 4 && (req.ipv6_ra_mode || req.ipv6_address_mode)) {
     throw invalidInput('ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set to False or ip_version is 4');
   }
   const cidr = parseSubnetCidr(req.cidr, req.ip_version);
+  checkIpv6Modes(req, cidr);
   for (const other of siblings) {
     const o = parseCidr(other, false)!;
     if (cidrsOverlap(cidr, o)) {

@@ -69,6 +69,16 @@ export function createIpLinks(runner: HostRunner) {
       for (const a of have) if (!want.includes(a)) await runner.run(inNs(ns, ['ip', 'addr', 'del', a, 'dev', name]));
       for (const a of want) if (!have.includes(a)) await runner.run(inNs(ns, ['ip', 'addr', 'add', a, 'dev', name]));
     },
+    /**
+     * The IPv6 counterpart of setAddresses for global addresses (`want` as `ip` prints them, e.g. fd00::1/64); link-local
+     * ones are the kernel's. Every address here is unique by IPAM or configuration: no duplicate address detection.
+     */
+    async setIpv6Addresses(name: string, want: string[], ns?: string): Promise<void> {
+      const out = JSON.parse((await runner.run(inNs(ns, ['ip', '-json', 'addr', 'show', 'dev', name]))).trim() || '[]') as { addr_info?: { family: string; local: string; prefixlen: number; scope: string }[] }[];
+      const have = (out[0]?.addr_info ?? []).filter((a) => a.family === 'inet6' && a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
+      for (const a of have) if (!want.includes(a)) await runner.run(inNs(ns, ['ip', 'addr', 'del', a, 'dev', name]));
+      for (const a of want) if (!have.includes(a)) await runner.run(inNs(ns, ['ip', 'addr', 'add', a, 'dev', name, 'nodad']));
+    },
     async namespaces(): Promise<string[]> {
       return (await runner.ipJson<{ name: string }>(['netns', 'list'])).map((n) => n.name);
     },

@@ -252,7 +252,9 @@ export function createLinuxBridgeDriver(opts: LinuxBridgeOptions): LinuxBridgeDr
       const iface = await ensureDhcpInterface(network.networkId, network.dhcpPort, network.network.mtu);
       // Isolated metadata: the namespace holds 169.254.169.254 and proxies it for subnets no router serves.
       const isolated = Boolean(opts.metadataSocket && opts.isolatedMetadata && network.subnets.some((s) => s.isolated && s.ipVersion === 4));
-      await ip.setAddresses(iface, [...dhcpInterfaceAddresses(network), ...(isolated ? [ISOLATED_METADATA_CIDR] : [])], ns);
+      const addresses = dhcpInterfaceAddresses(network);
+      await ip.setAddresses(iface, [...addresses.filter((a) => !a.includes(':')), ...(isolated ? [ISOLATED_METADATA_CIDR] : [])], ns);
+      await ip.setIpv6Addresses(iface, addresses.filter((a) => a.includes(':')), ns);
       await dnsmasq.apply(network.networkId, ns, {
         args: dnsmasqArgs(network, { interfaceName: iface, files: dnsmasq.files(network.networkId), leaseSeconds: opts.dhcpLeaseSeconds }),
         hosts: hostsFile(network), opts: optsFile(network, { isolatedMetadata: isolated }),

@@ -1,8 +1,9 @@
-// IPv6 on routers, beside the IPv4 wiring of router-namespaces.ts: each interface leg gets its IPv6 subnets' gateway
-// addresses, the namespace forwards IPv6, and subnets with an ipv6_ra_mode get router advertisements from the
-// router's namespace, as Neutron's L3 agent sends them (radvd there; a dnsmasq with --enable-ra and no DHCP here,
-// one per router): `slaac` advertises the prefix for autoconfiguration, `dhcpv6-stateless` also sets the
-// other-config flag and answers information requests. `dhcpv6-stateful` (the managed flag) is not built yet.
+// IPv6 on routers, beside the IPv4 wiring of router-namespaces.ts: each leg gets its IPv6 subnets' addresses (an
+// interface leg its subnet's gateway, the gateway leg its address on the external subnet), the namespace forwards
+// IPv6, and subnets with an ipv6_ra_mode get router advertisements from the router's namespace, as Neutron's L3 agent
+// sends them (radvd there; a dnsmasq with --enable-ra here, one per router): `slaac` advertises the prefix for
+// autoconfiguration, `dhcpv6-stateless` also sets the other-config flag, `dhcpv6-stateful` sets the managed flag and
+// advertises the prefix on-link only. The router answers no DHCPv6 itself: the network's DHCP server does.
 import { join } from 'node:path';
 import type { RouterLeg } from '../data-plane-driver.ts';
 import { formatIp, parseCidr, parseIp } from '../../../domain/ip-address.ts';
@@ -10,8 +11,11 @@ import type { HostRunner } from './host-runner.ts';
 import type { IpLinks } from './ip-links.ts';
 import { createDnsmasqProcesses } from './dnsmasq-process.ts';
 
-/** The advertisement mode of each ipv6_ra_mode built here (dnsmasq's dhcp-range mode). */
-const RA_MODES: Record<string, string> = { slaac: 'ra-only', 'dhcpv6-stateless': 'ra-stateless' };
+/**
+ * The dnsmasq dhcp-range mode for each ipv6_ra_mode: `ra-only` (prefix autonomous, no flags), `ra-stateless`
+ * (autonomous, O), `static` (a DHCP range: M and O, the prefix on-link but not autonomous).
+ */
+const RA_MODES: Record<string, string> = { slaac: 'ra-only', 'dhcpv6-stateless': 'ra-stateless', 'dhcpv6-stateful': 'static' };
 
 /** `address/prefix` of each IPv6 address on a leg. */
 export function legIpv6Addresses(leg: RouterLeg): string[] {
@@ -40,28 +44,24 @@ export function routerAdvertisementArgs(legs: Map<string, RouterLeg>, pidFile: s
   return [
     'dnsmasq', '--no-hosts', '--no-resolv', '--conf-file=/dev/null', '--port=0', '--user=root', `--pid-file=${pidFile}`,
     '--leasefile-ro', '--enable-ra', '--bind-interfaces', ...[...interfaces].map((i) => `--interface=${i}`), '--except-interface=lo', ...ranges,
+    // Every DHCPv6 packet carries the `dhcpv6` tag: advertisements only, so guests hear one DHCPv6 server per network.
+    '--dhcp-ignore=tag:dhcpv6',
   ];
 }
 
 export function createRouterIpv6(deps: { runner: HostRunner; ip: IpLinks; stateDir: string }) {
   const advertisers = createDnsmasqProcesses(deps.runner, join(deps.stateDir, 'router-advertisements'));
 
-  async function setAddresses(ns: string, inner: string, want: string[]): Promise<void> {
-    const out = JSON.parse((await deps.ip.run(['ip', '-json', 'addr', 'show', 'dev', inner], ns)).trim() || '[]') as
-      { addr_info?: { family: string; local: string; prefixlen: number; scope: string }[] }[];
-    const have = (out[0]?.addr_info ?? []).filter((a) => a.family === 'inet6' && a.scope === 'global').map((a) => `${a.local}/${a.prefixlen}`);
-    for (const a of have) if (!want.includes(a)) await deps.ip.run(['ip', 'addr', 'del', a, 'dev', inner], ns);
-    // The router's address is the subnet's gateway: no duplicate address detection to wait for.
-    for (const a of want) if (!have.includes(a)) await deps.ip.run(['ip', 'addr', 'add', a, 'dev', inner, 'nodad'], ns);
-  }
-
   return {
-    /** Makes the interface legs' IPv6 addresses, forwarding and advertisements what `legs` says. Idempotent. */
-    async sync(ns: string, routerId: string, legs: Map<string, RouterLeg>): Promise<void> {
+    /**
+     * Makes the legs' IPv6 addresses, forwarding and advertisements what `legs` says; the gateway leg (`gatewayInner`)
+     * gets its addresses but sends no advertisements. Idempotent.
+     */
+    async sync(ns: string, routerId: string, legs: Map<string, RouterLeg>, gatewayInner?: string): Promise<void> {
       const v6 = [...legs].filter(([, leg]) => legIpv6Addresses(leg).length);
       if (v6.length) await deps.ip.run(['sysctl', '-q', '-w', 'net.ipv6.conf.all.forwarding=1'], ns);
-      for (const [inner, leg] of legs) await setAddresses(ns, inner, legIpv6Addresses(leg));
-      const args = routerAdvertisementArgs(new Map(v6), advertisers.files(routerId).pid);
+      for (const [inner, leg] of legs) await deps.ip.setIpv6Addresses(inner, legIpv6Addresses(leg), ns);
+      const args = routerAdvertisementArgs(new Map(v6.filter(([inner]) => inner !== gatewayInner)), advertisers.files(routerId).pid);
       if (args) await advertisers.apply(routerId, ns, { args, hosts: '', opts: '' });
       else await advertisers.remove(routerId);
     },

@@ -6,7 +6,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NetworkSegment, RouterInfo, RouterLeg, RouterWiring } from '../data-plane-driver.ts';
 import { bridgeName, routerGatewayName, routerInterfaceName, routerNamespace, tapName } from '../../../domain/device-names.ts';
-import { parseCidr, parseIp } from '../../../domain/ip-address.ts';
+import { formatIp, parseCidr, parseIp } from '../../../domain/ip-address.ts';
 import type { HostRunner } from './host-runner.ts';
 import type { IpLinks } from './ip-links.ts';
 import type { MetadataProxies } from './metadata-proxy-process.ts';
@@ -28,6 +28,14 @@ export interface RouterNamespaceDeps {
 
 const NS_PREFIX = 'qrouter-';
 export const routerProxyKey = (routerId: string): string => `router-${routerId}`;
+
+/** A route's destination as `ip` prints it: host routes without their /32 or /128, `default` as is. */
+function routeKey(destination: string): string {
+  const cidr = parseCidr(destination, false);
+  if (!cidr) return destination;
+  const full = cidr.prefixLength === (cidr.version === 4 ? 32 : 128);
+  return full ? formatIp(cidr.version, cidr.network) : `${formatIp(cidr.version, cidr.network)}/${cidr.prefixLength}`;
+}
 
 /** `address/prefix` of each IPv4 address on a leg (IPv6 ones are router-ipv6.ts's). */
 function legAddresses(leg: RouterLeg): string[] {
@@ -68,20 +76,26 @@ export function createRouterNamespaces(deps: RouterNamespaceDeps) {
     await ip.converge(inside, { address: leg.macAddress, mtu: leg.network.mtu, up: true }, ns);
   }
 
-  /** Routes the namespace should have besides its connected ones: the default via the gateway, then extra routes. */
+  /**
+   * Routes the namespace should have besides its connected ones, per address family: the default via the external
+   * subnet's gateway (IPv6 routed, never NATed, as in Neutron), then extra routes.
+   */
   async function syncRoutes(ns: string, router: RouterInfo): Promise<void> {
-    const want = new Map<string, string[]>();
-    const gw = router.gateway;
-    const nexthop = gw?.addresses.find((a) => a.gatewayIp && parseIp(a.gatewayIp)?.version === 4)?.gatewayIp;
-    if (gw && nexthop) want.set('default', ['via', nexthop, 'dev', routerGatewayName(gw.portId)]);
-    for (const r of router.routes) {
-      const cidr = parseCidr(r.destination, false);
-      if (cidr?.version === 4 && parseIp(r.nexthop)?.version === 4) want.set(r.destination === '0.0.0.0/0' ? 'default' : r.destination, ['via', r.nexthop]);
+    for (const version of [4, 6] as const) {
+      const want = new Map<string, string[]>();
+      const gw = router.gateway;
+      const nexthop = gw?.addresses.find((a) => a.gatewayIp && parseIp(a.gatewayIp)?.version === version)?.gatewayIp;
+      if (gw && nexthop) want.set('default', ['via', nexthop, 'dev', routerGatewayName(gw.portId)]);
+      for (const r of router.routes) {
+        const cidr = parseCidr(r.destination, false);
+        if (cidr?.version === version && parseIp(r.nexthop)?.version === version) want.set(cidr.prefixLength === 0 ? 'default' : routeKey(r.destination), ['via', r.nexthop]);
+      }
+      const family = version === 4 ? '-4' : '-6';
+      // Routes we add carry iproute2's `boot` protocol; connected ones (and IPv6's kernel routes) stay untouched.
+      const have = JSON.parse((await ip.run(['ip', family, '-json', 'route', 'show', 'proto', 'boot'], ns)).trim() || '[]') as { dst: string }[];
+      for (const r of have) if (!want.has(routeKey(r.dst))) await ip.run(['ip', family, 'route', 'del', r.dst], ns);
+      for (const [dst, via] of want) await ip.run(['ip', family, 'route', 'replace', dst, ...via], ns);
     }
-    // Routes we add carry iproute2's `boot` protocol; connected ones are the kernel's and stay untouched.
-    const have = JSON.parse((await ip.run(['ip', '-json', 'route', 'show', 'proto', 'boot'], ns)).trim() || '[]') as { dst: string }[];
-    for (const r of have) if (!want.has(r.dst)) await ip.run(['ip', 'route', 'del', r.dst], ns);
-    for (const [dst, via] of want) await ip.run(['ip', 'route', 'replace', dst, ...via], ns);
   }
 
   async function deleteRouter(routerId: string): Promise<void> {
@@ -114,7 +128,7 @@ export function createRouterNamespaces(deps: RouterNamespaceDeps) {
       const extra = leg === router.gateway ? floating.map((f) => `${f.floatingIpAddress}/32`) : [];
       await ip.setAddresses(inner, [...legAddresses(leg), ...extra], ns);
     }
-    await ipv6.sync(ns, router.routerId, new Map([...legs].filter(([, leg]) => leg !== router.gateway)));
+    await ipv6.sync(ns, router.routerId, legs, router.gateway ? routerGatewayName(router.gateway.portId) : undefined);
     await syncRoutes(ns, router);
     mkdirSync(dirOf(router.routerId), { recursive: true });
     const rulesetFile = join(dirOf(router.routerId), 'nat.nft');
