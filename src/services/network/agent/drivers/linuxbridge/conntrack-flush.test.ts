@@ -1,5 +1,5 @@
 // The conntrack deletions a shrinking filter needs: one per lost rule (narrowed by protocol, port and remote prefix),
-// one per address a kept remote group lost, none for what was added, for unchanged filters or for ports that left.
+// one per address a kept remote group lost (shared by every port in the zone), none for what was added, for unchanged filters or for ports that left.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PortDetails } from '../../../domain/port-details.ts';
@@ -39,10 +39,14 @@ describe('conntrack deletions', () => {
     ]);
   });
 
-  it('ends the flows of a remote group member that left, and only those', () => {
-    const before = state([fromGroup], ['10.0.0.11', '10.0.0.12', '2001:db8::b']);
-    assert.deepEqual(conntrackDeletions(before, state([fromGroup], ['10.0.0.12'])), [
-      ['conntrack', '-D', '-w', zone, '-f', 'ipv4', '-d', '10.0.0.10', '-s', '10.0.0.11'],
+  it('ends the flows of each remote group member that left, once per zone however many ports trusted it', () => {
+    // IPv4 rules: the IPv6 member that left admitted nothing through them.
+    const before = state([fromGroup, { ...fromGroup, direction: 'egress' }], ['10.0.0.11', '10.0.0.12', '2001:db8::b']);
+    const other = { ...port, portId: 'bbbbbbbb-2222-4222-8222-222222222222', fixedIps: [{ subnetId: 's4', ipAddress: '10.0.0.13' }] };
+    const both = (members: string[]) => ({ ...state(before.groups.rules[group], members), ports: [port, other] });
+    assert.deepEqual(conntrackDeletions(both(['10.0.0.11', '10.0.0.12', '2001:db8::b']), both(['10.0.0.12'])), [
+      ['conntrack', '-D', '-w', zone, '-f', 'ipv4', '-s', '10.0.0.11'],
+      ['conntrack', '-D', '-w', zone, '-f', 'ipv4', '-d', '10.0.0.11'],
     ]);
   });
 

@@ -1,8 +1,8 @@
 // Which conntrack entries to delete when port filters shrink, without I/O: an established flow is allowed by its
 // conntrack entry, not by the rule that let its first packet through, so when a rule or a remote group member goes
 // the flows it admitted would live on. For every port filtered before and after a change, each rule it lost (and,
-// for the rules it kept, each address its remote group lost) becomes one `conntrack -D` in the network's zone,
-// narrowed by the port's address, the rule's protocol and single destination port, and the remote side. Deleting an
+// narrowed by the port's address, the rule's protocol and single destination port, and the remote side; an address
+// a kept remote group lost becomes one deletion of its flows in the zone, shared by every port that trusted it. Deleting an
 // entry some other rule still allows is harmless: the next packet is checked against the rules again.
 import type { PortDetails } from '../../../domain/port-details.ts';
 import type { RuleInput } from '../../../domain/security-group-rules.ts';
@@ -42,6 +42,17 @@ function deletions(port: PortDetails, zone: number, rule: RuleInput, peer: strin
   ]);
 }
 
+/**
+ * The flows of an address that left a remote group, in one network's zone: from it (ingress rules admitted them) or to
+ * it (egress). Not narrowed by the filtered port or the rule, so every port that trusted the member shares one
+ * deletion: tearing down N ports of one group costs O(N) deletions, not one per remaining port each time (O(N²)).
+ */
+function memberDeletion(zone: number, rule: RuleInput, member: string): string[][] {
+  const peer = peerOf(member);
+  if (!peer || peer.version !== (rule.ethertype === 'IPv6' ? 6 : 4)) return [];
+  return [['conntrack', '-D', '-w', String(zone), '-f', peer.version === 6 ? 'ipv6' : 'ipv4', rule.direction === 'ingress' ? '-s' : '-d', peer.text]];
+}
+
 /** The `conntrack -D` argv lists that end the flows `before` allowed and `after` no longer does (deduplicated). */
 export function conntrackDeletions(before: PortFilterState, after: PortFilterState): string[][] {
   const zones = conntrackZones(before.ports.map((p) => p.networkId));
@@ -60,7 +71,7 @@ export function conntrackDeletions(before: PortFilterState, after: PortFilterSta
         } else if (rule.remoteGroupId !== null) {
           const stays = new Set(after.groups.members[rule.remoteGroupId] ?? []);
           const gone = (before.groups.members[rule.remoteGroupId] ?? []).filter((m) => !stays.has(m));
-          found = gone.flatMap((member) => deletions(old, zone, rule, member));
+          found = gone.flatMap((member) => memberDeletion(zone, rule, member));
         } else {
           found = [];
         }
