@@ -81,6 +81,15 @@ export const networkPolicy: PolicyRule[] = [
   r('add_extraroutes', MEMBER, 'Add extra routes to a router (extraroute-atomic).'),
   r('remove_extraroutes', MEMBER, 'Remove extra routes from a router (extraroute-atomic).'),
 
+  // Agents and L3 agent scheduling: the operator's view of hosts.
+  r('get_agent', ADMIN, 'List and show agents.'),
+  r('update_agent', ADMIN, 'Enable, disable or describe an agent.'),
+  r('delete_agent', ADMIN, 'Delete an agent.'),
+  r('get_l3-routers', ADMIN, 'List the routers an L3 agent hosts.'),
+  r('create_l3-router', ADMIN, 'Schedule a router to an L3 agent.'),
+  r('delete_l3-router', ADMIN, 'Remove a router from an L3 agent.'),
+  r('get_l3-agents', ADMIN, 'List the L3 agents hosting a router.'),
+
   // Compute's metadata API reads an instance's floating IPs (EC2 public-ipv4) as a service.
   ...crud('floatingip', `${READER} or ${SERVICE}`, MEMBER),
   r('create_floatingip:floating_ip_address', ADMIN, 'Choose the address of a new floating IP.'),

@@ -1,6 +1,7 @@
 // The network agent's L3 side (Neutron's L3 agent): on `routers_updated` it asks the server for each router's full
 // picture, has the data plane make its namespace match, and reports which legs and floating IPs now carry traffic.
-// One router's syncs run in order; a router the server no longer knows is removed from the host.
+// One router's syncs run in order; a router the server no longer gives this host (deleted, or moved to another
+// host's L3 agent) is removed from it.
 import type { BusContext, RpcClient } from '#lib/bus/index.ts';
 import type { Logger } from '#lib/log.ts';
 import type { NetworkServerMethods, RouterInfo } from '../rpc/agent-rpc.ts';
@@ -45,6 +46,8 @@ export function createL3Routers(deps: L3RoutersDeps) {
       for (const id of ids) deps.queue.push(key(id), () => sync(ctx, id));
       return ids;
     },
+    /** How many routers are wired here now (the L3 agent's heartbeat). */
+    count: () => hosted.size,
     /** The ports and networks the hosted routers' legs claim. */
     claimed(): { portIds: string[]; networkIds: string[] } {
       const legs = [...hosted.values()].flatMap((r) => [...r.interfaces, ...(r.gateway ? [r.gateway] : [])]);

@@ -166,6 +166,7 @@ describe('network agent start-up', () => {
       get_host_ports: () => [{ ...samplePort, portId: 'bound-here' }], list_dhcp_networks: () => [],
       get_device_details: none, update_device_up: async () => {}, update_device_down: none, get_dhcp_network: none, ensure_dhcp_port: none,
       list_routers: none, get_router: none, update_router_state: none, get_metadata_port: none, security_group_info: none,
+      report_state: async () => {},
     });
     try {
       await agent.resynced;

@@ -14,6 +14,7 @@ import { createKeyedQueue } from './keyed-queue.ts';
 import type { KeyedQueue } from './keyed-queue.ts';
 import { createL3Routers } from './l3-routers.ts';
 import { createPortFilters } from './port-filters.ts';
+import { agentStates } from './agent-state.ts';
 
 export interface NetworkAgentDeps {
   bus: Bus;
@@ -22,8 +23,10 @@ export interface NetworkAgentDeps {
   driver: DataPlaneDriver;
   /** Serve DHCP for every network with a DHCP-enabled subnet (one such agent per cloud; Neutron schedules them). */
   dhcp: boolean;
-  /** Host routers (Neutron's L3 agent). On one host its agent hosts every router; multi-host needs router scheduling. */
+  /** Host routers (Neutron's L3 agent): those the server schedules to this host. */
   l3?: boolean;
+  /** Pause between heartbeats (report_state; default 30 s). */
+  reportIntervalMs?: number;
   log: Logger;
   /** Pause between resync attempts while the server does not answer (default 5 s), and how long one waits (10 s). */
   resyncRetryMs?: number;
@@ -139,11 +142,27 @@ export async function startNetworkAgent(deps: NetworkAgentDeps): Promise<Network
   };
   const l3 = deps.l3 ? createL3Routers({ server, driver, host, queue, log }) : undefined;
 
+  // Heartbeats register this host's agents and keep them alive; the resync sends the first (start) before it asks
+  // for routers, so the server may schedule routers here.
+  let started = false;
+  const reportState = async (timeoutMs?: number) => {
+    const agents = agentStates({ driver: driver.name, dhcp: deps.dhcp, l3: Boolean(l3), routers: l3?.count() ?? 0 });
+    await server.call('report_state', { host, agents, start: !started }, own(), { timeoutMs });
+    started = true;
+  };
+  const heartbeat = setInterval(() => {
+    reportState().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'cannot report the agent state'));
+  }, deps.reportIntervalMs ?? 30_000);
+  heartbeat.unref();
+
   // Host-wide pieces (the external network's host leg) come before anything is wired on them.
   await driver.prepareHost?.();
 
   const sub: Subscription = await networkAgentRpc.serve(deps.bus, host, {
-    async port_update(ctx, { port }) { portUpdated(ctx, port); },
+    async port_update(ctx, { port }) {
+      // Router legs are bound to their L3 host too, but its L3 side wires them.
+      if (!port.deviceOwner.startsWith('network:router_')) portUpdated(ctx, port);
+    },
     async port_delete(_ctx, { portId, networkId, hostId }) {
       // Sent for a delete and for the old host of a rebound port: only that host lets go.
       if (hostId === host) queue.push(networkId, () => unplug(portId));
@@ -179,6 +198,7 @@ export async function startNetworkAgent(deps: NetworkAgentDeps): Promise<Network
     async stop() {
       stopped = true;
       clearTimeout(retry);
+      clearInterval(heartbeat);
       filters.stop();
       await sub.close();
     },
@@ -192,6 +212,7 @@ export async function startNetworkAgent(deps: NetworkAgentDeps): Promise<Network
     let routerIds: string[] | undefined;
     try {
       const timeoutMs = deps.resyncTimeoutMs ?? 10_000;
+      await reportState(timeoutMs);
       ports = await server.call('get_host_ports', { host }, own(), { timeoutMs });
       dhcpNetworks = deps.dhcp ? await server.call('list_dhcp_networks', { host }, own(), { timeoutMs }) : [];
       routerIds = l3 ? await l3.resync(own(), timeoutMs) : undefined;

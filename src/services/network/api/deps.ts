@@ -17,6 +17,8 @@ export interface NetworkApiSettings {
   pagination_max_limit: number;
   max_fixed_ips_per_port: number;
   max_routes: number;
+  agent_down_time: number;
+  allow_automatic_l3agent_failover: boolean;
   quota_network: number;
   quota_subnet: number;
   quota_port: number;

@@ -13,6 +13,8 @@ type CastName = keyof NetworkAgentMethods;
 export interface NetworkEvents {
   resourceChanged(ctx: RequestContext, resource: NotifiedResource, action: 'create' | 'update' | 'delete', payload: Record<string, unknown>): void;
   agents<N extends CastName>(ctx: RequestContext, method: N, args: NetworkAgentMethods[N]['args']): void;
+  /** A cast to one host's agent only (what concerns the routers it hosts). */
+  agentOn<N extends CastName>(ctx: RequestContext, host: string, method: N, args: NetworkAgentMethods[N]['args']): void;
   /** Waits for publications in flight (tests, shutdown). */
   flush(): Promise<void>;
 }
@@ -35,6 +37,10 @@ export function createNetworkEvents(bus: Bus, opts: { host: string; log: Logger 
     agents(ctx, method, args) {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the method/args pairing is checked by the signature above
       track(method, agents.fanout(method as any, args as any, busContext(ctx)));
+    },
+    agentOn(ctx, host, method, args) {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the method/args pairing is checked by the signature above
+      track(method, agents.cast(method as any, args as any, busContext(ctx), { server: host }));
     },
     async flush() {
       await Promise.all([...pending]);

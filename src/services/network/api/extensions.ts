@@ -10,6 +10,8 @@ const EXTENSIONS: [alias: string, name: string, description: string][] = [
   ['router', 'Neutron L3 Router', 'Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway.'],
   ['extraroute', 'Neutron Extra Route', 'Extra routes configuration for L3 router'],
   ['extraroute-atomic', 'Atomically add/remove extra routes', 'Edit extra routes of a router on server side by atomically adding/removing extra routes'],
+  ['agent', 'agent', 'The agent management extension.'],
+  ['l3_agent_scheduler', 'L3 Agent Scheduler', 'Schedule routers among l3 agents'],
   ['ext-gw-mode', 'Neutron L3 Configurable external gateway mode', 'Extension of the router abstraction for specifying whether SNAT should occur on the external gateway'],
   ['external-net', 'Neutron external network', 'Adds external network attribute to network resource.'],
   ['provider', 'Provider Network', 'Expose mapping of virtual networks to physical networks'],

@@ -23,6 +23,7 @@ import { loadPort } from './ports.ts';
 import { quotaDefaults } from './quotas.ts';
 import { planFixedIps } from './port-addresses.ts';
 import { createPortRecords } from './port-records.ts';
+import { routersChanged } from './l3-scheduler.ts';
 
 const ip = { type: ['string', 'null'], maxLength: 64 } as const;
 const createSchema = envelope('floatingip', {
@@ -77,10 +78,10 @@ async function saveAssociation(db: Kysely<NetworkTables>, fip: FloatingIpRow, ch
   }
 }
 
-function publish(deps: NetworkApiDeps, req: FastifyRequest, action: 'create' | 'update', floatingip: Record<string, unknown>, routers: (string | null)[]) {
+async function publish(deps: NetworkApiDeps, req: FastifyRequest, action: 'create' | 'update', floatingip: Record<string, unknown>, routers: (string | null)[]): Promise<void> {
   deps.events.resourceChanged(req.ctx, 'floatingip', action, { floatingip });
   const routerIds = [...new Set(routers.filter((r): r is string => !!r))];
-  if (routerIds.length) deps.events.agents(req.ctx, 'routers_updated', { routerIds });
+  if (routerIds.length) await routersChanged(deps, req.ctx, routerIds);
 }
 
 export function registerFloatingIps(app: FastifyInstance, deps: NetworkApiDeps): void {
@@ -129,7 +130,7 @@ export function registerFloatingIps(app: FastifyInstance, deps: NetworkApiDeps):
       throw err;
     }
     const floatingip = (await render(deps, [(await getFloatingIp(deps.db, id))!]))[0];
-    publish(deps, req, 'create', floatingip, [assoc?.router_id ?? null]);
+    await publish(deps, req, 'create', floatingip, [assoc?.router_id ?? null]);
     reply.code(201);
     return { floatingip };
   });
@@ -145,7 +146,7 @@ export function registerFloatingIps(app: FastifyInstance, deps: NetworkApiDeps):
     else if (b.port_id !== undefined) Object.assign(changes, await association(deps, caller, f, b.port_id, b.fixed_ip_address));
     await saveAssociation(deps.db, f, changes, expectedRevision(req));
     const floatingip = (await render(deps, [(await getFloatingIp(deps.db, f.id))!]))[0];
-    publish(deps, req, 'update', floatingip, [f.router_id, (changes.router_id as string | null | undefined) ?? null]);
+    await publish(deps, req, 'update', floatingip, [f.router_id, (changes.router_id as string | null | undefined) ?? null]);
     return { floatingip };
   });
 
@@ -161,7 +162,7 @@ export function registerFloatingIps(app: FastifyInstance, deps: NetworkApiDeps):
       await deletePortRows(tx, f.floating_port_id);
     });
     deps.events.resourceChanged(req.ctx, 'floatingip', 'delete', { floatingip_id: f.id });
-    if (f.router_id) deps.events.agents(req.ctx, 'routers_updated', { routerIds: [f.router_id] });
+    if (f.router_id) await routersChanged(deps, req.ctx, [f.router_id]);
     reply.code(204);
   });
 }

@@ -1,6 +1,6 @@
 // The server's side of the L3 and metadata agents (what Neutron's l3 and metadata agents ask their plugin for): a
 // router's full picture, the state its host reports back, and which port a metadata request comes from.
-// Scheduling is the one-host kind: every L3 agent hosts every router (multi-host needs router ↔ agent bindings).
+// Each router is given only to the host of the L3 agent it is scheduled to (l3-scheduler.ts).
 import { getNetwork } from '../db/networks-repo.ts';
 import { fixedIpsOf, getPort, portsByDevice } from '../db/ports-repo.ts';
 import { getSubnet } from '../db/subnets-repo.ts';
@@ -11,11 +11,8 @@ import type { MetadataPort, MetadataPortQuery, RouterInfo, RouterLeg, RouterWiri
 import { normalizeIp } from '../domain/ip-address.ts';
 import { agentWired, now } from './deps.ts';
 import type { NetworkApiDeps } from './deps.ts';
+import { hostsRouter } from './l3-scheduler.ts';
 
-/** Every router (one L3 host hosts them all). */
-export async function routerIds(deps: NetworkApiDeps): Promise<string[]> {
-  return (await deps.db.selectFrom('routers').select('id').orderBy('id').execute()).map((r) => r.id);
-}
 
 async function leg(deps: NetworkApiDeps, port: PortRow): Promise<RouterLeg | undefined> {
   const network = await getNetwork(deps.db, port.network_id);
@@ -31,10 +28,10 @@ async function leg(deps: NetworkApiDeps, port: PortRow): Promise<RouterLeg | und
   };
 }
 
-/** What the router's L3 host wires; null when the router is gone. */
-export async function routerInfo(deps: NetworkApiDeps, routerId: string): Promise<RouterInfo | null> {
+/** What the router's L3 host wires; null when the router is gone or `host` does not host it. */
+export async function routerInfo(deps: NetworkApiDeps, routerId: string, host: string): Promise<RouterInfo | null> {
   const router = await getRouter(deps.db, routerId);
-  if (!router) return null;
+  if (!router || !await hostsRouter(deps, routerId, host)) return null;
   const gatewayPort = (await portsByDevice(deps.db, routerId, GATEWAY_OWNER))[0];
   const interfaces = [];
   for (const port of await portsByDevice(deps.db, routerId, INTERFACE_OWNER)) {
@@ -53,10 +50,12 @@ export async function routerInfo(deps: NetworkApiDeps, routerId: string): Promis
 
 /**
  * Moves the router's legs and floating IPs to ACTIVE (wired) or DOWN (not) as its host reports, as Neutron's L2 agent
- * does for router ports and its L3 agent for floating IPs. With the noop data plane they are ACTIVE from the start.
+ * does for router ports and its L3 agent for floating IPs, from the router's host only. With the noop data plane
+ * they are ACTIVE from the start.
  */
-export async function updateRouterState(deps: NetworkApiDeps, routerId: string, wiring: RouterWiring | null): Promise<void> {
-  if (!agentWired(deps)) return;
+export async function updateRouterState(deps: NetworkApiDeps, routerId: string, host: string, wiring: RouterWiring | null): Promise<void> {
+  // A report from a host the router has left (a move) is stale.
+  if (!agentWired(deps) || !await hostsRouter(deps, routerId, host)) return;
   const up = new Set(wiring?.portIds ?? []);
   const legs = [...await portsByDevice(deps.db, routerId, INTERFACE_OWNER), ...await portsByDevice(deps.db, routerId, GATEWAY_OWNER)];
   for (const port of legs) {

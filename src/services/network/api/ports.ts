@@ -28,6 +28,7 @@ import { createPortRecords } from './port-records.ts';
 import { notifyMembersChanged } from './security-group-info.ts';
 import { checkAddressPairs, checkPortSecurity, checkSecurityGroups } from './port-input.ts';
 import type { AddressPair } from './port-input.ts';
+import { routersChanged } from './l3-scheduler.ts';
 
 const fixedIps = { type: 'array', maxItems: 100, items: { type: 'object', additionalProperties: false, properties: { subnet_id: uuidish, ip_address: { type: 'string', maxLength: 64 } } } } as const;
 const pairs = { type: 'array', maxItems: 10, items: { type: 'object', additionalProperties: false, required: ['ip_address'], properties: { ip_address: { type: 'string', maxLength: 64 }, mac_address: { type: 'string', maxLength: 32 } } } } as const;
@@ -257,7 +258,7 @@ export async function deletePort(deps: NetworkApiDeps, req: FastifyRequest, port
   });
   deps.events.resourceChanged(req.ctx, 'port', 'delete', { port_id: port.id });
   const routerIds = [...new Set(routers.flatMap((r) => r.router_id ?? []))];
-  if (routerIds.length) deps.events.agents(req.ctx, 'routers_updated', { routerIds });
+  if (routerIds.length) await routersChanged(deps, req.ctx, routerIds);
   deps.events.agents(req.ctx, 'port_delete', { portId: port.id, networkId: port.network_id, hostId: port.binding_host_id });
   deps.events.agents(req.ctx, 'network_ports_changed', { networkId: port.network_id });
   notifyMembersChanged(deps, req.ctx, groups);

@@ -43,7 +43,12 @@ describe('network API: extra routes', () => {
     assert.equal(removed.status, 200);
     assert.deepEqual(removed.body.router.routes.map((x: { destination: string }) => x.destination), ['192.168.50.0/24', '192.168.52.0/24']);
 
-    const info = await networkServerRpc.client(n.bus).call('get_router', { routerId: r.id, host: 'h' }, { requestId: 'req-rt', globalRequestId: 'req-rt' });
+    // As an L3 agent on host h: register, resync (the router is scheduled here), fetch the router.
+    const server = networkServerRpc.client(n.bus);
+    const ctx = { requestId: 'req-rt', globalRequestId: 'req-rt' };
+    await server.call('report_state', { host: 'h', start: true, agents: [{ agentType: 'L3 agent', binary: 'neutron-l3-agent', topic: 'l3_agent', availabilityZone: 'nova', configurations: {} }] }, ctx);
+    assert.deepEqual(await server.call('list_routers', { host: 'h' }, ctx), [r.id]);
+    const info = await server.call('get_router', { routerId: r.id, host: 'h' }, ctx);
     assert.deepEqual(info?.routes, removed.body.router.routes, 'the L3 agent is given the routes');
 
     // Refusals change nothing.

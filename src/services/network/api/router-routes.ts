@@ -13,6 +13,7 @@ import { checkRoutes, mergeRoutes, normalizeRoutes, routeUsesSubnet } from '../d
 import type { ExtraRoute, RouterLegs } from '../domain/extra-routes.ts';
 import { callerOf, can, enforce, idParam, now } from './deps.ts';
 import type { NetworkApiDeps } from './deps.ts';
+import { routersChanged } from './l3-scheduler.ts';
 
 type Db = Kysely<NetworkTables>;
 const ipText = { type: 'string', maxLength: 64 } as const;
@@ -74,7 +75,7 @@ export function registerRouterRoutes(app: FastifyInstance, deps: NetworkApiDeps,
       });
       const router = await view((await getRouter(deps.db, r.id))!);
       deps.events.resourceChanged(req.ctx, 'router', 'update', { router });
-      deps.events.agents(req.ctx, 'routers_updated', { routerIds: [r.id] });
+      await routersChanged(deps, req.ctx, [r.id]);
       return { router };
     });
   }

@@ -29,6 +29,7 @@ import { createPortRecords } from './port-records.ts';
 import { checkLegNotRouted, registerRouterRoutes, routesSchema, setRoutes } from './router-routes.ts';
 import { normalizeRoutes } from '../domain/extra-routes.ts';
 import type { ExtraRoute } from '../domain/extra-routes.ts';
+import { routerHost, routersChanged } from './l3-scheduler.ts';
 
 const gatewayInfo = {
   type: ['object', 'null'], additionalProperties: false,
@@ -57,7 +58,8 @@ export async function loadRouter(deps: NetworkApiDeps, caller: Caller, id: strin
   return r;
 }
 
-async function render(deps: NetworkApiDeps, rows: RouterRow[]) {
+/** Routers as the API shows them (also the l3-routers of an agent). */
+export async function renderRouters(deps: NetworkApiDeps, rows: RouterRow[]) {
   const [tags, routes] = await Promise.all([tagsOf(deps.db, rows.map((r) => r.id)), routesOf(deps.db, rows.map((r) => r.id))]);
   const out = [];
   for (const r of rows) {
@@ -112,21 +114,21 @@ async function setGateway(deps: NetworkApiDeps, tx: Kysely<NetworkTables>, route
   await tx.updateTable('routers').set({ gw_network_id: network.id, enable_snat: info.enable_snat ?? (sameNetwork ? Boolean(router.enable_snat) : true) }).where('id', '=', router.id).execute();
 }
 
-function changed(deps: NetworkApiDeps, req: FastifyRequest, action: 'create' | 'update', router: Record<string, unknown>) {
+async function changed(deps: NetworkApiDeps, req: FastifyRequest, action: 'create' | 'update', router: Record<string, unknown>): Promise<void> {
   deps.events.resourceChanged(req.ctx, 'router', action, { router });
-  deps.events.agents(req.ctx, 'routers_updated', { routerIds: [router.id as string] });
+  await routersChanged(deps, req.ctx, [router.id as string]);
 }
 
 export function registerRouters(app: FastifyInstance, deps: NetworkApiDeps): void {
   app.get('/v2.0/routers', async (req) => {
     const caller = callerOf(deps, req);
     const rows = (await listRouters(deps.db, listScope(deps, caller))).filter((r) => can(deps, caller, 'get_router', target(r)));
-    return listResponse(req, await render(deps, rows), { collection: 'routers', path: '/v2.0/routers', maxLimit: deps.options.pagination_max_limit });
+    return listResponse(req, await renderRouters(deps, rows), { collection: 'routers', path: '/v2.0/routers', maxLimit: deps.options.pagination_max_limit });
   });
 
   app.get('/v2.0/routers/:id', async (req) => {
     const r = await loadRouter(deps, callerOf(deps, req), idParam(req));
-    return { router: showFields(req, (await render(deps, [r]))[0]) };
+    return { router: showFields(req, (await renderRouters(deps, [r]))[0]) };
   });
 
   app.post('/v2.0/routers', { schema: { body: createSchema } }, async (req, reply) => {
@@ -147,8 +149,8 @@ export function registerRouters(app: FastifyInstance, deps: NetworkApiDeps): voi
       await insertRouter(tx, row);
       if (b.external_gateway_info) await setGateway(deps, tx, row, b.external_gateway_info, gwNetwork);
     });
-    const router = (await render(deps, [(await getRouter(deps.db, row.id))!]))[0];
-    changed(deps, req, 'create', router);
+    const router = (await renderRouters(deps, [(await getRouter(deps.db, row.id))!]))[0];
+    await changed(deps, req, 'create', router);
     reply.code(201);
     return { router };
   });
@@ -169,8 +171,8 @@ export function registerRouters(app: FastifyInstance, deps: NetworkApiDeps): voi
       // Checked against the legs as this update leaves them.
       if (routes) await setRoutes(deps, tx, r.id, routes);
     });
-    const router = (await render(deps, [(await getRouter(deps.db, r.id))!]))[0];
-    changed(deps, req, 'update', router);
+    const router = (await renderRouters(deps, [(await getRouter(deps.db, r.id))!]))[0];
+    await changed(deps, req, 'update', router);
     return { router };
   });
 
@@ -179,6 +181,7 @@ export function registerRouters(app: FastifyInstance, deps: NetworkApiDeps): voi
     const r = await loadRouter(deps, caller, idParam(req));
     enforce(deps, caller, 'delete_router', target(r));
     const expected = expectedRevision(req);
+    const host = await routerHost(deps, r.id);
     await deps.db.transaction().execute(async (tx) => {
       if (expected !== undefined) await touchRow(tx, 'routers', r.id, { expected, now: now() });
       if ((await interfacesOf(tx, r.id)).length) throw routerInUse(r.id);
@@ -188,7 +191,8 @@ export function registerRouters(app: FastifyInstance, deps: NetworkApiDeps): voi
       await tx.deleteFrom('routers').where('id', '=', r.id).execute();
     });
     deps.events.resourceChanged(req.ctx, 'router', 'delete', { router_id: r.id });
-    deps.events.agents(req.ctx, 'routers_updated', { routerIds: [r.id] });
+    // Its host tears it down (its binding went with it).
+    if (host) deps.events.agentOn(req.ctx, host, 'routers_updated', { routerIds: [r.id] });
     reply.code(204);
   });
 
@@ -245,13 +249,13 @@ export function registerRouters(app: FastifyInstance, deps: NetworkApiDeps): voi
       await deletePortRows(tx, leg.portId);
       await touchRow(tx, 'routers', r.id, { now: now() });
     });
-    deps.events.agents(req.ctx, 'routers_updated', { routerIds: [r.id] });
+    await routersChanged(deps, req.ctx, [r.id]);
     // DHCP servers serve metadata for subnets without a router (isolated metadata): this one may have become one.
     deps.events.agents(req.ctx, 'network_ports_changed', { networkId: info.network_id });
     return info;
   });
 
-  registerRouterRoutes(app, deps, async (row) => (await render(deps, [row]))[0]);
+  registerRouterRoutes(app, deps, async (row) => (await renderRouters(deps, [row]))[0]);
 }
 
 /** Two interfaces of one router may not sit on overlapping subnets. */
@@ -272,7 +276,7 @@ async function interfaceInfo(deps: NetworkApiDeps, req: FastifyRequest, r: Route
   const port = (await getPort(deps.db, portId))!;
   const ips = (await fixedIpsOf(deps.db, [portId])).get(portId) ?? [];
   if (publish) {
-    deps.events.agents(req.ctx, 'routers_updated', { routerIds: [r.id] });
+    await routersChanged(deps, req.ctx, [r.id]);
     deps.events.agents(req.ctx, 'network_ports_changed', { networkId: port.network_id });
     const network = await getNetwork(deps.db, port.network_id);
     deps.events.resourceChanged(req.ctx, 'router', 'update', { router_id: r.id, interface: { port_id: portId, network_id: network?.id } });

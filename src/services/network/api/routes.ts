@@ -11,6 +11,7 @@ import { registerTags } from './tags.ts';
 import { registerRouters } from './routers.ts';
 import { registerFloatingIps } from './floating-ips.ts';
 import { registerSecurityGroups } from './security-groups.ts';
+import { registerAgents } from './agents.ts';
 
 export function registerNetworkRoutes(app: FastifyInstance, deps: NetworkApiDeps): void {
   registerVersions(app);
@@ -21,6 +22,7 @@ export function registerNetworkRoutes(app: FastifyInstance, deps: NetworkApiDeps
   registerSecurityGroups(app, deps);
   registerRouters(app, deps);
   registerFloatingIps(app, deps);
+  registerAgents(app, deps);
   registerQuotas(app, deps);
   registerTags(app, deps);
 }

@@ -117,6 +117,26 @@ export interface FloatingIpRow extends StandardColumns {
   status: string;
 }
 
+/** An agent on a host (Neutron's agents table), as its heartbeats report it; times are ISO 8601 UTC. */
+export interface AgentRow {
+  id: string;
+  agent_type: string;
+  binary: string;
+  topic: string;
+  host: string;
+  availability_zone: string | null;
+  admin_state_up: Bool;
+  description: string;
+  /** JSON object the agent reports (e.g. agent_mode, routers). */
+  configurations: string;
+  created_at: string;
+  started_at: string;
+  heartbeat_timestamp: string;
+}
+
+/** The L3 agent hosting a router (l3_agent_scheduler). */
+export interface RouterL3AgentBindingRow { router_id: string; l3_agent_id: string }
+
 export interface QuotaRow { project_id: string; resource: string; hard_limit: number }
 export interface TagRow { resource_id: string; tag: string }
 
@@ -133,6 +153,8 @@ export interface NetworkTables {
   routers: RouterRow;
   router_routes: RouterRouteRow;
   floating_ips: FloatingIpRow;
+  agents: AgentRow;
+  router_l3_agent_bindings: RouterL3AgentBindingRow;
   quotas: QuotaRow;
   tags: TagRow;
 }

@@ -13,7 +13,16 @@ export type { DhcpNetwork } from '../domain/dhcp-network.ts';
 export type { MetadataPort, MetadataPortQuery, RouterInfo, RouterWiring } from '../domain/router-info.ts';
 export type { SecurityGroupInfo } from '../domain/security-group-info.ts';
 
-/** Server → every agent (fanout casts). Agents ignore what is not on their host. */
+/** One agent of a host as its heartbeat describes it (agent_type "L3 agent", binary neutron-l3-agent, …). */
+export interface AgentState {
+  agentType: string;
+  binary: string;
+  topic: string;
+  availabilityZone: string | null;
+  configurations: Record<string, unknown>;
+}
+
+/** Server → every agent (fanout casts; routers_updated is cast to the hosting agent's host only). Agents ignore what is not on their host. */
 export type NetworkAgentMethods = {
   port_update: { kind: 'cast'; args: { port: PortDetails }; result: void };
   port_delete: { kind: 'cast'; args: { portId: string; networkId: string; hostId: string }; result: void };
@@ -50,12 +59,14 @@ export type NetworkServerMethods = {
   update_router_state: { kind: 'call'; args: { routerId: string; host: string; wiring: RouterWiring | null }; result: void };
   /** The port a metadata request comes from: the guest's address on the router's networks or on one network. */
   get_metadata_port: { kind: 'call'; args: { query: MetadataPortQuery; host: string }; result: MetadataPort | null };
+  /** A heartbeat of the host's agents (Neutron's report_state): registers them on the first, keeps them alive after. */
+  report_state: { kind: 'call'; args: { host: string; agents: AgentState[]; start: boolean }; result: void };
   /** The rules of these groups and the member addresses of the remote groups they name (an agent's port filters). */
   security_group_info: { kind: 'call'; args: { securityGroupIds: string[]; host: string }; result: SecurityGroupInfo };
 };
 
 export const networkAgentRpc = defineRpc<NetworkAgentMethods>('network-agent', '1.0');
-export const networkServerRpc = defineRpc<NetworkServerMethods>('network-server', '1.1');
+export const networkServerRpc = defineRpc<NetworkServerMethods>('network-server', '1.2');
 
 /** Notification event types, Neutron's names: `<resource>.<create|update|delete>.end`. */
 export type NotifiedResource = 'network' | 'subnet' | 'port' | 'router' | 'floatingip' | 'security_group' | 'security_group_rule';
