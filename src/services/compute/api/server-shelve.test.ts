@@ -32,12 +32,16 @@ describe('shelve and unshelve (offloaded at once)', () => {
   const act = (id: string, body: unknown, token = c.as.alice.token) => c.call('POST', `/v2.1/servers/${id}/action`, { token, version: V, body });
   const settled = (id: string, status: string) =>
     c.waitForServer(id, c.as.admin.token, (s) => s?.status === status && s?.['OS-EXT-STS:task_state'] === null);
+  /** The action's events once each has a result: the server's state is saved before its event finishes, as in Nova. */
   const events = async (id: string, action: string) => {
     const actions = (await c.call('GET', `/v2.1/servers/${id}/os-instance-actions`, { token: c.as.admin.token, version: V })).body.instanceActions as { action: string; request_id: string }[];
     const found = actions.find((a) => a.action === action);
     assert.ok(found, `no ${action} action in ${JSON.stringify(actions)}`);
-    const shown = await c.call('GET', `/v2.1/servers/${id}/os-instance-actions/${found.request_id}`, { token: c.as.admin.token, version: V });
-    return shown.body.instanceAction.events as { event: string; result: string; traceback?: string }[];
+    return until(`the ${action} action's events to finish`, async () => {
+      const shown = await c.call('GET', `/v2.1/servers/${id}/os-instance-actions/${found.request_id}`, { token: c.as.admin.token, version: V });
+      const all = shown.body.instanceAction.events as { event: string; result: string | null; traceback?: string }[];
+      return all.some((e) => e.result === null) ? undefined : all;
+    });
   };
   const waitVolume = async (id: string, status: string) => {
     for (let i = 0; i < 200; i++) {
