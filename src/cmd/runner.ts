@@ -38,7 +38,8 @@ export async function startRoles(opts: { roles: RoleName[]; data: DataDir; log: 
       return password;
     },
     sharedSecret: (name) => {
-      const fromConfig = config.stratus?.[`${name}_secret`];
+      // Declared in cloudOptions (stratus.<name>_secret, or STRATUS_<NAME>_SECRET), so the loader accepts the key.
+      const fromConfig = (cloud as Record<string, unknown>)[`${name}_secret`];
       return typeof fromConfig === 'string' && fromConfig ? fromConfig : sharedSecret(opts.data, name);
     },
   };

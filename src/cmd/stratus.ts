@@ -6,7 +6,7 @@ import { readConfigFile } from '#lib/config/file.ts';
 import { resolveOptions } from '#lib/config/options.ts';
 import { identityOptions, rotateIdentityKeys, defaultKeysDir } from '#services/identity/roles.ts';
 import { cloudOptions } from '#lib/config/cloud.ts';
-import { objectRingReport, objectStorageOptions } from '#services/object-storage/roles.ts';
+import { objectReconReport, objectRingReport, objectStorageOptions } from '#services/object-storage/roles.ts';
 import { networkOptions } from '#services/network/roles.ts';
 import { provisionDefaults } from './provision.ts';
 import { dataDir } from './data-dir.ts';
@@ -104,6 +104,14 @@ program.command('ring').description('Show the object ring (building or rebalanci
     const data = dataDir();
     const options = resolveOptions('object_storage', objectStorageOptions, readConfigFile(data.configFile).object_storage);
     process.stdout.write(await objectRingReport(data.root, options));
+  });
+
+program.command('recon').description('Show object storage upkeep on this host: quarantined replicas and temp files per device, pending listing updates.')
+  .option('--json', 'print the report as JSON')
+  .action(async (o: { json?: boolean }) => {
+    const data = dataDir();
+    const options = resolveOptions('object_storage', objectStorageOptions, readConfigFile(data.configFile).object_storage);
+    process.stdout.write(await objectReconReport(data.root, options, { json: o.json }));
   });
 
 program.command('trace').argument('<server>', 'server id or name')

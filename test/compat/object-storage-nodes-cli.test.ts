@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, globSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, globSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { until } from '#lib/test-wait.ts';
@@ -49,13 +49,15 @@ describe('object storage nodes on two hosts through the openstack CLI', { skip }
       STRATUS_OBJECT_STORAGE_DEVICES: [`d1:1:100@127.0.0.1:${ports[0]}`, `d2:2:100@127.0.0.1:${ports[0]}`, `d3:3:100@127.0.0.1:${ports[1]}`, `d4:4:100@127.0.0.1:${ports[1]}`].join(','),
       STRATUS_OBJECT_STORAGE_REPLICATOR_INTERVAL: '1', STRATUS_OBJECT_STORAGE_NODE_CHECK_INTERVAL: '1', STRATUS_OBJECT_STORAGE_FSYNC: 'false',
     };
-    cloud = await startCloud({ env: { ...env, STRATUS_OBJECT_STORAGE_STORAGE_NODE_PORT: String(ports[0]) } });
-    // What an operator copies to a new storage host: the ring (same hash suffix) and keys/ (the nodes' shared secret).
+    // The nodes' shared secret is configured rather than generated: host 1 through STRATUS_OBJECT_STORAGE_NODE_SECRET,
+    // host 2 through stratus.object_storage_node_secret in its stratus.yaml.
+    const secret = randomBytes(24).toString('base64url');
+    cloud = await startCloud({ env: { ...env, STRATUS_OBJECT_STORAGE_STORAGE_NODE_PORT: String(ports[0]), STRATUS_OBJECT_STORAGE_NODE_SECRET: secret } });
+    // What an operator copies to a new storage host: the ring (same hash suffix).
     host2 = mkdtempSync(join(tmpdir(), 'stratus-node2-'));
     mkdirSync(join(host2, 'objects'), { recursive: true });
-    mkdirSync(join(host2, 'keys'), { recursive: true, mode: 0o700 });
     copyFileSync(join(cloud.dataDir, 'objects', 'object.ring.json'), join(host2, 'objects', 'object.ring.json'));
-    copyFileSync(join(cloud.dataDir, 'keys', 'shared-secrets.yaml'), join(host2, 'keys', 'shared-secrets.yaml'));
+    writeFileSync(join(host2, 'stratus.yaml'), `stratus:\n  object_storage_node_secret: ${secret}\n`);
     node2 = await startNode2();
   });
 
@@ -81,6 +83,9 @@ describe('object storage nodes on two hosts through the openstack CLI', { skip }
     await cloud.ok(['object', 'create', '--name', 'first', container, file('first', first)]);
     assert.ok(dataFiles(host2) >= 1 && dataFiles(cloud.dataDir) >= 1 && dataFiles(host2) + dataFiles(cloud.dataDir) === 3, 'three replicas over both hosts');
     assert.deepEqual(await saved('first'), first);
+    // Both hosts signed with the configured secret: neither generated one of its own.
+    const generated = (root: string) => existsSync(join(root, 'keys', 'shared-secrets.yaml')) && readFileSync(join(root, 'keys', 'shared-secrets.yaml'), 'utf8').includes('object_storage_node');
+    assert.ok(!generated(cloud.dataDir) && !generated(host2));
 
     await stopNode2();
     assert.deepEqual(await saved('first'), first, 'read with host 2 down');

@@ -13,4 +13,10 @@ export const cloudOptions = {
   bus_url: { type: 'string', default: 'memory://stratus', help: 'Message bus: memory://<name> (one process) or amqp://user:pass@host:5672/.' },
   guest_image: { type: 'boolean', default: true, help: 'Whether a first start builds the cirros-like guest image from Debian packages and registers it in Image (public).' },
   log_level: { type: 'string', default: 'info', help: 'Log level.', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+  // Secrets two services share (keys/shared-secrets.yaml, generated on first use, when empty): `<name>_secret`.
+  metadata_proxy_secret: { type: 'string', default: '', help: 'Secret the metadata proxy signs instance ids with for Compute\'s metadata API; empty: keys/shared-secrets.yaml.' },
+  object_storage_node_secret: {
+    type: 'string', default: '',
+    help: 'Secret Object Storage proxies and storage nodes sign their requests with (the same on every host); empty: keys/shared-secrets.yaml.',
+  },
 } as const satisfies OptionSet;

@@ -16,6 +16,7 @@ export const objectStorageOptions = {
   replicator_interval: { type: 'number', default: 30, min: 0, help: 'Seconds between object replicator passes (lost replicas rebuilt, handoffs moved back); 0 disables it.' },
   auditor_interval: { type: 'number', default: 3600, min: 0, help: 'Seconds between object auditor passes (every replica MD5-checked, corrupt ones quarantined); 0 disables it.' },
   auditor_bytes_per_second: { type: 'number', default: 10 * 1024 * 1024, min: 0, help: 'Most bytes per second the auditor reads per storage node; 0 for no limit.' },
+  updater_interval: { type: 'number', default: 30, min: 0, help: 'Seconds between object updater passes (listings repaired from the pending records a crash or a database failure left); 0 disables them.' },
   reclaim_age: { type: 'number', default: 7 * 24 * 3600, min: 3600, help: 'Seconds a tombstone is kept before the replicator removes it; longer than any device outage, or a deleted object can come back.' },
   cors_allow_origin: { type: 'list', default: [], help: 'Origins allowed to make cross-origin (CORS) requests to every container, beside each container\'s X-Container-Meta-Access-Control-Allow-Origin.' },
   storage_node_port: { type: 'number', default: 6200, min: 0, max: 65535, help: 'Port of the object-storage-node role (object server and replication over HTTP, scale-out).' },

@@ -12,6 +12,7 @@ import type { ObjectStorageTables } from './db/tables.ts';
 import { objectStorageMigrations } from './db/migrations/001-initial.ts';
 import { loadRing } from './agent/ring-file.ts';
 import { describeRing } from './agent/ring-report.ts';
+import { describeRecon, reconReport } from './agent/recon-report.ts';
 import { movedReplicas } from './domain/ring/ring-builder.ts';
 import { createDiskObjectServer } from './agent/object-server.ts';
 import { startStorageNodePasses } from './agent/storage-node-passes.ts';
@@ -20,6 +21,11 @@ import { createReplicas } from './api/replicas.ts';
 import { swiftErrorRenderer } from './api/render-error.ts';
 import { registerObjectStorageRoutes } from './api/routes.ts';
 import { startExpirer } from './api/expirer.ts';
+import { createPendingUpdates } from './api/pending-updates.ts';
+import { updaterPass } from './api/object-updater.ts';
+import type { UpdaterReport } from './api/object-updater.ts';
+import { startPeriodicPass } from './agent/periodic.ts';
+import type { PeriodicPass } from './agent/periodic.ts';
 import type { Ring } from './domain/ring/ring.ts';
 import { createStorageNodeClient, isRemoteDevice } from './rpc/object-server-http-client.ts';
 import type { StorageNodeClient } from './rpc/object-server-http-client.ts';
@@ -49,6 +55,8 @@ export interface ObjectStorageService {
   objectsDir: string;
   /** The storage node's replicator and auditor: periodic, and runnable on demand (`stratus` and tests). */
   storageNode: Pick<StorageNodePasses, 'replicate' | 'audit'>;
+  /** The object updater (listing repair from pending records): periodic, and one pass on demand. */
+  updater: { run(): Promise<UpdaterReport> };
   listen(host: string, port?: number): Promise<string>;
   close(): Promise<void>;
 }
@@ -66,6 +74,9 @@ export async function createObjectStorage(deps: ObjectStorageDeps): Promise<Obje
   const disk = createDiskObjectServer({ root: objectsDir, hashSuffix: ring.hashSuffix, fsync: options.fsync, hashes: storageNode.hashes });
   const local = new Set(localDevices);
   const server = remote ? routeObjectServer((d) => local.has(d), disk, remote) : disk;
+  // Swift's async_pending, on the proxy: a write's record until its listing is updated, repaired from by the updater.
+  const pending = createPendingUpdates({ dir: pendingDir(objectsDir), fsync: options.fsync });
+  let updater: PeriodicPass<UpdaterReport> | undefined;
   const api = await createApiService<ObjectStorageTables>({
     name: 'object-storage', log: deps.log, databaseUrl: deps.databaseUrl, migrations: objectStorageMigrations, port: options.port,
     policy: { rules: objectStoragePolicy, file: options.policy_file },
@@ -73,18 +84,20 @@ export async function createObjectStorage(deps: ObjectStorageDeps): Promise<Obje
     authenticate: (app) => installServiceAuth(app, { authUrl: deps.authUrl, serviceUser: 'swift', servicePassword: deps.servicePassword, log: deps.log }),
     build({ app, database, policy }) {
       const proxy = {
-        db: database.db, policy, log: deps.log, replicas: createReplicas({ ring, server, log: deps.log }),
+        db: database.db, policy, log: deps.log, replicas: createReplicas({ ring, server, log: deps.log }), pending,
         settings: { verifyOnReadMaxBytes: options.verify_on_read_max_bytes, maxFileSize: options.max_file_size, listingLimit: options.container_listing_limit,
           corsAllowOrigin: options.cors_allow_origin },
       };
       registerObjectStorageRoutes(app, proxy);
-      if (options.expirer_interval <= 0) return;
-      const expirer = startExpirer(proxy, { intervalMs: options.expirer_interval * 1000, log: deps.log });
-      return () => expirer.stop();
+      const running = startPeriodicPass({ name: 'updater', intervalMs: options.updater_interval * 1000, log: deps.log, pass: (signal) => updaterPass({ ...proxy, signal }) });
+      updater = running;
+      const expirer = options.expirer_interval > 0 ? startExpirer(proxy, { intervalMs: options.expirer_interval * 1000, log: deps.log }) : undefined;
+      return async () => { await Promise.all([expirer?.stop(), running.stop()]); };
     },
   }).catch(async (err: unknown) => { await storageNode.stop(); remote?.close(); throw err; });
+  const started = updater!;
   return {
-    app: api.app, ring, objectsDir, listen: api.listen, storageNode,
+    app: api.app, ring, objectsDir, listen: api.listen, storageNode, updater: { run: () => started.runOnce() },
     async close() { await storageNode.stop(); await api.close(); remote?.close(); },
   };
 }
@@ -93,6 +106,9 @@ function nodeClient(ring: Ring, options: ObjectStorageOptions, log: Logger, secr
   if (!secret) throw new Error('the object ring has devices on storage nodes, but no storage node secret was given');
   return createStorageNodeClient({ ring, secret: secret(), log, timeoutMs: options.node_timeout * 1000, checkIntervalMs: options.node_check_interval * 1000 });
 }
+
+/** Where the proxy keeps its pending listing updates (Swift's async_pending). */
+const pendingDir = (objectsDir: string) => join(objectsDir, 'async_pending');
 
 export interface ObjectStorageNodeDeps {
   options: ObjectStorageOptions;
@@ -147,4 +163,17 @@ export async function objectRingReport(dataDir: string, options: ObjectStorageOp
   const ring = await loadRing(objectsDir, { devices: options.devices, replicas: options.replicas, partPower: options.part_power });
   const moved = before && JSON.stringify(before) !== JSON.stringify(ring) ? movedReplicas(before, ring) : undefined;
   return `${path}\n${describeRing(ring, { moved })}`;
+}
+
+/**
+ * `stratus recon`: what the background daemons left on this host's devices (quarantined replicas, temp files) and the
+ * listing updates waiting for the object updater; as text, or the report itself for `--json`. Reads the ring file
+ * without changing it.
+ */
+export async function objectReconReport(dataDir: string, options: ObjectStorageOptions, opts: { json?: boolean } = {}): Promise<string> {
+  const objectsDir = options.objects_dir || join(dataDir, 'objects');
+  const path = join(objectsDir, 'object.ring.json');
+  const devices = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Ring).devices.map((d) => d.name) : options.devices.map((d) => d.split(':')[0]);
+  const report = await reconReport(objectsDir, devices, pendingDir(objectsDir));
+  return opts.json ? `${JSON.stringify(report, null, 2)}\n` : describeRecon(objectsDir, report);
 }

@@ -29,7 +29,7 @@ describe('object auditor', () => {
     bytes[4000] = 2;
     writeFileSync(join(root, first), bytes);
     const report = await auditPass({ root, devices: ['d1'], bytesPerSecond: 0, hashes, log: silentLogger() });
-    assert.deepEqual(report, { objects: 2, bytes: 10000, quarantined: 1, errors: 0 });
+    assert.deepEqual(report, { objects: 2, bytes: 10000, quarantined: 1, errors: 0, reclaimable: 0, quarantinedOnDisk: { d1: 1 } });
     assert.equal(globSync('d1/objects/5/*/*.data', { cwd: root }).length, 1);
     assert.ok(readFileSync(join(root, globSync('d1/quarantined/objects/*/*.data', { cwd: root })[0])).equals(bytes));
     const after = await hashes.get('d1', 5);

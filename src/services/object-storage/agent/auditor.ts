@@ -1,6 +1,8 @@
 // The object auditor (Swift's object-auditor): walks every object on the local devices at a bounded rate, checks the
 // newest replica's size and MD5 against its metadata, and quarantines a bad one as the read path does — so the
 // replicator, seeing the replica gone, pushes a good copy from another device before any reader meets the damage.
+// Tombstones past reclaim_age (and a crash's leftovers) it meets are handed to the replicator's hashing to remove, and
+// each pass ends with the count of quarantined replicas kept per device, logged.
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
@@ -8,6 +10,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '#lib/log.ts';
 import { listObjectHashes, listPartitions, newestVersion, partitionDir, quarantineDir, readMetadata } from './disk-layout.ts';
+import type { Version } from './disk-layout.ts';
+import { quarantinedCounts } from './disk-reclaim.ts';
 import type { SuffixHashes } from './suffix-hashes.ts';
 
 export interface AuditReport {
@@ -18,6 +22,10 @@ export interface AuditReport {
   quarantined: number;
   /** Replicas that could not be read (left for the next pass). */
   errors: number;
+  /** Object directories holding only a tombstone past reclaim_age or a crash's leftovers, handed to the replicator. */
+  reclaimable: number;
+  /** Quarantined replicas kept on each device (all passes), for the operator. */
+  quarantinedOnDisk: Record<string, number>;
 }
 
 export interface AuditorDeps {
@@ -29,6 +37,8 @@ export interface AuditorDeps {
   log: Logger;
   /** Stops a running pass early (the service is closing). */
   signal?: AbortSignal;
+  /** Tombstones older than this many seconds are due for removal (Swift's reclaim_age); default: never. */
+  reclaimAgeSeconds?: number;
 }
 
 /** Reads no faster than the configured rate: sleeps whenever reading got ahead of it. */
@@ -45,12 +55,12 @@ function createThrottle(bytesPerSecond: number, signal?: AbortSignal): (bytes: n
 
 /** One pass over every object on the local devices. */
 export async function auditPass(deps: AuditorDeps): Promise<AuditReport> {
-  const report: AuditReport = { objects: 0, bytes: 0, quarantined: 0, errors: 0 };
+  const report: AuditReport = { objects: 0, bytes: 0, quarantined: 0, errors: 0, reclaimable: 0, quarantinedOnDisk: {} };
   const throttle = createThrottle(deps.bytesPerSecond, deps.signal);
   for (const device of deps.devices) {
     for (const partition of await listPartitions(deps.root, device)) {
       for (const hash of await listObjectHashes(deps.root, device, partition)) {
-        if (deps.signal?.aborted) return report;
+        if (deps.signal?.aborted) return summarize(deps, report);
         const dir = join(partitionDir(deps.root, device, partition), hash);
         try {
           await auditObject(deps, { device, partition, hash, dir }, report, throttle);
@@ -61,12 +71,33 @@ export async function auditPass(deps: AuditorDeps): Promise<AuditReport> {
       }
     }
   }
+  return summarize(deps, report);
+}
+
+/** Adds the quarantine counts to the report and logs them: what Swift operators read from swift-recon -q. */
+async function summarize(deps: AuditorDeps, report: AuditReport): Promise<AuditReport> {
+  report.quarantinedOnDisk = await quarantinedCounts(deps.root, deps.devices);
+  const kept = Object.values(report.quarantinedOnDisk).reduce((a, b) => a + b, 0);
+  const line = { objects: report.objects, bytes: report.bytes, quarantined: report.quarantined, errors: report.errors, quarantinedOnDisk: report.quarantinedOnDisk };
+  if (kept > 0) deps.log.warn(line, 'object auditor pass done; quarantined replicas are kept under <device>/quarantined/objects');
+  else deps.log.info(line, 'object auditor pass done');
   return report;
+}
+
+/**
+ * A directory whose newest file is a tombstone past reclaim_age, or that holds no complete version (a crash's
+ * leftovers), is marked changed: the replicator's next hashing of its suffix removes what is due (suffix-hashes.ts).
+ */
+function markReclaimable(deps: AuditorDeps, at: { device: string; partition: number; hash: string }, v: Version | undefined, report: AuditReport): void {
+  if (deps.reclaimAgeSeconds === undefined) return;
+  if (v && (v.kind !== 'ts' || Number(v.timestamp) >= Date.now() / 1000 - deps.reclaimAgeSeconds)) return;
+  deps.hashes.invalidate(at.device, at.partition, at.hash);
+  report.reclaimable++;
 }
 
 async function auditObject(deps: AuditorDeps, at: { device: string; partition: number; hash: string; dir: string }, report: AuditReport, throttle: (bytes: number) => Promise<void>): Promise<void> {
   const v = await newestVersion(at.dir);
-  if (v?.kind !== 'data') return;
+  if (v?.kind !== 'data') return markReclaimable(deps, at, v, report);
   const metadata = await readMetadata(at.dir, v.timestamp).catch(() => undefined);
   // Replaced or deleted while we looked: the newer version is audited next pass.
   if (!metadata) return;

@@ -2,7 +2,7 @@
 // <device>/objects/<partition>/<hash>/<timestamp>.{data,meta.json,ts}, <device>/tmp and <device>/quarantined.
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ObjectMetadata } from '../rpc/object-server.ts';
 
@@ -37,8 +37,27 @@ export async function newestVersion(dir: string): Promise<Version | undefined> {
   return newestOf(names);
 }
 
+/**
+ * Reads a sidecar: open, one read, close in the usual case (readFile adds a stat and a read at the end). A sidecar is
+ * never changed in place (written aside, then renamed), so a short read is its end.
+ */
 export async function readMetadata(dir: string, timestamp: string): Promise<ObjectMetadata> {
-  return JSON.parse(await readFile(join(dir, `${timestamp}.meta.json`), 'utf8')) as ObjectMetadata;
+  const fh = await open(join(dir, `${timestamp}.meta.json`), 'r');
+  try {
+    let buf = Buffer.allocUnsafe(4096);
+    let got = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
+      got += bytesRead;
+      if (got < buf.length) break;
+      const bigger = Buffer.allocUnsafe(buf.length * 2);
+      buf.copy(bigger);
+      buf = bigger;
+    }
+    return JSON.parse(buf.toString('utf8', 0, got)) as ObjectMetadata;
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Removes every file in `dir` older than `keep` (and stray sidecars); failures are left for a later pass. */

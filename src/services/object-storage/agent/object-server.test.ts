@@ -38,6 +38,24 @@ describe('disk object server', () => {
     assert.equal(state?.kind === 'object' ? state.metadata.timestamp : '', '1700000000.00002');
   });
 
+  it('takes the proxy\'s MD5 of the body when given, and a GET naming a version opens it directly, bytes still checked', async () => {
+    const s = server();
+    mkdirSync(join(root, 'd2'));
+    const at: ObjectAddress = { ...addr, device: 'd2', object: 'given' };
+    const data = Buffer.from('hashed once by the proxy');
+    let asked = 0;
+    const m = await s.put(at, { timestamp: '1700000010.00000', contentType: 't', meta: {}, expectedEtag: md5(data), bodyMd5: () => { asked++; return md5(data); } }, body(data));
+    assert.equal(m.etag, md5(data));
+    assert.equal(asked, 1);
+    const got = await s.get(at, { verify: true, version: m });
+    assert.ok(got && (await read(got.data)).equals(data));
+    assert.deepEqual(got.metadata, m);
+    assert.equal(await s.get(at, { verify: true, version: { ...m, timestamp: '1700000011.00000' } }), undefined, 'a version this replica lacks');
+    // The named version's ETag is what the bytes are checked against: a mismatch is a corrupt replica.
+    await assert.rejects(s.get(at, { verify: true, version: { ...m, etag: md5(Buffer.from('other')) } }), /corrupt/);
+    assert.equal(await s.head(at), undefined, 'quarantined');
+  });
+
   it('a short body or a wrong ETag commits nothing and leaves no temp file', async () => {
     const s = server();
     const other: ObjectAddress = { ...addr, object: 'short' };

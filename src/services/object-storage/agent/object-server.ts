@@ -31,14 +31,14 @@ export interface DiskObjectServerOptions {
   hashes?: SuffixHashes;
 }
 
-/** Reads `size` bytes from the start of a file (fewer if it is shorter). */
+/** Reads `size` bytes from the start of a file (fewer if it is shorter: a replica's short read is its end). */
 async function readWhole(fh: FileHandle, size: number): Promise<Buffer> {
   const bytes = Buffer.allocUnsafe(size);
   let got = 0;
   while (got < size) {
     const { bytesRead } = await fh.read(bytes, got, size - got, got);
-    if (bytesRead === 0) break;
     got += bytesRead;
+    if (bytesRead === 0 || got < size) break;
   }
   return bytes.subarray(0, got);
 }
@@ -78,8 +78,13 @@ export function createDiskObjectServer(opts: DiskObjectServerOptions): ObjectSer
     async put(addr, put: PutObjectOptions, data: Readable) {
       const tmp = tmpDir(addr.device);
       const tmpData = join(tmp, `${randomUUID()}.data`);
+      const tmpMeta = join(tmp, `${randomUUID()}.json`);
       const fh = await openTmp(addr.device, tmpData);
-      const hash = createHash('md5');
+      // The sidecar's temp file opens while the body streams; it is filled once the data's MD5 is known.
+      const metaOpening = open(tmpMeta, 'w');
+      metaOpening.catch(() => undefined);
+      // The proxy's digest of these same buffers when it gives one (in process); otherwise this replica hashes them.
+      const hash = put.bodyMd5 ? undefined : createHash('md5');
       let size = 0;
       let committed = false;
       try {
@@ -95,7 +100,7 @@ export function createDiskObjectServer(opts: DiskObjectServerOptions): ObjectSer
         };
         for await (const chunk of data) {
           const buf = chunk as Buffer;
-          hash.update(buf);
+          hash?.update(buf);
           size += buf.length;
           pending.push(buf);
           pendingBytes += buf.length;
@@ -103,27 +108,35 @@ export function createDiskObjectServer(opts: DiskObjectServerOptions): ObjectSer
         }
         await flush();
         if (put.expectedSize !== undefined && size !== put.expectedSize) throw badRequest(`The body held ${size} bytes, not the ${put.expectedSize} Content-Length announced.`);
-        const etag = hash.digest('hex');
+        const etag = hash ? hash.digest('hex') : put.bodyMd5!();
         if (put.expectedEtag !== undefined && put.expectedEtag.toLowerCase() !== etag) throw etagMismatch();
         const metadata: ObjectMetadata = {
           timestamp: put.timestamp, etag, size, contentType: put.contentType, meta: put.meta, ...(put.deleteAt !== undefined ? { deleteAt: put.deleteAt } : {}),
           ...(put.objectManifest !== undefined ? { objectManifest: put.objectManifest } : {}), ...(put.slo ? { slo: put.slo } : {}),
         };
         const dir = objectDir(addr);
-        if (opts.fsync) await fh.sync();
-        await fh.close();
-        // The sidecar lands first: a .data without its sidecar is never read, so a crash between the renames hides nothing.
-        await writeFileDurably(join(tmp, `${randomUUID()}.json`), join(dir, `${put.timestamp}.meta.json`), JSON.stringify(metadata), opts.fsync);
+        // The sidecar is written beside the data and both are fsynced at once: one wait on the disk instead of two in a row.
+        const metaFh = await metaOpening;
+        await metaFh.writeFile(JSON.stringify(metadata));
+        const [made] = await Promise.all([mkdir(dir, { recursive: true }), ...(opts.fsync ? [fh.sync(), metaFh.sync()] : [])]);
+        await Promise.all([fh.close(), metaFh.close()]);
+        // The sidecar lands first: a .data without its sidecar is never read, so a crash between the renames hides
+        // nothing (and leaves only a sidecar, which the replicator's hashing removes).
+        await rename(tmpMeta, join(dir, `${put.timestamp}.meta.json`));
         await rename(tmpData, join(dir, `${put.timestamp}.data`));
         committed = true;
         if (opts.fsync) await syncDir(dir);
-        await cleanOlder(dir, put.timestamp);
+        // A directory this PUT made holds no older version to remove (a racing older PUT's leftover goes at the
+        // replicator's next hashing of the suffix).
+        if (made === undefined) await cleanOlder(dir, put.timestamp);
         changed(addr, dir);
         return metadata;
       } finally {
         if (!committed) {
           await fh.close().catch(() => undefined);
           await unlink(tmpData).catch(() => undefined);
+          await metaOpening.then((m) => m.close(), () => undefined).catch(() => undefined);
+          await unlink(tmpMeta).catch(() => undefined);
         }
       }
     },
@@ -136,26 +149,28 @@ export function createDiskObjectServer(opts: DiskObjectServerOptions): ObjectSer
       return { kind: 'object', metadata: await readMetadata(dir, v.timestamp) };
     },
 
-    async get(addr, { range, verify }) {
+    async get(addr, { range, verify, version }) {
       const dir = objectDir(addr);
-      const v = await newest(dir);
-      if (!v || v.kind === 'ts') return undefined;
-      const metadata = await readMetadata(dir, v.timestamp);
+      // The version the proxy chose is opened directly (its bytes are checked against its size and ETag all the same).
+      const v = version ? undefined : await newest(dir);
+      if (!version && (!v || v.kind === 'ts')) return undefined;
+      const metadata = version ?? await readMetadata(dir, v!.timestamp);
+      const dataFile = join(dir, `${metadata.timestamp}.data`);
       const where = `device ${addr.device}`;
       const corrupt = async () => { await quarantine(addr, dir); return new CorruptReplica(where); };
       let fh: FileHandle;
-      try { fh = await open(join(dir, `${v.timestamp}.data`), 'r'); } catch { return undefined; }
+      try { fh = await open(dataFile, 'r'); } catch { return undefined; }
       let streaming = false;
       try {
-        const onDisk = (await fh.stat()).size;
-        if (onDisk !== metadata.size) throw await corrupt();
-        if (verify && onDisk <= SINGLE_READ_MAX) {
-          // A small replica is read once: the bytes checked are the bytes sent.
-          const bytes = await readWhole(fh, onDisk);
-          if (bytes.length !== onDisk || createHash('md5').update(bytes).digest('hex') !== metadata.etag) throw await corrupt();
+        if (verify && metadata.size <= SINGLE_READ_MAX) {
+          // A small replica is read once, the bytes checked being the bytes sent; asking for one byte more than it
+          // should hold finds a longer file without a stat.
+          const bytes = await readWhole(fh, metadata.size + 1);
+          if (bytes.length !== metadata.size || createHash('md5').update(bytes).digest('hex') !== metadata.etag) throw await corrupt();
           return { metadata, data: Readable.from([range ? bytes.subarray(range.start, range.end + 1) : bytes], { objectMode: false }) };
         }
-        if (verify && await md5OfFile(join(dir, `${v.timestamp}.data`)) !== metadata.etag) throw await corrupt();
+        if ((await fh.stat()).size !== metadata.size) throw await corrupt();
+        if (verify && await md5OfFile(dataFile) !== metadata.etag) throw await corrupt();
         const stream = fh.createReadStream({ highWaterMark: READ_CHUNK, ...(range ? { start: range.start, end: range.end } : {}) });
         streaming = true;
         if (verify || range) return { metadata, data: stream };

@@ -1,11 +1,13 @@
 // The object replicator (Swift's object-replicator, push model): for every partition on a local device, compare suffix
 // digests with each device that should hold the partition, look inside only the suffixes that differ, and push the
 // versions the peer lacks or holds older (tombstones included, so a delete wins over older data everywhere). A device
-// holding a partition it should not (a handoff) pushes to all the right devices, then removes its copy.
+// holding a partition it should not (a handoff) pushes to all the right devices, then removes its copy. Each device's
+// temp files older than reclaim_age (interrupted writes) are removed first, as Swift's replicator does.
 import type { Logger } from '#lib/log.ts';
 import { primaryNodes, replicaNodes } from '../domain/ring/ring.ts';
 import type { Ring } from '../domain/ring/ring.ts';
 import type { ReplicaVersion, ReplicationServer } from '../rpc/object-replication.ts';
+import { reclaimTmp } from './disk-reclaim.ts';
 import { isNewer } from './replication-endpoint.ts';
 
 export interface ReplicationReport {
@@ -17,6 +19,8 @@ export interface ReplicationReport {
   handoffsDrained: number;
   /** Pushes or peers that failed; retried on the next pass. */
   failures: number;
+  /** Temp files older than reclaim_age removed (left by writes a crash interrupted). */
+  tmpReclaimed: number;
 }
 
 export interface ReplicatorDeps {
@@ -32,13 +36,16 @@ export interface ReplicatorDeps {
   concurrency?: number;
   /** Ends a pass early, between partitions (the service is closing). */
   signal?: AbortSignal;
+  /** Where the devices are and how old a temp file must be before it is removed (Swift: reclaim_age). */
+  tmp?: { root: string; maxAgeSeconds: number };
 }
 
 /** One pass over every local partition; never throws for a peer's failure (it is counted and logged). */
 export async function replicationPass(deps: ReplicatorDeps): Promise<ReplicationReport> {
-  const report: ReplicationReport = { partitions: 0, pushed: 0, handoffsDrained: 0, failures: 0 };
+  const report: ReplicationReport = { partitions: 0, pushed: 0, handoffsDrained: 0, failures: 0, tmpReclaimed: 0 };
   for (const device of deps.devices) {
     if (!deps.local.available(device)) continue;
+    if (deps.tmp) report.tmpReclaimed += await reclaimTmp(deps.tmp.root, device, deps.tmp.maxAgeSeconds);
     const queue = (await deps.local.partitions(device)).filter((p) => p < 2 ** deps.ring.partPower);
     // A few partitions at a time: each step is a small file operation, so this keeps the disk (and fs threads) busy.
     const worker = async () => {
@@ -53,6 +60,7 @@ export async function replicationPass(deps: ReplicatorDeps): Promise<Replication
     await Promise.all(Array.from({ length: deps.concurrency ?? 4 }, worker));
   }
   if (report.pushed > 0) deps.log.info({ report }, 'object replicator pushed missing or newer replicas');
+  if (report.tmpReclaimed > 0) deps.log.info({ removed: report.tmpReclaimed }, 'object replicator removed temp files older than reclaim_age');
   return report;
 }
 

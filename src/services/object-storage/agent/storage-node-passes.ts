@@ -49,11 +49,13 @@ export function startStorageNodePasses(deps: {
   const replicator = startPeriodicPass({
     name: 'replicator', intervalMs: options.replicator_interval * 1000, log,
     // A pass starts from fresh knowledge of which storage nodes answer, so it pushes to primaries, not handoffs.
-    pass: async (signal) => { await deps.remote?.check?.(); return replicationPass({ ring, devices: localDevices(), local: endpoint, peers, log, signal }); },
+    pass: async (signal) => { await deps.remote?.check?.(); return replicationPass({
+      ring, devices: localDevices(), local: endpoint, peers, log, signal, tmp: { root, maxAgeSeconds: options.reclaim_age },
+    }); },
   });
   const auditor = startPeriodicPass({
     name: 'auditor', intervalMs: options.auditor_interval * 1000, log,
-    pass: (signal) => auditPass({ root, devices: localDevices(), bytesPerSecond: options.auditor_bytes_per_second, hashes, log, signal }),
+    pass: (signal) => auditPass({ root, devices: localDevices(), bytesPerSecond: options.auditor_bytes_per_second, hashes, log, signal, reclaimAgeSeconds: options.reclaim_age }),
   });
   return {
     hashes, endpoint,

@@ -4,7 +4,7 @@
 // The cache is <partition>/hashes.json; writes mark their suffix invalid in memory, and a cache written by another
 // process (before a restart) is recomputed whole, so a crash can never leave a stale digest trusted. Wiping a device
 // wipes its cache with it. While hashing, as Swift does, tombstones older than reclaim_age are removed, and so are
-// files older than an object's newest version.
+// files older than an object's newest version and sidecars a crash left without their data past reclaim_age.
 import { createHash, randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rmdir, unlink, writeFile } from 'node:fs/promises';
@@ -39,7 +39,11 @@ export function createSuffixHashes(opts: { root: string; reclaimAgeSeconds: numb
 
   /** One object directory's line in its suffix digest, or undefined when it holds no live version or tombstone. */
   async function describe(dir: string, hash: string): Promise<string | undefined> {
-    const names = await readdir(dir).catch(() => [] as string[]);
+    let names = await readdir(dir).catch(() => [] as string[]);
+    // A sidecar without its .data is a PUT a crash cut short (never visible): gone once past reclaim_age.
+    const orphans = names.filter((n) => n.endsWith('.meta.json') && !names.includes(`${n.slice(0, 16)}.data`) && Number(n.slice(0, 16)) < now() - opts.reclaimAgeSeconds);
+    for (const n of orphans) await unlink(join(dir, n)).catch(() => undefined);
+    if (orphans.length > 0) names = names.filter((n) => !orphans.includes(n));
     const v = newestOf(names);
     if (!v) {
       if (names.length === 0) await rmdir(dir).catch(() => undefined);

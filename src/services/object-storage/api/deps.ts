@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Logger } from '#lib/log.ts';
 import type { PolicyEnforcer } from '#lib/policy/index.ts';
 import type { ObjectStorageDb } from '../db/tables.ts';
+import type { PendingUpdates } from './pending-updates.ts';
 import type { Replicas } from './replicas.ts';
 
 export interface ProxySettings {
@@ -17,6 +18,8 @@ export interface ProxySettings {
 export interface ProxyDeps {
   db: ObjectStorageDb;
   replicas: Replicas;
+  /** Swift's async_pending: a record per write until its listing update is done (object-updater.ts). */
+  pending: PendingUpdates;
   policy: PolicyEnforcer;
   settings: ProxySettings;
   log: Logger;

@@ -12,6 +12,7 @@ import { versioningOf } from '../domain/versioning.ts';
 import type { ProxyDeps } from './deps.ts';
 import { header, newTimestamp } from './deps.ts';
 import { containerFor, liveObject } from './object-lookup.ts';
+import { underPendingUpdate } from './object-updater.ts';
 import { objectManifestHeader, refuseSloHeader } from './object-write.ts';
 import type { ObjectPath } from './replicas.ts';
 import { deleteSloAsync, wantsAsyncDelete } from './slo-async-delete.ts';
@@ -31,8 +32,10 @@ export async function postObject(deps: ProxyDeps, req: FastifyRequest, reply: Fa
   const contentType = given === undefined ? undefined : cleanContentType(given);
   const deleteAt = deleteAtFrom({ at: header(req, 'x-delete-at'), after: header(req, 'x-delete-after'), remove: header(req, 'x-remove-delete-at') !== undefined }, Date.now() / 1000);
   const current = await liveObject(deps, path);
-  if (!await deps.replicas.post(path, { timestamp: newTimestamp(), meta, contentType, deleteAt, objectManifest: objectManifest ?? null })) throw notFound();
-  await updateListedObject(deps.db, container.id, path.object, { contentType: contentType === undefined ? undefined : listingContentType(contentType, current.slo), deleteAt });
+  const timestamp = newTimestamp();
+  const posted = await underPendingUpdate(deps, { ...path, op: 'post', timestamp }, () => deps.replicas.post(path, { timestamp, meta, contentType, deleteAt, objectManifest: objectManifest ?? null }),
+    async (ok) => { if (ok) await updateListedObject(deps.db, container.id, path.object, { contentType: contentType === undefined ? undefined : listingContentType(contentType, current.slo), deleteAt }); });
+  if (!posted) throw notFound();
   return reply.code(202).type('text/html; charset=UTF-8').send();
 }
 
@@ -46,8 +49,7 @@ export async function removeObjectAt(deps: ProxyDeps, req: FastifyRequest, path:
   if (versioning && await versionedDelete(deps, path, container, versioning)) return;
   const existed = await liveObject(deps, path).then(() => true, () => false);
   const timestamp = newTimestamp();
-  await deps.replicas.delete(path, timestamp);
-  await removeObject(deps.db, container.id, path.object, timestamp);
+  await underPendingUpdate(deps, { ...path, op: 'delete', timestamp }, () => deps.replicas.delete(path, timestamp), () => removeObject(deps.db, container.id, path.object, timestamp));
   if (!existed) throw notFound();
 }
 

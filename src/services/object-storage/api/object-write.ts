@@ -20,6 +20,7 @@ import type { LargeObjectSummary, ObjectMetadata } from '../rpc/object-server.ts
 import type { ProxyDeps } from './deps.ts';
 import { header, lastModifiedOf, newTimestamp, timestampToIso } from './deps.ts';
 import { largeObjectView } from './large-object-read.ts';
+import { underPendingUpdate } from './object-updater.ts';
 import { containerFor, liveObject } from './object-lookup.ts';
 import type { ObjectPath } from './replicas.ts';
 import { putSloManifest } from './slo-write.ts';
@@ -79,16 +80,17 @@ export async function storeObject(deps: ProxyDeps, req: FastifyRequest, dest: Ob
   const versioning = versioningOf(container.sysmeta);
   if (versioning) await archiveCurrent(deps, dest, versioning);
   const timestamp = newTimestamp();
-  const stored = await deps.replicas.put(dest, {
+  // A body failing while the pending record is written must not be an uncaught 'error': the replicas meet it on read.
+  body.on('error', () => undefined);
+  // A crash between the replicas and the listing leaves the pending record; the object updater lists the object.
+  return underPendingUpdate(deps, { ...dest, op: 'put', timestamp }, () => deps.replicas.put(dest, {
     timestamp, contentType, meta, ...(deleteAt !== undefined && deleteAt !== null ? { deleteAt } : {}),
     ...(opts.etag !== undefined ? { expectedEtag: opts.etag } : {}), ...(opts.size !== undefined ? { expectedSize: opts.size } : {}),
     ...(opts.objectManifest !== undefined ? { objectManifest: opts.objectManifest } : {}), ...(opts.slo ? { slo: opts.slo } : {}),
-  }, body);
-  await recordObject(deps.db, container.id, {
+  }, body), (stored) => recordObject(deps.db, container.id, {
     name: dest.object, etag: listingEtag(stored.etag, stored.slo), bytes: stored.size, contentType: listingContentType(contentType, stored.slo),
     lastModified: timestampToIso(timestamp), timestamp, ...(stored.deleteAt !== undefined ? { deleteAt: stored.deleteAt } : {}),
-  });
-  return stored;
+  }));
 }
 
 /** Fails the stream once more than `max` bytes passed (a body whose length is not known up front). */

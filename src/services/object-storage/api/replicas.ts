@@ -1,6 +1,7 @@
 // The proxy's replica handling: where an object's replicas live (primaries, then handoffs for absent devices), a
 // streaming PUT fanned out to every replica with backpressure and a write quorum, reads that fall back from replica to
 // replica, and POST/DELETE sent to every replica.
+import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type { Readable } from 'node:stream';
 import type { Logger } from '#lib/log.ts';
@@ -58,7 +59,11 @@ export function createReplicas(deps: { ring: Ring; server: ObjectServer; log: Lo
       // A sink destroyed with the body's error before its server started reading must not be an uncaught 'error':
       // the server's read of it still fails with that error.
       const sinks = nodes.map(() => new PassThrough({ highWaterMark: 64 * 1024 }).on('error', () => undefined));
-      const results = nodes.map((addr, i) => server.put(addr, opts, sinks[i]).catch((err: unknown) => {
+      // The body is hashed once here; a replica in this process is fed these same buffers and uses this digest.
+      const hash = createHash('md5');
+      let digest: string | undefined;
+      const bodyMd5 = () => (digest ??= hash.digest('hex'));
+      const results = nodes.map((addr, i) => server.put(addr, { ...opts, bodyMd5 }, sinks[i]).catch((err: unknown) => {
         sinks[i].destroy();
         throw err;
       }));
@@ -66,6 +71,7 @@ export function createReplicas(deps: { ring: Ring; server: ObjectServer; log: Lo
       const feeding = (async () => {
         try {
           for await (const chunk of data) {
+            hash.update(chunk as Buffer);
             const waits: Promise<void>[] = [];
             for (const s of sinks) if (!s.destroyed && !s.write(chunk)) waits.push(drained(s));
             if (sinks.every((s) => s.destroyed)) break;
@@ -100,7 +106,7 @@ export function createReplicas(deps: { ring: Ring; server: ObjectServer; log: Lo
       for (const addr of readNodes(path)) {
         try {
           // One call per replica: a replica holding another version (or none) answers, and is passed over, all the same.
-          const got = await server.get(addr, { range, verify: wanted.size <= verifyMaxBytes });
+          const got = await server.get(addr, { range, verify: wanted.size <= verifyMaxBytes, version: wanted });
           if (got?.metadata.timestamp === wanted.timestamp) return got;
           got?.data.destroy();
         } catch (err) {

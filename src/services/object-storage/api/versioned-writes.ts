@@ -14,6 +14,7 @@ import type { Versioning } from '../domain/versioning.ts';
 import type { ObjectMetadata } from '../rpc/object-server.ts';
 import type { ProxyDeps } from './deps.ts';
 import { newTimestamp, timestampToIso } from './deps.ts';
+import { underPendingUpdate } from './object-updater.ts';
 import type { ObjectPath } from './replicas.ts';
 
 /** The live version of an object, or undefined (deleted, expired or never there). */
@@ -33,16 +34,17 @@ async function copyVersion(deps: ProxyDeps, from: { path: ObjectPath; metadata: 
   const m = from.metadata;
   const { data } = await deps.replicas.open(from.path, { verifyMaxBytes: deps.settings.verifyOnReadMaxBytes, wanted: m });
   const timestamp = newTimestamp();
+  // A read failing while the pending record is written must not be an uncaught 'error': the replicas meet it on read.
+  data.on('error', () => undefined);
   try {
-    const stored = await deps.replicas.put(to.path, {
+    await underPendingUpdate(deps, { ...to.path, op: 'put', timestamp }, () => deps.replicas.put(to.path, {
       timestamp, contentType: m.contentType, meta: m.meta, expectedEtag: m.etag, expectedSize: m.size,
       ...(m.deleteAt !== undefined ? { deleteAt: m.deleteAt } : {}), ...(m.objectManifest !== undefined ? { objectManifest: m.objectManifest } : {}),
       ...(m.slo ? { slo: m.slo } : {}),
-    }, data);
-    await recordObject(deps.db, to.container.id, {
+    }, data), (stored) => recordObject(deps.db, to.container.id, {
       name: to.path.object, etag: listingEtag(stored.etag, stored.slo), bytes: stored.size, contentType: listingContentType(stored.contentType, stored.slo),
       lastModified: timestampToIso(timestamp), timestamp, ...(stored.deleteAt !== undefined ? { deleteAt: stored.deleteAt } : {}),
-    });
+    }));
   } finally {
     data.destroy();
   }
@@ -50,8 +52,7 @@ async function copyVersion(deps: ProxyDeps, from: { path: ObjectPath; metadata: 
 
 async function deleteVersion(deps: ProxyDeps, path: ObjectPath, containerId: string): Promise<void> {
   const timestamp = newTimestamp();
-  await deps.replicas.delete(path, timestamp);
-  await removeObject(deps.db, containerId, path.object, timestamp);
+  await underPendingUpdate(deps, { ...path, op: 'delete', timestamp }, () => deps.replicas.delete(path, timestamp), () => removeObject(deps.db, containerId, path.object, timestamp));
 }
 
 /**
@@ -71,8 +72,9 @@ async function pushDelete(deps: ProxyDeps, path: ObjectPath, v: Versioning): Pro
   const archive = await archiveContainer(deps, path.account, v);
   const timestamp = newTimestamp();
   const marker = { ...path, container: v.location, object: archiveName(path.object, timestamp) };
-  const stored = await deps.replicas.put(marker, { timestamp, contentType: DELETE_MARKER_CONTENT_TYPE, meta: {}, expectedSize: 0 }, Readable.from([]));
-  await recordObject(deps.db, archive.id, { name: marker.object, etag: stored.etag, bytes: 0, contentType: DELETE_MARKER_CONTENT_TYPE, lastModified: timestampToIso(timestamp), timestamp });
+  await underPendingUpdate(deps, { ...marker, op: 'put', timestamp },
+    () => deps.replicas.put(marker, { timestamp, contentType: DELETE_MARKER_CONTENT_TYPE, meta: {}, expectedSize: 0 }, Readable.from([])),
+    (stored) => recordObject(deps.db, archive.id, { name: marker.object, etag: stored.etag, bytes: 0, contentType: DELETE_MARKER_CONTENT_TYPE, lastModified: timestampToIso(timestamp), timestamp }));
 }
 
 /** The archived versions of an object, newest first, a page at a time. */

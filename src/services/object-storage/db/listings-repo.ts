@@ -43,11 +43,16 @@ export async function recordObject(db: ObjectStorageDb, containerId: string, o: 
   });
 }
 
-/** Changes a listed object's content type and expiry after a POST (same version); undefined leaves one as it is. */
-export async function updateListedObject(db: ObjectStorageDb, containerId: string, name: string, change: { contentType?: string; deleteAt?: number | null }): Promise<void> {
+/**
+ * Changes a listed object's content type and expiry after a POST (same version); undefined leaves one as it is. With
+ * `ifTimestamp`, only a row listing that version changes (the object updater: a newer write's row is left alone).
+ */
+export async function updateListedObject(db: ObjectStorageDb, containerId: string, name: string, change: { contentType?: string; deleteAt?: number | null; ifTimestamp?: string }): Promise<void> {
   const set = { ...(change.contentType !== undefined ? { content_type: change.contentType } : {}), ...(change.deleteAt !== undefined ? { delete_at: change.deleteAt } : {}) };
   if (Object.keys(set).length === 0) return;
-  await db.updateTable('object_listings').set(set).where('container_id', '=', containerId).where('name_hash', '=', nameHashOf(name)).execute();
+  let q = db.updateTable('object_listings').set(set).where('container_id', '=', containerId).where('name_hash', '=', nameHashOf(name));
+  if (change.ifTimestamp !== undefined) q = q.where('timestamp', '=', change.ifTimestamp);
+  await q.execute();
 }
 
 /** Listed objects whose X-Delete-At has passed, oldest first, with their account and container names. */

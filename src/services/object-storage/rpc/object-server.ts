@@ -48,6 +48,23 @@ export interface PutObjectOptions {
   expectedSize?: number;
   objectManifest?: string;
   slo?: LargeObjectSummary;
+  /**
+   * In process only: the MD5 of the body, which the proxy computes once over the very buffers it feeds every replica;
+   * callable once the body has ended. Saves hashing the same bytes once per replica. A server that receives the bytes
+   * any other way (over HTTP) ignores it and hashes them itself.
+   */
+  bodyMd5?: () => string;
+}
+
+/** What a GET asks for: a range, whether to check the MD5 first, and the version the proxy's HEAD already chose. */
+export interface GetObjectOptions {
+  range?: ByteRange;
+  verify: boolean;
+  /**
+   * The version to read (its timestamp, ETag and size, from a HEAD): a server may open that version's bytes directly
+   * and check them against this instead of finding and reading the newest metadata again. Returned as the metadata.
+   */
+  version?: ObjectMetadata;
 }
 
 export interface ObjectServer {
@@ -63,7 +80,7 @@ export interface ObjectServer {
    * Opens the live replica's bytes. With `verify`, the whole replica's MD5 is checked first and a corrupt one is
    * quarantined (CorruptReplica is thrown); without it, a full read is checked at its end and fails the stream.
    */
-  get(addr: ObjectAddress, opts: { range?: ByteRange; verify: boolean }): Promise<{ metadata: ObjectMetadata; data: Readable } | undefined>;
+  get(addr: ObjectAddress, opts: GetObjectOptions): Promise<{ metadata: ObjectMetadata; data: Readable } | undefined>;
   /**
    * Replaces user metadata (and content type, delete-at, a DLO's X-Object-Manifest: null removes it) of the live
    * replica; false when there is none. An SLO stays an SLO: that marker is part of the data, not of the metadata.
