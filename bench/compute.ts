@@ -1,7 +1,8 @@
 // `npm run bench -- compute`: boots BENCH_SERVERS (default 1000) servers at concurrency BENCH_CONCURRENCY (default 20)
 // through `stratus up --fake-hosts BENCH_HOSTS` (default 100) with the fake driver, then deletes them all. Reports
 // boots/s, POST→ACTIVE p50/p99 as the client sees it (polling every BENCH_POLL_MS, default 25 ms) and as the server recorded it (the create
-// action's start to its build event's finish), the process's peak RSS, and checks every allocation was released.
+// action's start to its build event's finish), the process's peak RSS, the cloud process's CPU time per boot (client
+// polling included), and checks every allocation was released.
 // BENCH_PROFILE=1 also CPU-profiles the boot phase and prints where the time went.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -18,6 +19,13 @@ const env = (name: string, fallback: number): number => {
 /** STRATUS_* options given to the bench (e.g. STRATUS_COMPUTE_MAX_PLACEMENT_RESULTS) pass through to the cloud. */
 function extraEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('STRATUS_') && e[1] !== undefined));
+}
+
+/** CPU time (user + system) the process has used, in ms: per boot, it is the cost figure a busy shared machine moves least. */
+function cpuMs(pid: number): number {
+  // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised command name), in clock ticks of 10 ms.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 function rssMiB(pid: number): number {
@@ -77,6 +85,7 @@ export async function main(args: string[]): Promise<void> {
     const started = performance.now();
     const fromUs = Number(process.hrtime.bigint() / 1000n);
     const rssBefore = rssMiB(stratus.pid);
+    const cpuBefore = cpuMs(stratus.pid);
     await Promise.all(Array.from({ length: concurrency }, async () => {
       while (next < servers) {
         const n = next++;
@@ -95,6 +104,7 @@ export async function main(args: string[]): Promise<void> {
       }
     }));
     const seconds = (performance.now() - started) / 1000;
+    const bootCpuMs = cpuMs(stratus.pid) - cpuBefore;
     window = { fromUs, toUs: Number(process.hrtime.bigint() / 1000n) };
 
     // Server-side: the create action's start to its build event's finish.
@@ -128,6 +138,7 @@ export async function main(args: string[]): Promise<void> {
       bootsPerSecond: Number((clientMs.length / seconds).toFixed(1)),
       clientP50Ms: Math.round(pct(clientMs, 50)), clientP99Ms: Math.round(pct(clientMs, 99)),
       serverP50Ms: Math.round(pct(serverMs, 50)), serverP99Ms: Math.round(pct(serverMs, 99)),
+      cloudCpuMsPerBoot: Number((bootCpuMs / Math.max(1, clientMs.length)).toFixed(2)),
       deleteSeconds: Number(deleteSeconds.toFixed(1)), allocationsLeft: leftover,
       rssBeforeMiB: Math.round(rssBefore), peakRssMiB: Math.round(peakRss), cpus: cpus().length, load: loadavg().map((l) => l.toFixed(2)).join(' '),
     };

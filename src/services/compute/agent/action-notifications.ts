@@ -1,7 +1,16 @@
 // The instance.<action>.start/end/error notifications of the agent's flows, emitted where Nova's compute manager emits
 // them: around the work each instance action event records (withEvent), so every flow announces itself in one place.
 import type { BusContext } from '#lib/bus/index.ts';
+import type { Instance } from '../domain/instance.ts';
 import type { AgentDeps } from './agent-deps.ts';
+
+/**
+ * The instance as a flow last read or wrote it, for the next start/end notification instead of a read from the
+ * conductor. Each notification takes it once, so a flow that has not set it again since gets the instance re-read.
+ */
+export interface HeldInstance {
+  instance?: Instance;
+}
 
 // Instance action events → Nova's notification action names (nova.objects.fields.NotificationAction).
 const ACTION_OF_EVENT: Record<string, string> = {
@@ -23,12 +32,16 @@ const WITH_ERROR = new Set(['create']);
  * Runs `work` between `instance.<action>.start` and `.end` (or `.error`), each with the instance as it is then.
  * Passes `work`'s result or error through unchanged; no notification when the event has no action or none is on.
  */
-export async function withActionNotifications<T>(deps: AgentDeps, ctx: BusContext, a: { uuid: string; event: string; action?: string }, work: () => Promise<T>): Promise<T> {
+export async function withActionNotifications<T>(deps: AgentDeps, ctx: BusContext, a: { uuid: string; event: string; action?: string; held?: HeldInstance },
+  work: () => Promise<T>): Promise<T> {
   const action = a.action ?? ACTION_OF_EVENT[a.event];
   const notifier = deps.notifier;
   if (!action || !notifier?.enabled) return work();
   const announce = async (phase: 'start' | 'end' | 'error', error?: Error) => {
-    const instance = await deps.conductor.call('instance_get', { uuid: a.uuid, includeDeleted: true }, ctx).catch(() => null);
+    // An error can come from anywhere in the flow, so its notification always reads the instance as it is now.
+    const held = phase === 'error' ? undefined : a.held?.instance;
+    if (a.held) a.held.instance = undefined;
+    const instance = held ?? await deps.conductor.call('instance_get', { uuid: a.uuid, includeDeleted: true }, ctx).catch(() => null);
     if (instance) notifier.instanceAction(ctx, instance, { action, phase, error });
   };
   await announce('start');

@@ -10,6 +10,7 @@ import type { AgentMethods } from '../rpc/agent-rpc.ts';
 import type { HypervisorDriver } from './drivers/hypervisor-driver.ts';
 import type { ComputeNotifier } from '../rpc/compute-notifier.ts';
 import { withActionNotifications } from './action-notifications.ts';
+import type { HeldInstance } from './action-notifications.ts';
 
 export interface AgentDeps {
   host: string;
@@ -33,12 +34,17 @@ export interface AgentDeps {
   log: Logger;
 }
 
-/** Records one instance action event around `work`, as Nova's wrap_instance_event does. */
-export async function withEvent<T>(deps: AgentDeps, ctx: BusContext, uuid: string, event: string, work: () => Promise<T>): Promise<T> {
+/**
+ * Records one instance action event around `work`, as Nova's wrap_instance_event does. `held`: the instance as the
+ * flow holds it, which the start/end notifications use instead of reading it again; `finishAction`: a successful event
+ * also finishes the action (one call instead of event_finish then action_finish).
+ */
+export async function withEvent<T>(deps: AgentDeps, ctx: BusContext, uuid: string, event: string, work: () => Promise<T>,
+  opts: { held?: HeldInstance; finishAction?: boolean } = {}): Promise<T> {
   await deps.conductor.call('event_start', { uuid, requestId: ctx.requestId, event, host: deps.host }, ctx);
   try {
-    const result = await withActionNotifications(deps, ctx, { uuid, event }, work);
-    await deps.conductor.call('event_finish', { uuid, requestId: ctx.requestId, event }, ctx);
+    const result = await withActionNotifications(deps, ctx, { uuid, event, held: opts.held }, work);
+    await deps.conductor.call('event_finish', { uuid, requestId: ctx.requestId, event, ...(opts.finishAction ? { finishAction: true } : {}) }, ctx);
     return result;
   } catch (err) {
     await deps.conductor.call('event_finish', { uuid, requestId: ctx.requestId, event, error: (err as Error).message }, ctx)

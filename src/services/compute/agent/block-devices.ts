@@ -70,7 +70,7 @@ export function buildBlockDevices(deps: AgentDeps, ctx: BusContext, uuid: string
       const all = await deps.conductor.call('block_device_mappings', { uuid }, ctx);
       local = all.filter((m) => m.destinationType === 'local');
       const mappings = all.filter((m) => m.destinationType !== 'local');
-      const moved = await deps.conductor.call('instance_update', {
+      const moved = await deps.conductor.call('instance_patch', {
         uuid, patch: { taskState: TaskState.blockDeviceMapping, networkInfo }, expectedTaskState: [TaskState.networking],
       }, ctx);
       if (!moved) throw new BuildAbort(`Instance ${uuid} was deleted during the build.`);

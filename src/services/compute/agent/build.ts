@@ -8,6 +8,7 @@ import { PowerState, TaskState, VmState } from '../domain/vm-states.ts';
 import type { Instance } from '../domain/instance.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { withEvent } from './agent-deps.ts';
+import type { HeldInstance } from './action-notifications.ts';
 import { allocateNetworks, deallocateNetworks } from './networking.ts';
 import { configDriveFor } from './config-drive.ts';
 import { buildBlockDevices } from './block-devices.ts';
@@ -67,18 +68,22 @@ export async function buildAndRunInstance(deps: AgentDeps, ctx: BusContext, uuid
   let ports: Allocation['ports'] = [];
   const blockDevices = buildBlockDevices(deps, ctx, uuid);
   try {
+    // Read once, before the event starts, so the start notification (when on) announces this copy instead of reading it again.
+    const read = await deps.conductor.call('instance_get', { uuid }, ctx);
+    const held: HeldInstance = { instance: read ?? undefined };
     await withEvent(deps, ctx, uuid, 'compute_build_and_run_instance', async () => {
-      const instance = await deps.conductor.call('instance_get', { uuid }, ctx);
+      const instance = read;
       if (!instance || instance.taskState === TaskState.deleting) throw new BuildAbort(`Instance ${uuid} was deleted during the build.`);
       const image = await fetchImage(deps, ctx, instance);
-      if (!await deps.conductor.call('instance_update', { uuid, patch: { taskState: TaskState.networking }, expectedTaskState: [TaskState.scheduling] }, ctx)) {
+      // instance_patch: these steps need only whether the state moved, not the server read back.
+      if (!await deps.conductor.call('instance_patch', { uuid, patch: { taskState: TaskState.networking }, expectedTaskState: [TaskState.scheduling] }, ctx)) {
         throw new BuildAbort(`Instance ${uuid} was deleted during the build.`);
       }
       const allocation = await allocateNetworks(await deps.network(), ctx, instance, deps.host);
       ports = allocation.ports;
       // Volumes (boot from volume and any others mapped at create) from Block Storage, connected to this host.
       const volumes = await blockDevices.prepare(allocation.ports);
-      const spawning = await deps.conductor.call('instance_update', {
+      const spawning = await deps.conductor.call('instance_patch', {
         uuid, patch: { taskState: TaskState.spawning, networkInfo: allocation.ports }, expectedTaskState: [TaskState.blockDeviceMapping],
       }, ctx);
       if (!spawning) throw new BuildAbort(`Instance ${uuid} was deleted during the build.`);
@@ -92,8 +97,8 @@ export async function buildAndRunInstance(deps: AgentDeps, ctx: BusContext, uuid
         patch: { vmState: VmState.active, taskState: null, powerState: PowerState.running, launchedAt: new Date().toISOString() },
       }, ctx);
       if (!active) throw new BuildAbort(`Instance ${uuid} was deleted during the build.`);
-    });
-    await deps.conductor.call('action_finish', { uuid, requestId: ctx.requestId }, ctx);
+      held.instance = active;
+    }, { held, finishAction: true });
     log.info({ host: deps.host }, 'instance spawned');
   } catch (err) {
     const message = (err as Error).message;

@@ -9,7 +9,7 @@ import type { Flavor } from '../domain/flavor.ts';
 import { TaskState, VmState, PowerState } from '../domain/vm-states.ts';
 import { checkQuota } from '../domain/quotas.ts';
 import { imageNotFound, instanceInvalidState, instanceLocked, instanceNotFound, invalidFlavorRef, keypairNotFound } from '../domain/errors.ts';
-import { getInstance, insertInstance, projectUsage, updateInstance } from '../db/instances-repo.ts';
+import { getInstance, insertInstance, patchInstance, projectUsage, updateInstance } from '../db/instances-repo.ts';
 import { getFlavor, listExtraSpecs } from '../db/flavors-repo.ts';
 import { getKeyPair } from '../db/keypairs-repo.ts';
 import { projectLimits } from '../db/quotas-repo.ts';
@@ -263,7 +263,7 @@ async function create(deps: ComputeApiDeps, req: FastifyRequest) {
     checkQuota(limits, await projectUsage(deps.db, caller.projectId), { instances: 0, cores: 0, ram: 0 });
     for (const i of created) await recordBlockDevices(deps, req, i.uuid, bootPlan);
   } catch (err) {
-    for (const i of created) await updateInstance(deps.db, i.uuid, { deleted: true, deletedAt: new Date().toISOString(), vmState: VmState.deleted, taskState: null });
+    for (const i of created) await patchInstance(deps.db, i.uuid, { deleted: true, deletedAt: new Date().toISOString(), vmState: VmState.deleted, taskState: null });
     throw err;
   }
   await deps.conductor.cast('build_instances', { uuids: created.map((i) => i.uuid) }, toBusContext(req.ctx, { forwardToken: true }));
@@ -285,7 +285,8 @@ export function registerServers(app: FastifyInstance, deps: ComputeApiDeps): voi
 
   app.get('/v2.1/servers/:server_id', async (req) => {
     const { caller, server } = await loadServer(deps, req, 'os_compute_api:servers:show');
-    return { server: serverDetail(req, server, (await viewsFor(deps, caller, [server], { withGroups: true }))(server)) };
+    // server_groups is shown from 2.71 only: below it the membership is not read (show is what clients poll).
+    return { server: serverDetail(req, server, (await viewsFor(deps, caller, [server], { withGroups: atLeast(req, 71) }))(server)) };
   });
 
   app.put('/v2.1/servers/:server_id', { schema: { body: updateServerBody } }, async (req) => {
@@ -297,7 +298,7 @@ export function registerServers(app: FastifyInstance, deps: ComputeApiDeps): voi
       name: u.name, description: u.description, accessIpV4: u.accessIPv4, accessIpV6: u.accessIPv6, hostname: u.hostname,
     });
     if (!updated) throw instanceNotFound(server.uuid);
-    return { server: serverDetail(req, updated, (await viewsFor(deps, caller, [updated], { withGroups: true }))(updated)) };
+    return { server: serverDetail(req, updated, (await viewsFor(deps, caller, [updated], { withGroups: atLeast(req, 71) }))(updated)) };
   });
 
   app.delete('/v2.1/servers/:server_id', async (req, reply) => {
@@ -320,7 +321,7 @@ async function deleteServer(deps: ComputeApiDeps, req: FastifyRequest, server: I
   // destroy, and a resize's allocations are split between the server and its migration.
   if (BUSY.includes(server.taskState ?? '')) throw instanceInvalidState('task_state', server.taskState!, server.uuid, 'delete');
   if (SHELVE_TASK_STATES.includes(server.taskState ?? '')) throw instanceInvalidState('task_state', server.taskState!, server.uuid, 'delete');
-  const marked = await updateInstance(deps.db, server.uuid, { taskState: TaskState.deleting }, {
+  const marked = await patchInstance(deps.db, server.uuid, { taskState: TaskState.deleting }, {
     taskState: [null, TaskState.scheduling, TaskState.spawning, TaskState.networking, TaskState.blockDeviceMapping, TaskState.poweringOff,
       TaskState.poweringOn, TaskState.rebooting, TaskState.rebootingHard, TaskState.pausing, TaskState.unpausing, TaskState.suspending, TaskState.resuming],
   });

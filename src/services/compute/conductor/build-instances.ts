@@ -4,7 +4,7 @@
 import type { BusContext } from '#lib/bus/index.ts';
 import { RemoteError } from '#lib/errors.ts';
 import { finishAction, finishEvent, startEvent } from '../db/actions-repo.ts';
-import { getInstance, updateInstance } from '../db/instances-repo.ts';
+import { getInstance, patchInstance } from '../db/instances-repo.ts';
 import { groupRules, groupOf, liveMembers, placeGroupMember } from '../db/server-groups-repo.ts';
 import { claimedResources } from '../domain/volume-backed.ts';
 import type { Instance } from '../domain/instance.ts';
@@ -22,7 +22,7 @@ export const requestedZone = (i: Instance): string | null =>
 
 async function fail(deps: ConductorDeps, ctx: BusContext, instance: Instance, code: number, message: string): Promise<void> {
   await deps.placement.deleteAllocations(instance.uuid, { globalRequestId: ctx.globalRequestId }).catch(() => undefined);
-  await updateInstance(deps.db, instance.uuid, {
+  await patchInstance(deps.db, instance.uuid, {
     vmState: VmState.error, taskState: null, host: null, node: null, fault: { code, message, created: new Date().toISOString() },
   });
   await finishAction(deps.db, instance.uuid, ctx.requestId);
@@ -54,11 +54,11 @@ export async function scheduleAndBuild(deps: ConductorDeps, ctx: BusContext, uui
   // moment as another may have been given a host that breaks it; it gives the claim back and is scheduled again.
   // The server is in its host's zone from now on (Nova records it at this step too).
   const zone = zoneOf(dest.host, await hostZones(deps.db));
-  if (instance.availabilityZone !== zone) await updateInstance(deps.db, uuid, { availabilityZone: zone }, { taskState: [TaskState.scheduling] });
+  if (instance.availabilityZone !== zone) await patchInstance(deps.db, uuid, { availabilityZone: zone }, { taskState: [TaskState.scheduling] });
   const hard = group && (group.policy === 'affinity' || group.policy === 'anti-affinity');
   const outcome = hard
     ? await placeGroupMember(deps.db, deps.dialect, group.uuid, uuid, dest.host, dest.node, group.policy, groupRules(group).maxServerPerHost)
-    : ((await updateInstance(deps.db, uuid, { host: dest.host, node: dest.node }, { taskState: [TaskState.scheduling] })) ? 'placed' : 'gone');
+    : ((await patchInstance(deps.db, uuid, { host: dest.host, node: dest.node }, { taskState: [TaskState.scheduling] })) ? 'placed' : 'gone');
   if (outcome === 'violates') {
     await deps.placement.deleteAllocations(uuid, { globalRequestId: ctx.globalRequestId });
     await finishEvent(deps.db, uuid, ctx.requestId, EVENT, { ok: false, error: `Host ${dest.host} would break the server group's ${group!.policy} policy; rescheduling.` });
@@ -67,7 +67,7 @@ export async function scheduleAndBuild(deps: ConductorDeps, ctx: BusContext, uui
       await fail(deps, ctx, instance, 500, `Exceeded maximum number of retries placing instance ${uuid} in its server group (${group!.policy}).`);
       return;
     }
-    if (await updateInstance(deps.db, uuid, { requestSpec: spec }, { taskState: [TaskState.scheduling] })) await scheduleAndBuild(deps, ctx, uuid);
+    if (await patchInstance(deps.db, uuid, { requestSpec: spec }, { taskState: [TaskState.scheduling] })) await scheduleAndBuild(deps, ctx, uuid);
     return;
   }
   if (outcome === 'gone') {
@@ -91,12 +91,12 @@ export async function buildFailed(deps: ConductorDeps, ctx: BusContext, a: { uui
   const spec = { ...instance.requestSpec, attempts: instance.requestSpec.attempts + 1, triedHosts: [...instance.requestSpec.triedHosts, a.host] };
   if (!a.reschedule || spec.attempts >= deps.maxAttempts) {
     const message = a.reschedule ? `Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance ${a.uuid}. Last error: ${a.error}` : a.error;
-    await updateInstance(deps.db, a.uuid, { requestSpec: spec });
+    await patchInstance(deps.db, a.uuid, { requestSpec: spec });
     await fail(deps, ctx, instance, 500, message);
     return;
   }
   deps.log.info({ instance: a.uuid, failedHost: a.host, attempt: spec.attempts + 1 }, 'rescheduling a failed build');
   await deps.placement.deleteAllocations(a.uuid, { globalRequestId: ctx.globalRequestId });
-  const back = await updateInstance(deps.db, a.uuid, { requestSpec: spec, host: null, node: null, vmState: VmState.building, taskState: TaskState.scheduling });
+  const back = await patchInstance(deps.db, a.uuid, { requestSpec: spec, host: null, node: null, vmState: VmState.building, taskState: TaskState.scheduling });
   if (back) await scheduleAndBuild(deps, ctx, a.uuid);
 }

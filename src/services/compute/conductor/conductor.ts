@@ -15,7 +15,7 @@ import { liveMigrateInstance } from './live-migrate.ts';
 import { evacuateInstance } from './evacuate.ts';
 import { shelveHandlers } from './shelve-handlers.ts';
 import { blockDeviceHandlers } from './block-device-handlers.ts';
-import { instanceUpdate } from './instance-update.ts';
+import { instancePatch, instanceUpdate } from './instance-update.ts';
 
 
 export async function startConductor(deps: ConductorDeps, bus: Bus, serverName: string, opts: { staleMs: number; heartbeatMs: number }): Promise<{ stop(): Promise<void> }> {
@@ -36,10 +36,11 @@ export async function startConductor(deps: ConductorDeps, bus: Bus, serverName: 
     migration_update: async (_ctx, a) => (await updateMigration(deps.db, a.uuid, a.patch, a.expectedStatus)) ?? null,
     instance_get: async (_ctx, a) => (await getInstance(deps.db, a.uuid, { includeDeleted: a.includeDeleted })) ?? null,
     instance_update: (ctx, a) => instanceUpdate(deps, ctx, a),
+    instance_patch: (ctx, a) => instancePatch(deps, ctx, a),
     instance_destroy: async (_ctx, a) => { await markDeleted(deps.db, a.uuid); },
     event_start: async (_ctx, a) => { await startEvent(deps.db, a.uuid, a.requestId, a.event, a.host); },
     event_finish: async (_ctx, a) => {
-      await finishEvent(deps.db, a.uuid, a.requestId, a.event, a.error === undefined ? { ok: true } : { ok: false, error: a.error });
+      await finishEvent(deps.db, a.uuid, a.requestId, a.event, a.error === undefined ? { ok: true } : { ok: false, error: a.error }, { finishAction: a.finishAction });
     },
     action_finish: async (_ctx, a) => { await finishAction(deps.db, a.uuid, a.requestId); },
     action_start: async (_ctx, a) => {

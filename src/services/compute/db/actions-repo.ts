@@ -39,9 +39,12 @@ export async function startEvent(db: ComputeDb, instanceUuid: string, requestId:
   return id;
 }
 
-/** Finishes the newest unfinished event of that name; an error marks the action failed too (Nova's message 'Error'). */
+/**
+ * Finishes the newest unfinished event of that name; an error marks the action failed too (Nova's message 'Error').
+ * `finishAction`: the action ends with it (finishAction's write folded into this one).
+ */
 export async function finishEvent(db: ComputeDb, instanceUuid: string, requestId: string, event: string,
-  outcome: { ok: true } | { ok: false; error: string; traceback?: string }): Promise<void> {
+  outcome: { ok: true } | { ok: false; error: string; traceback?: string }, opts: { finishAction?: boolean } = {}): Promise<void> {
   const action = await findAction(db, instanceUuid, requestId);
   if (!action) return;
   const now = new Date().toISOString();
@@ -53,7 +56,8 @@ export async function finishEvent(db: ComputeDb, instanceUuid: string, requestId
       details: outcome.ok ? null : outcome.error,
     }).where('id', '=', open.id).execute();
   }
-  await db.updateTable('instance_actions').set({ updated_at: now, ...(outcome.ok ? {} : { message: 'Error' }) }).where('id', '=', action.id).execute();
+  await db.updateTable('instance_actions').set({ updated_at: now, ...(outcome.ok ? {} : { message: 'Error' }), ...(opts.finishAction ? { finish_time: now } : {}) })
+    .where('id', '=', action.id).execute();
 }
 
 export async function finishAction(db: ComputeDb, instanceUuid: string, requestId: string): Promise<void> {

@@ -50,6 +50,17 @@ export async function listNodes(db: ComputeDb): Promise<ComputeNodeRow[]> {
   return db.selectFrom('compute_nodes').selectAll().orderBy('created_at').orderBy('uuid').execute();
 }
 
+/** The columns the scheduler's filters use, read for every boot: each node's host, and each agent service's state. */
+export async function schedulingView(db: ComputeDb, binary: string): Promise<{
+  nodes: Pick<ComputeNodeRow, 'uuid' | 'host' | 'hypervisor_hostname'>[];
+  services: Pick<ComputeServiceRow, 'host' | 'disabled' | 'forced_down' | 'last_seen_up'>[];
+}> {
+  const nodes = await db.selectFrom('compute_nodes').select(['uuid', 'host', 'hypervisor_hostname']).orderBy('created_at').orderBy('uuid').execute();
+  const services = await db.selectFrom('compute_services').select(['host', 'disabled', 'forced_down', 'last_seen_up'])
+    .where('binary', '=', binary).orderBy('created_at').orderBy('id').execute();
+  return { nodes, services };
+}
+
 export async function getNode(db: ComputeDb, uuid: string): Promise<ComputeNodeRow | undefined> {
   return db.selectFrom('compute_nodes').selectAll().where('uuid', '=', uuid).executeTakeFirst();
 }

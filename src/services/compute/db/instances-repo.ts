@@ -58,20 +58,26 @@ function toColumns(p: InstancePatch): Partial<InstanceRow> {
 }
 
 export async function insertInstance(db: ComputeDb, i: Instance): Promise<void> {
+  const meta = Object.entries(i.metadata);
+  // One row is atomic on its own; the transaction (a BEGIN and COMMIT more) is for the metadata rows beside it.
+  if (!meta.length) return insertRow(db, i);
   await db.transaction().execute(async (tx) => {
-    await tx.insertInto('instances').values({
-      uuid: i.uuid, display_name: i.name, display_description: i.description, project_id: i.projectId, user_id: i.userId,
-      image_ref: i.imageRef, flavor: JSON.stringify(i.flavor), vcpus: i.flavor.vcpus, memory_mb: i.flavor.ram, root_gb: i.flavor.disk,
-      key_name: i.keyName, key_data: i.keyData, user_data: i.userData, availability_zone: i.availabilityZone, hostname: i.hostname,
-      host: i.host, node: i.node, vm_state: i.vmState, task_state: i.taskState, power_state: i.powerState, config_drive: i.configDrive,
-      access_ip_v4: i.accessIpV4, access_ip_v6: i.accessIpV6, locked: i.locked, locked_by: i.lockedBy, reservation_id: i.reservationId,
-      launch_index: i.launchIndex, requested_networks: JSON.stringify(i.requestedNetworks), security_groups: JSON.stringify(i.securityGroups),
-      network_info: JSON.stringify(i.networkInfo), request_spec: JSON.stringify(i.requestSpec), fault: i.fault ? JSON.stringify(i.fault) : null,
-      launched_at: i.launchedAt, terminated_at: i.terminatedAt, created_at: i.createdAt, updated_at: i.updatedAt, deleted_at: null, deleted: false,
-    }).execute();
-    const meta = Object.entries(i.metadata);
-    if (meta.length) await tx.insertInto('instance_metadata').values(meta.map(([key, value]) => ({ instance_uuid: i.uuid, key, value }))).execute();
+    await insertRow(tx, i);
+    await tx.insertInto('instance_metadata').values(meta.map(([key, value]) => ({ instance_uuid: i.uuid, key, value }))).execute();
   });
+}
+
+async function insertRow(db: ComputeDb, i: Instance): Promise<void> {
+  await db.insertInto('instances').values({
+    uuid: i.uuid, display_name: i.name, display_description: i.description, project_id: i.projectId, user_id: i.userId,
+    image_ref: i.imageRef, flavor: JSON.stringify(i.flavor), vcpus: i.flavor.vcpus, memory_mb: i.flavor.ram, root_gb: i.flavor.disk,
+    key_name: i.keyName, key_data: i.keyData, user_data: i.userData, availability_zone: i.availabilityZone, hostname: i.hostname,
+    host: i.host, node: i.node, vm_state: i.vmState, task_state: i.taskState, power_state: i.powerState, config_drive: i.configDrive,
+    access_ip_v4: i.accessIpV4, access_ip_v6: i.accessIpV6, locked: i.locked, locked_by: i.lockedBy, reservation_id: i.reservationId,
+    launch_index: i.launchIndex, requested_networks: JSON.stringify(i.requestedNetworks), security_groups: JSON.stringify(i.securityGroups),
+    network_info: JSON.stringify(i.networkInfo), request_spec: JSON.stringify(i.requestSpec), fault: i.fault ? JSON.stringify(i.fault) : null,
+    launched_at: i.launchedAt, terminated_at: i.terminatedAt, created_at: i.createdAt, updated_at: i.updatedAt, deleted_at: null, deleted: false,
+  }).execute();
 }
 
 async function metadataOf(db: ComputeDb, uuids: string[]): Promise<Map<string, Record<string, string>>> {
@@ -169,6 +175,13 @@ export async function listInstances(db: ComputeDb, f: InstanceFilter): Promise<I
  */
 export async function updateInstance(db: ComputeDb, uuid: string, patch: InstancePatch,
   expected: { taskState?: (string | null)[]; includeDeleted?: boolean } = {}): Promise<Instance | undefined> {
+  if (!await patchInstance(db, uuid, patch, expected)) return undefined;
+  return getInstance(db, uuid, { includeDeleted: true });
+}
+
+/** updateInstance for callers that only need to know whether the patch applied: no read of the server afterwards. */
+export async function patchInstance(db: ComputeDb, uuid: string, patch: InstancePatch,
+  expected: { taskState?: (string | null)[]; includeDeleted?: boolean } = {}): Promise<boolean> {
   let q = db.updateTable('instances').set({ ...toColumns(patch), updated_at: new Date().toISOString() }).where('uuid', '=', uuid);
   if (!expected.includeDeleted) q = q.where('deleted', '=', false);
   if (expected.taskState) {
@@ -179,8 +192,7 @@ export async function updateInstance(db: ComputeDb, uuid: string, patch: Instanc
     ]));
   }
   const res = await q.executeTakeFirst();
-  if (Number(res.numUpdatedRows) === 0) return undefined;
-  return getInstance(db, uuid, { includeDeleted: true });
+  return Number(res.numUpdatedRows) > 0;
 }
 
 export async function setInstanceMetadata(db: ComputeDb, uuid: string, metadata: Record<string, string>, replace: boolean): Promise<void> {
@@ -224,6 +236,6 @@ export async function claimStale(db: ComputeDb, uuid: string, updatedAt: string)
 /** The end of a server's life in the database: deleted, terminated, powered off; its console tokens go too. */
 export async function markDeleted(db: ComputeDb, uuid: string): Promise<void> {
   const now = new Date().toISOString();
-  await updateInstance(db, uuid, { deleted: true, deletedAt: now, terminatedAt: now, vmState: 'deleted', taskState: null, powerState: 0 });
+  await patchInstance(db, uuid, { deleted: true, deletedAt: now, terminatedAt: now, vmState: 'deleted', taskState: null, powerState: 0 });
   await deleteInstanceConsoleAuthTokens(db, uuid);
 }

@@ -36,10 +36,13 @@ export type ConductorMethods = {
   instance_get: { kind: 'call'; args: { uuid: string; includeDeleted?: boolean }; result: Instance | null };
   /** Applies a patch when task_state is one of expectedTaskState (if given); null when the race was lost. */
   instance_update: { kind: 'call'; args: { uuid: string; patch: InstancePatchArgs; expectedTaskState?: (string | null)[] }; result: Instance | null };
+  /** instance_update without the updated server in the answer: whether the patch applied (false when the race was lost). */
+  instance_patch: { kind: 'call'; args: { uuid: string; patch: InstancePatchArgs; expectedTaskState?: (string | null)[] }; result: boolean };
   /** Marks the server deleted once its agent has torn it down (or when no agent ever had it). */
   instance_destroy: { kind: 'call'; args: { uuid: string }; result: void };
   event_start: { kind: 'call'; args: { uuid: string; requestId: string; event: string; host: string | null }; result: void };
-  event_finish: { kind: 'call'; args: { uuid: string; requestId: string; event: string; error?: string }; result: void };
+  /** `finishAction`: the event ends the action too (as action_finish would, in the same write). */
+  event_finish: { kind: 'call'; args: { uuid: string; requestId: string; event: string; error?: string; finishAction?: boolean }; result: void };
   action_finish: { kind: 'call'; args: { uuid: string; requestId: string }; result: void };
   /** An agent's own action on a server (a periodic task's, e.g. the rescue_timeout unrescue), in the server's project. */
   action_start: { kind: 'call'; args: { uuid: string; requestId: string; globalRequestId: string; action: string }; result: void };

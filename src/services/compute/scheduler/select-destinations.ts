@@ -5,7 +5,7 @@ import type { Logger } from '#lib/log.ts';
 import type { PlacementClient } from '#services/placement/contract/client.ts';
 import { isConcurrentUpdate } from '#services/placement/contract/client.ts';
 import type { ComputeDb } from '../db/tables.ts';
-import { listNodes, listServices } from '../db/hosts-repo.ts';
+import { listNodes, listServices, schedulingView } from '../db/hosts-repo.ts';
 import { hostZones } from '../db/aggregates-repo.ts';
 import { AGENT_BINARY, zoneOf } from '../domain/zones.ts';
 import { noValidHostMessage } from '../domain/errors.ts';
@@ -47,13 +47,15 @@ export async function selectDestinations(deps: SchedulerDeps, args: SelectDestin
   const ctx = { globalRequestId };
   const required = traitsOf(args.extraSpecs);
   const candidates = await deps.placement.getAllocationCandidates({ resources: args.resources, required, limit: deps.maxCandidates }, ctx);
-  const nodeRows = await listNodes(deps.db);
-  const nodes = new Map(nodeRows.map((n) => [n.uuid, n]));
-  const services = new Map((await listServices(deps.db, { binary: AGENT_BINARY })).map((s) => [s.host, s]));
+  // Only the columns the filters use; the full rows are read when there is a refusal to explain.
+  const view = await schedulingView(deps.db, AGENT_BINARY);
+  const nodes = new Map(view.nodes.map((n) => [n.uuid, n]));
+  const services = new Map(view.services.map((s) => [s.host, s]));
   const zones = await hostZones(deps.db);
   const noHost = async (summary: string): Promise<never> => {
+    const serviceRows = new Map((await listServices(deps.db, { binary: AGENT_BINARY })).map((s) => [s.host, s]));
     const why = await explainNoHost(deps.placement, {
-      nodes: nodeRows, services, resources: args.resources, requiredTraits: required, ignoreHosts: args.ignoreHosts, group: args.group, now: Date.now(),
+      nodes: await listNodes(deps.db), services: serviceRows, resources: args.resources, requiredTraits: required, ignoreHosts: args.ignoreHosts, group: args.group, now: Date.now(),
       availabilityZone: args.availabilityZone, zoneOf: (host) => zoneOf(host, zones),
       serviceDownTimeMs: deps.serviceDownTimeMs,
     }, globalRequestId, deps.log);

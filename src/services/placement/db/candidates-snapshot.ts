@@ -41,7 +41,8 @@ export interface ProviderSummary {
 /** Every provider of the given trees with all its inventories (and usage), from the snapshot, and all its traits. */
 export async function providerSummaries(db: PlacementDb, snapshot: CandidateSnapshot, roots: Set<string>): Promise<ProviderSummary[]> {
   const providers = snapshot.providers.filter((p) => roots.has(p.rootUuid));
-  const traits = await traitsByProvider(db, providers.map((p) => p.uuid));
+  // Summaries of every provider (a scheduler's usual answer): one read of all traits, not a list of every uuid.
+  const traits = await traitsByProvider(db, providers.length === snapshot.providers.length ? undefined : providers.map((p) => p.uuid));
   return providers.map((p) => ({
     uuid: p.uuid, parentUuid: p.parentUuid, rootUuid: p.rootUuid,
     traits: [...(traits.get(p.uuid) ?? [])].sort(), resources: snapshot.resources.get(p.uuid) ?? new Map(),

@@ -22,9 +22,12 @@ export async function resourceClassExists(db: PlacementDb, name: string): Promis
   return (await db.selectFrom('resource_classes').select('name').where('name', '=', name).executeTakeFirst()) !== undefined;
 }
 
+// Standard classes are rows from start-up on (ensureStandardRows) and cannot be deleted: known without a read.
+const STANDARD = new Set(STANDARD_RESOURCE_CLASSES);
+
 /** The names among `names` that are not resource classes. */
 export async function unknownResourceClasses(db: PlacementDb, names: Iterable<string>): Promise<string[]> {
-  const wanted = [...new Set(names)];
+  const wanted = [...new Set(names)].filter((n) => !STANDARD.has(n));
   if (wanted.length === 0) return [];
   const have = new Set((await db.selectFrom('resource_classes').select('name').where('name', 'in', wanted).execute()).map((r) => r.name));
   return wanted.filter((n) => !have.has(n));

@@ -242,10 +242,11 @@ function consolidate(chosen: GroupCandidate[]): AllocationRequest {
   return { allocations, mappings };
 }
 
+/** A canonical text of the request (providers, classes and suffixes sorted), to drop duplicates; built once per candidate. */
 function requestKey(r: AllocationRequest): string {
-  const allocs = [...r.allocations].map(([p, m]) => [p, [...m].sort()] as const).sort((a, b) => a[0].localeCompare(b[0]));
-  const maps = [...r.mappings].map(([s, ps]) => [s, [...ps].sort()] as const).sort((a, b) => a[0].localeCompare(b[0]));
-  return JSON.stringify([allocs, maps]);
+  const allocs = [...r.allocations.keys()].sort().map((p) => `${p}:${[...r.allocations.get(p)!].sort((a, b) => (a[0] < b[0] ? -1 : 1)).join(';')}`);
+  const maps = [...r.mappings.keys()].sort().map((s) => `${s}:${[...r.mappings.get(s)!].sort().join(';')}`);
+  return `${allocs.join('|')}\u0000${maps.join('|')}`;
 }
 
 /** Before 1.29 Placement could not combine providers of one tree: such candidates are left out. */
