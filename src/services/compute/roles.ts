@@ -135,6 +135,7 @@ export async function createComputeApi(deps: ComputeRoleDeps & { databaseUrl: st
         placement: createPlacementClient({ endpoint: () => session.endpoint('placement'), token: () => session.serviceToken() }),
         allowResizeToSameHost: options.allow_resize_to_same_host,
         consoles: consoleUrls(options, deps.publicHost ?? '127.0.0.1'),
+        notifier: notifierFor(deps, 'nova-api', options.host || hostname()),
       });
     },
   });
@@ -208,7 +209,7 @@ export async function createConsoleProxies(deps: { options: ComputeOptions; data
 }
 
 /** Nova's notifications as configured (notification_format and the topics), published by `binary` on `host`. */
-function notifierFor(deps: ComputeRoleDeps, binary: 'nova-compute' | 'nova-conductor', host: string): ComputeNotifier {
+function notifierFor(deps: ComputeRoleDeps, binary: 'nova-compute' | 'nova-conductor' | 'nova-api', host: string): ComputeNotifier {
   return createComputeNotifier(deps.bus, {
     format: deps.options.notification_format as NotificationFormat, versionedTopics: deps.options.versioned_notifications_topics,
     legacyTopics: deps.options.notification_topics, publisher: { binary, host }, log: deps.log.child({ role: binary }),

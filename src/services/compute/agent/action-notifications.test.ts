@@ -1,5 +1,5 @@
 // The action notifications announce the instance a flow holds instead of reading it again, and read it when the flow
-// holds none (or for an error, which can come from anywhere in the flow).
+// holds none (or for an error, which can come from anywhere in the flow); a power action holds what its update returned.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BusContext } from '#lib/bus/index.ts';
@@ -7,6 +7,7 @@ import type { Instance } from '../domain/instance.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { withActionNotifications } from './action-notifications.ts';
 import type { HeldInstance } from './action-notifications.ts';
+import { POWER_ACTIONS, runPowerAction } from './power.ts';
 
 const ctx = { requestId: 'req-1', globalRequestId: 'req-1' } as BusContext;
 
@@ -53,5 +54,30 @@ describe('action notifications', () => {
     }), /boom/);
     assert.deepEqual(announced.slice(2), [{ phase: 'start', vmState: 'building' }, { phase: 'error', vmState: 'stored' }]);
     assert.deepEqual(reads, ['instance_get', 'instance_get']);
+  });
+
+  it('a power action announces its end with the server its update returned, reading it only for the start', async () => {
+    const calls: string[] = [];
+    const announced: { phase: string; vmState: string; taskState: string | null }[] = [];
+    const deps = {
+      host: 'host-a',
+      log: { warn: () => undefined },
+      driver: { powerOff: async () => undefined },
+      conductor: {
+        call: async (method: string, a: { patch?: Partial<Instance> }) => {
+          calls.push(method);
+          if (method === 'instance_get') return { uuid: 'u1', vmState: 'active', taskState: 'powering-off' } as Instance;
+          if (method === 'instance_update') return { uuid: 'u1', taskState: null, ...a.patch } as Instance;
+          return undefined;
+        },
+      },
+      notifier: {
+        enabled: true,
+        instanceAction: (_ctx: BusContext, i: Instance, e: { phase: string }) => { announced.push({ phase: e.phase, vmState: i.vmState, taskState: i.taskState }); },
+      },
+    } as unknown as AgentDeps;
+    await runPowerAction(deps, ctx, 'u1', POWER_ACTIONS.stop);
+    assert.deepEqual(announced, [{ phase: 'start', vmState: 'active', taskState: 'powering-off' }, { phase: 'end', vmState: 'stopped', taskState: null }]);
+    assert.deepEqual(calls.filter((m) => m === 'instance_get'), ['instance_get']);
   });
 });

@@ -16,7 +16,7 @@ import { attachVolume, detachVolume } from './volumes.ts';
 import { extendVolume } from './volume-extend.ts';
 import { attachInterface, detachInterface } from './interfaces.ts';
 import { rebuildInstance } from './rebuild.ts';
-import { evacuateInstance } from './evacuate.ts';
+import { evacuateInstance, recoverEvacuationsTo } from './evacuate.ts';
 import { destroyEvacuated } from './evacuate-cleanup.ts';
 import { snapshotInstance } from './snapshot.ts';
 import { rescueInstance, unrescueInstance } from './rescue.ts';
@@ -55,6 +55,8 @@ export async function startComputeAgent(deps: AgentDeps, bus: Bus, opts: Compute
   const { uuid } = await reportNode(deps, selfContext(), opts.ratios);
   // Servers evacuated while this host was down live elsewhere now: their local leftovers go first, as in Nova.
   const { underWay } = await destroyEvacuated(deps, selfContext());
+  // Evacuations to this host that its restart cut off: their servers still sit rebuilding on their dead sources.
+  await recoverEvacuationsTo(deps, selfContext());
   await recoverInterrupted(deps, selfContext(), underWay);
   await syncPowerStates(deps, selfContext());
   // Work runs after the cast is acknowledged, as in Nova: the sender does not wait for a build.

@@ -4,6 +4,7 @@ import type { BusContext } from '#lib/bus/index.ts';
 import { PowerState, TaskState, VmState } from '../domain/vm-states.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { withEvent } from './agent-deps.ts';
+import type { HeldInstance } from './action-notifications.ts';
 
 interface PowerAction {
   event: string;
@@ -38,13 +39,15 @@ export const POWER_ACTIONS: Record<string, PowerAction> = {
 };
 
 export async function runPowerAction(deps: AgentDeps, ctx: BusContext, uuid: string, action: PowerAction): Promise<void> {
+  // The end notification announces the server as the update left it; the start one reads it (the cast carries none).
+  const held: HeldInstance = {};
   try {
     await withEvent(deps, ctx, uuid, action.event, async () => {
       await action.run(deps, uuid);
-      await deps.conductor.call('instance_update', {
+      held.instance = await deps.conductor.call('instance_update', {
         uuid, expectedTaskState: [action.taskState], patch: { vmState: action.vmState, powerState: action.powerState, taskState: null },
-      }, ctx);
-    });
+      }, ctx) ?? undefined;
+    }, { held });
   } catch (err) {
     deps.log.warn({ instance: uuid, err: (err as Error).message }, `${action.event} failed`);
     // The server stays in its previous state, usable again (Nova reverts the task state on failure).

@@ -5,6 +5,7 @@ import type { Instance } from '../domain/instance.ts';
 import { PowerState, TaskState, VmState } from '../domain/vm-states.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { withEvent } from './agent-deps.ts';
+import type { HeldInstance } from './action-notifications.ts';
 import { fetchImage, guestSpec, imageSource } from './build.ts';
 import { bindPorts } from './networking.ts';
 import type { BlockDevice, ConfigDriveFiles } from './drivers/hypervisor-driver.ts';
@@ -26,16 +27,18 @@ export async function respawnFromImage(deps: AgentDeps, ctx: BusContext, instanc
 
 export async function rebuildInstance(deps: AgentDeps, ctx: BusContext, uuid: string): Promise<void> {
   try {
+    // Read once, before the event: the start notification announces this copy, the end one the updated server.
+    const instance = await deps.conductor.call('instance_get', { uuid }, ctx);
+    const held: HeldInstance = { instance: instance ?? undefined };
     await withEvent(deps, ctx, uuid, 'compute_rebuild_instance', async () => {
-      const instance = await deps.conductor.call('instance_get', { uuid }, ctx);
       if (!instance || instance.taskState !== TaskState.rebuilding) throw new Error(`Instance ${uuid} is no longer being rebuilt.`);
       const stopped = await respawnFromImage(deps, ctx, instance);
-      await deps.conductor.call('instance_update', {
+      held.instance = await deps.conductor.call('instance_update', {
         uuid, expectedTaskState: [TaskState.rebuilding],
         patch: { vmState: stopped ? VmState.stopped : VmState.active, powerState: stopped ? PowerState.shutdown : PowerState.running, taskState: null,
           launchedAt: new Date().toISOString(), fault: null },
-      }, ctx);
-    });
+      }, ctx) ?? undefined;
+    }, { held });
   } catch (err) {
     const message = (err as Error).message;
     deps.log.warn({ instance: uuid, err: message }, 'rebuild failed');

@@ -4,16 +4,25 @@ import type { BusContext } from '#lib/bus/index.ts';
 import type { AgentDeps } from './agent-deps.ts';
 import { withEvent } from './agent-deps.ts';
 import { withActionNotifications } from './action-notifications.ts';
+import type { HeldInstance } from './action-notifications.ts';
 import { deallocateNetworks } from './networking.ts';
 import { detachVolume } from './volumes.ts';
 import { releaseVolumes } from './block-devices.ts';
 import { withInterfaceLock } from './interfaces.ts';
 
 export async function terminateInstance(deps: AgentDeps, ctx: BusContext, uuid: string): Promise<void> {
+  // With notifications on, one read serves delete.start and shutdown.start/end: nothing recorded about the server
+  // changes between them. delete.end reads the server as instance_destroy left it.
+  const stored = deps.notifier?.enabled ? await deps.conductor.call('instance_get', { uuid, includeDeleted: true }, ctx) ?? undefined : undefined;
+  const held: HeldInstance = { instance: stored };
   await withEvent(deps, ctx, uuid, 'compute_terminate_instance', async () => {
     // The guest goes first, as in Nova: a guest that would not let go of a hot-unplugged disk cannot block its own
     // delete. Then the attachments are released so the volumes are available again.
-    await withActionNotifications(deps, ctx, { uuid, event: 'shutdown', action: 'shutdown' }, () => deps.driver.destroy({ uuid }));
+    held.instance = stored;
+    await withActionNotifications(deps, ctx, { uuid, event: 'shutdown', action: 'shutdown', held }, async () => {
+      await deps.driver.destroy({ uuid });
+      held.instance = stored;
+    });
     // A server deleted in VERIFY_RESIZE: the disks its resize kept aside on this host go too (the API confirmed the
     // resize). When the resize changed hosts, the API has the source drop its own (drop_resize_source).
     await deps.driver.confirmMigration({ uuid });
@@ -26,6 +35,6 @@ export async function terminateInstance(deps: AgentDeps, ctx: BusContext, uuid: 
     });
     await deps.placement.deleteAllocations(uuid, { globalRequestId: ctx.globalRequestId });
     await deps.conductor.call('instance_destroy', { uuid }, ctx);
-  });
+  }, { held });
   await deps.conductor.call('action_finish', { uuid, requestId: ctx.requestId }, ctx);
 }

@@ -12,6 +12,7 @@ import type { PlacementClient } from '#services/placement/contract/client.ts';
 import type { ComputeDb } from '../db/tables.ts';
 import type { ConductorMethods } from '../rpc/conductor-rpc.ts';
 import type { AgentMethods } from '../rpc/agent-rpc.ts';
+import type { ComputeNotifier } from '../rpc/compute-notifier.ts';
 
 export interface ComputeApiDeps {
   db: ComputeDb;
@@ -39,6 +40,8 @@ export interface ComputeApiDeps {
   allowResizeToSameHost: boolean;
   /** Remote consoles: the proxies' URLs as users reach them, and how long a console URL waits for its one use. */
   consoles: { novncBaseUrl: string; serialBaseUrl: string; tokenTtlMs: number };
+  /** The notifications Nova's API sends itself (instance.evacuate), published as nova-api; absent in tests that do not listen. */
+  notifier?: ComputeNotifier;
 }
 
 export interface Caller {

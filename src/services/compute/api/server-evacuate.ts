@@ -2,7 +2,8 @@
 // another host. The API checks the body for the request's microversion (onSharedStorage before 2.14, force 2.29–2.67),
 // that the source's service is down and a named destination is known and up, records an `evacuation` migration
 // (status accepted) and the `evacuate` action with task_state rebuilding, and casts the rest to the conductor, which
-// schedules the destination (conductor/evacuate.ts). Nova answers 200 — with the admin password before 2.14.
+// schedules the destination (conductor/evacuate.ts). It announces instance.evacuate as Nova's API does. Nova answers
+// 200 — with the admin password before 2.14.
 import type { FastifyRequest } from 'fastify';
 import { toBusContext } from '#lib/bus/index.ts';
 import { BadRequest, NotFound } from '#lib/errors.ts';
@@ -79,9 +80,8 @@ export async function evacuate(deps: ComputeApiDeps, req: FastifyRequest, body: 
   if (source && serviceIsUp(source, now, deps.serviceDownTimeMs)) throw new BadRequest(`Compute service of ${server.host} is still in use.`);
   // Nova leaves a down destination to the scheduler (or a forced rebuild to fail there); refused here, nothing changes.
   if (target && !serviceIsUp(target, now, deps.serviceDownTimeMs)) throw new BadRequest(`Compute service of ${host} is unavailable at this time.`);
-  if (!await updateInstance(deps.db, server.uuid, { taskState: TaskState.rebuilding }, { taskState: [null] })) {
-    throw instanceInvalidState('task_state', String(server.taskState), server.uuid, 'evacuate');
-  }
+  const rebuilding = await updateInstance(deps.db, server.uuid, { taskState: TaskState.rebuilding }, { taskState: [null] });
+  if (!rebuilding) throw instanceInvalidState('task_state', String(server.taskState), server.uuid, 'evacuate');
   // The migration is also the tombstone the source's agent finds when it comes back (agent/evacuate-cleanup.ts).
   const migration = await insertMigration(deps.db, {
     instanceUuid: server.uuid, projectId: server.projectId, userId: server.userId, migrationType: 'evacuation', status: 'accepted',
@@ -92,8 +92,12 @@ export async function evacuate(deps: ComputeApiDeps, req: FastifyRequest, body: 
     instanceUuid: server.uuid, action: 'evacuate', requestId: req.ctx.requestId, globalRequestId: req.ctx.globalRequestId,
     userId: req.ctx.credentials!.userId, projectId: server.projectId,
   });
+  const ctx = toBusContext(req.ctx, { forwardToken: true });
+  // Nova's API announces the evacuation itself, once and without phases, with the server as it is now (still on its
+  // source, rebuilding); the destination then announces instance.rebuild.start/end around the rebuild.
+  deps.notifier?.instanceAction(ctx, rebuilding, { action: 'evacuate' });
   await deps.conductor.cast('evacuate_instance', {
     uuid: server.uuid, migrationUuid: migration.uuid, ...(host ? (force ? { forcedHost: host } : { requestedHost: host }) : {}),
-  }, toBusContext(req.ctx, { forwardToken: true }));
+  }, ctx);
   return atLeast(req, 14) ? undefined : { adminPass: password };
 }

@@ -32,6 +32,8 @@ export async function startConductor(deps: ConductorDeps, bus: Bus, serverName: 
     // Nova's _destroy_evacuated_instances looks at these: accepted and pre-migrating ones may still be under way.
     evacuations_from: async (_ctx, a) => (await listMigrations(deps.db, { host: a.host, type: 'evacuation', limit: 10_000 }))
       .filter((m) => m.sourceCompute === a.host && ['accepted', 'pre-migrating', 'done'].includes(m.status)),
+    evacuations_to: async (_ctx, a) => (await listMigrations(deps.db, { host: a.host, type: 'evacuation', limit: 10_000 }))
+      .filter((m) => m.destCompute === a.host && m.destNode && ['accepted', 'pre-migrating'].includes(m.status)),
     migration_get: async (_ctx, a) => (await getMigration(deps.db, a.uuid)) ?? null,
     migration_update: async (_ctx, a) => (await updateMigration(deps.db, a.uuid, a.patch, a.expectedStatus)) ?? null,
     instance_get: async (_ctx, a) => (await getInstance(deps.db, a.uuid, { includeDeleted: a.includeDeleted })) ?? null,

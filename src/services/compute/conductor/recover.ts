@@ -1,6 +1,7 @@
 // On start, the conductor picks up builds whose cast was lost with a stopped process (the in-process bus keeps
 // nothing; RabbitMQ would redeliver): servers still `scheduling` on no host, untouched for a while, are scheduled
-// again, and deletes of servers no host holds are finished. Claiming each one with a compare-and-swap on updated_at
+// again, and deletes of servers no host holds are finished; lost unshelves and evacuations are undone
+// (unshelve-recover.ts, evacuate-recover.ts). Claiming each one with a compare-and-swap on updated_at
 // means two conductors starting at once never both take the same server.
 import { randomUUID } from 'node:crypto';
 import type { BusContext } from '#lib/bus/index.ts';
@@ -10,6 +11,7 @@ import { TaskState } from '../domain/vm-states.ts';
 import type { ConductorDeps } from './conductor-deps.ts';
 import { scheduleAndBuild } from './build-instances.ts';
 import { recoverLostUnshelves } from './unshelve-recover.ts';
+import { recoverLostEvacuations } from './evacuate-recover.ts';
 
 export async function recoverLostWork(deps: ConductorDeps, staleMs: number): Promise<string[]> {
   const before = new Date(Date.now() - staleMs).toISOString();
@@ -29,6 +31,7 @@ export async function recoverLostWork(deps: ConductorDeps, staleMs: number): Pro
     }
   }
   picked.push(...await recoverLostUnshelves(deps, staleMs));
+  picked.push(...await recoverLostEvacuations(deps, staleMs));
   return picked;
 }
 

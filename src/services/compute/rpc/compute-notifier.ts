@@ -10,8 +10,8 @@ export type NotificationFormat = 'versioned' | 'unversioned' | 'both' | 'none';
 export type ActionPhase = 'start' | 'end' | 'error';
 
 export interface ComputeNotifier {
-  /** `instance.<action>.<phase>`; an error phase carries the fault. */
-  instanceAction(ctx: BusContext, i: Instance, event: { action: string; phase: ActionPhase; error?: Error }): void;
+  /** `instance.<action>.<phase>`, or `instance.<action>` for a one-off (the API's evacuate); an error phase carries the fault. */
+  instanceAction(ctx: BusContext, i: Instance, event: { action: string; phase?: ActionPhase; error?: Error }): void;
   /** `instance.update` for a vm_state or task_state change (Nova's _send_state_change_notification). */
   instanceUpdate(ctx: BusContext, before: Pick<Instance, 'vmState' | 'taskState'>, after: Instance): void;
   /** Whether anything is published at all: flows skip reading the instance when not. */
@@ -53,8 +53,9 @@ export function createComputeNotifier(bus: Bus, opts: ComputeNotifierOptions): C
       // event does not carry: it goes out as a plain InstanceActionPayload.)
       const create = action === 'create';
       const data = { ...instancePayloadData(i, ctx), fault, ...(create ? instanceCreateData(i) : {}) };
-      emitVersioned(ctx, `instance.${action}.${phase}`, priority, versioned(create ? 'InstanceCreatePayload' : 'InstanceActionPayload', data));
-      emitLegacy(ctx, `compute.instance.${action}.${phase}`, priority, { ...legacyPayload(i), ...(error ? { message: error.message } : {}) });
+      const name = phase ? `${action}.${phase}` : action;
+      emitVersioned(ctx, `instance.${name}`, priority, versioned(create ? 'InstanceCreatePayload' : 'InstanceActionPayload', data));
+      emitLegacy(ctx, `compute.instance.${name}`, priority, { ...legacyPayload(i), ...(error ? { message: error.message } : {}) });
     },
     instanceUpdate(ctx, before, after) {
       if (before.vmState === after.vmState && before.taskState === after.taskState) return;

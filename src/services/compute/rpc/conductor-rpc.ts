@@ -30,6 +30,8 @@ export type ConductorMethods = {
   evacuate_instance: { kind: 'cast'; args: { uuid: string; migrationUuid: string; requestedHost?: string; forcedHost?: string }; result: void };
   /** An agent at start: the evacuations away from its host whose leftovers it has not cleaned up yet. */
   evacuations_from: { kind: 'call'; args: { host: string }; result: Migration[] };
+  /** An agent at start: the evacuations claimed for its host (destination node set) that it has not finished. */
+  evacuations_to: { kind: 'call'; args: { host: string }; result: Migration[] };
   migration_get: { kind: 'call'; args: { uuid: string }; result: Migration | null };
   /** Applies a patch when the status is one of expectedStatus (if given); null when the race was lost. */
   migration_update: { kind: 'call'; args: { uuid: string; patch: MigrationPatch; expectedStatus?: string[] }; result: Migration | null };
