@@ -29,13 +29,12 @@ export function registerAllocationCandidates(app: FastifyInstance, deps: Placeme
     const unknown = await unknownTraits(db, traits);
     if (unknown.length > 0) throw new BadRequest(`No such trait(s): ${unknown.join(', ')}.`);
 
-    const needAggregates = groups.some((g) => g.memberOf.length > 0 || g.forbiddenAggregates.size > 0);
-    const snapshot = await loadCandidateSnapshot(db, { traits, aggregates: needAggregates });
+    const snapshot = await loadCandidateSnapshot(db);
     const requests = findAllocationCandidates(snapshot, groups, wide);
 
     const rootOf = new Map(snapshot.providers.map((p) => [p.uuid, p.rootUuid]));
     const involved = new Set(requests.flatMap((r) => [...r.allocations.keys(), ...[...r.mappings.values()].flat()]));
-    let summaries = await providerSummaries(db, snapshot, new Set([...involved].map((p) => rootOf.get(p)!)));
+    let summaries = providerSummaries(snapshot, new Set([...involved].map((p) => rootOf.get(p)!)));
     // Before 1.29 only the providers an allocation request uses are summarised.
     if (!atLeast(req, 29)) summaries = summaries.filter((s) => requests.some((r) => r.allocations.has(s.uuid)));
     return {

@@ -1,6 +1,7 @@
 // Provider aggregates: a provider's set of aggregate uuids, replaced as a whole (with a generation check from 1.19).
 import type { PlacementDb, PlacementStore } from './tables.ts';
-import { bumpGeneration, inTransaction, lockProviders } from './transactions.ts';
+import { bumpGeneration, inTransaction, lockProviders, nowIso } from './transactions.ts';
+import { forgetProviderGraph } from './graph-changes.ts';
 import { NotFound } from '#lib/errors.ts';
 import { concurrentUpdate, GENERATION_CHANGED } from '../domain/errors.ts';
 
@@ -26,13 +27,18 @@ export async function providerAggregates(db: PlacementDb, uuid: string): Promise
  * the generation is bumped; before 1.19 the write is blind and leaves the generation alone, as Placement does.
  */
 export async function setProviderAggregates(store: PlacementStore, uuid: string, aggregates: string[], expectedGeneration?: number): Promise<number> {
-  return inTransaction(store, async (trx) => {
+  const generation = await inTransaction(store, async (trx) => {
     const rp = (await lockProviders(store, trx, [uuid])).get(uuid);
     if (!rp) throw new NotFound(`No resource provider with uuid ${uuid} found`);
     if (expectedGeneration !== undefined && rp.generation !== expectedGeneration) throw concurrentUpdate(GENERATION_CHANGED);
     await trx.deleteFrom('provider_aggregates').where('provider_uuid', '=', uuid).execute();
     const unique = [...new Set(aggregates)];
     if (unique.length > 0) await trx.insertInto('provider_aggregates').values(unique.map((a) => ({ provider_uuid: uuid, aggregate_uuid: a }))).execute();
-    return expectedGeneration !== undefined ? bumpGeneration(trx, uuid, rp.generation) : rp.generation;
+    if (expectedGeneration !== undefined) return bumpGeneration(trx, uuid, rp.generation);
+    // A blind write keeps the generation; updated_at tells other processes' candidate caches (provider-graph-cache.ts).
+    await trx.updateTable('resource_providers').set({ updated_at: nowIso() }).where('uuid', '=', uuid).execute();
+    return rp.generation;
   });
+  if (expectedGeneration === undefined) forgetProviderGraph(store.db);
+  return generation;
 }

@@ -6,6 +6,7 @@ import { cannotDeleteParent, duplicateName, providerInUse } from '../domain/erro
 import { fits } from '../domain/inventory.ts';
 import type { PlacementDb, PlacementStore, ResourceProviderRow } from './tables.ts';
 import { inTransaction, lockProviders, nowIso } from './transactions.ts';
+import { forgetProviderGraph } from './graph-changes.ts';
 import { resourceStates } from './usages-repo.ts';
 import { aggregatesByProvider } from './aggregates-repo.ts';
 import { traitsByProvider } from './traits-repo.ts';
@@ -63,7 +64,7 @@ export async function createProvider(store: PlacementStore, input: { uuid: strin
 export async function updateProvider(store: PlacementStore, uuid: string, change: { name: string; parentUuid?: string | null }, allowReparent: boolean): Promise<ProviderRecord> {
   const fail = (reason: string) => new BadRequest(`Unable to save resource provider ${uuid}: Object action update failed because: ${reason}`);
   try {
-    return await inTransaction(store, async (trx) => {
+    const updated = await inTransaction(store, async (trx) => {
       const locked = await lockProviders(store, trx, [uuid]);
       if (!locked.has(uuid)) throw new NotFound(`No resource provider with uuid ${uuid} found`);
       const current = (await getProvider(trx, uuid))!;
@@ -83,12 +84,15 @@ export async function updateProvider(store: PlacementStore, uuid: string, change
         patch.parent_uuid = change.parentUuid;
         patch.root_uuid = newRoot;
         if (newRoot !== current.root_uuid) {
-          await trx.updateTable('resource_providers').set({ root_uuid: newRoot }).where('uuid', 'in', subtree).execute();
+          // updated_at tells other processes' candidate caches (provider-graph-cache.ts) the root changed.
+          await trx.updateTable('resource_providers').set({ root_uuid: newRoot, updated_at: patch.updated_at }).where('uuid', 'in', subtree).execute();
         }
       }
       await trx.updateTable('resource_providers').set(patch).where('uuid', '=', uuid).execute();
       return (await getProvider(trx, uuid))!;
     });
+    forgetProviderGraph(store.db);
+    return updated;
   } catch (err) {
     if (isUniqueViolation(err)) throw duplicateName(`Conflicting resource provider ${change.name} already exists.`);
     if (isForeignKeyViolation(err)) throw fail('parent provider UUID does not exist.');
@@ -130,6 +134,7 @@ export async function deleteProvider(store: PlacementStore, uuid: string): Promi
       await trx.deleteFrom('provider_aggregates').where('provider_uuid', '=', uuid).execute();
       await trx.deleteFrom('resource_providers').where('uuid', '=', uuid).execute();
     });
+    forgetProviderGraph(store.db);
   } catch (err) {
     if (!isForeignKeyViolation(err)) throw err;
     const child = await store.db.selectFrom('resource_providers').select('uuid').where('parent_uuid', '=', uuid).limit(1).executeTakeFirst();

@@ -5,6 +5,7 @@ import { duplicateName } from '../domain/errors.ts';
 import { STANDARD_RESOURCE_CLASSES } from '../domain/resource-classes.ts';
 import type { PlacementDb } from './tables.ts';
 import { nowIso } from './transactions.ts';
+import { forgetProviderGraph } from './graph-changes.ts';
 
 export async function listResourceClasses(db: PlacementDb): Promise<string[]> {
   // Standard classes first, in os-resource-classes' order, then custom ones by name.
@@ -70,6 +71,11 @@ export async function renameResourceClass(db: PlacementDb, name: string, newName
     if (isUniqueViolation(err)) throw duplicateName(`Resource class already exists: ${newName}`);
     throw err;
   }
+  // The rename reached inventories by cascade, without a generation bump: tell the candidate caches
+  // (provider-graph-cache.ts) through the providers' updated_at, and drop this process's copy.
+  await db.updateTable('resource_providers').set({ updated_at: nowIso() })
+    .where('uuid', 'in', db.selectFrom('inventories').select('provider_uuid').where('resource_class', '=', newName)).execute();
+  forgetProviderGraph(db);
 }
 
 /** DELETE /resource_classes/{name}: 404 unknown, 400 standard, 409 while any provider has inventory of it. */

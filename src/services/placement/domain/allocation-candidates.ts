@@ -21,10 +21,10 @@ export interface ResourceState extends Inventory {
 }
 
 export interface CandidateSnapshot {
-  /** Every provider, in the order candidates should be discovered. */
-  providers: ProviderNode[];
+  /** Every provider, in the order candidates should be discovered. Read only: it may be shared between requests. */
+  providers: readonly ProviderNode[];
   /** Inventory and usage of (at least) the requested classes, by provider uuid, then resource class. */
-  resources: Map<string, Map<string, ResourceState>>;
+  resources: ReadonlyMap<string, ReadonlyMap<string, ResourceState>>;
 }
 
 export interface AllocationRequest {
@@ -145,9 +145,10 @@ function createSearch(snapshot: CandidateSnapshot, wide: RequestWide) {
       if (lists.some((l) => l === undefined)) continue;
       for (const combo of product(lists as string[][])) {
         const used = [...new Set(combo)];
-        const traits = new Set(used.flatMap((u) => [...byUuid.get(u)!.traits]));
         if (used.some((u) => touches(byUuid.get(u)!.traits, g.forbiddenTraits))) continue;
-        if (!hasTraits(traits, g.requiredTraits, new Set())) continue;
+        // One provider (the usual host) brings its own set; only a combination needs their union.
+        const traits = used.length === 1 ? byUuid.get(used[0])!.traits : new Set(used.flatMap((u) => [...byUuid.get(u)!.traits]));
+        if (!hasTraits(traits, g.requiredTraits, NO_TRAITS)) continue;
         const resources = classes.map((resourceClass, i) => ({ provider: combo[i], resourceClass, amount: g.resources.get(resourceClass)! }));
         out.push({ suffix: g.suffix, granular: false, anchor, resources, providers: used });
       }
@@ -272,6 +273,8 @@ export function ancestorsOf(search: { byUuid: Map<string, ProviderNode> }, uuid:
   for (let p = search.byUuid.get(uuid); p && !out.has(p.uuid); p = p.parentUuid ? search.byUuid.get(p.parentUuid) : undefined) out.add(p.uuid);
   return out;
 }
+
+const NO_TRAITS: ReadonlySet<string> = new Set();
 
 function hasTraits(traits: ReadonlySet<string>, required: string[][], forbidden: ReadonlySet<string>): boolean {
   return required.every((anyOf) => anyOf.some((t) => traits.has(t))) && !touches(traits, forbidden);
