@@ -9,9 +9,11 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '#lib/log.ts';
-import { listObjectHashes, listPartitions, newestVersion, partitionDir, quarantineDir, readMetadata } from './disk-layout.ts';
+import { listObjectHashes, listPartitions, newestVersion, partitionDir, quarantineDir, readSidecar } from './disk-layout.ts';
 import type { Version } from './disk-layout.ts';
 import { quarantinedCounts } from './disk-reclaim.ts';
+import { BadReplicaFile, openReplica } from './replica-file.ts';
+import type { OpenReplica } from './replica-file.ts';
 import type { SuffixHashes } from './suffix-hashes.ts';
 
 export interface AuditReport {
@@ -98,25 +100,39 @@ function markReclaimable(deps: AuditorDeps, at: { device: string; partition: num
 async function auditObject(deps: AuditorDeps, at: { device: string; partition: number; hash: string; dir: string }, report: AuditReport, throttle: (bytes: number) => Promise<void>): Promise<void> {
   const v = await newestVersion(at.dir);
   if (v?.kind !== 'data') return markReclaimable(deps, at, v, report);
-  const metadata = await readMetadata(at.dir, v.timestamp).catch(() => undefined);
-  // Replaced or deleted while we looked: the newer version is audited next pass.
-  if (!metadata) return;
   const path = join(at.dir, `${v.timestamp}.data`);
-  const md5 = createHash('md5');
-  let size = 0;
+  // The sidecar's metadata if there is one (a POST's, or the layout before footers), checked against the file.
+  let good = true;
+  let replica: OpenReplica | undefined;
   try {
-    for await (const chunk of createReadStream(path)) {
-      md5.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
-      await throttle((chunk as Buffer).length);
-    }
+    replica = await openReplica(path, await readSidecar(at.dir, v.timestamp), 0);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
+    if (!(err instanceof BadReplicaFile)) throw err;
+    good = false;
   }
-  report.objects++;
-  report.bytes += size;
-  if (size === metadata.size && md5.digest('hex') === metadata.etag) return;
+  if (good) {
+    // Replaced or deleted while we looked: the newer version is audited next pass.
+    if (!replica) return;
+    await replica.fh.close();
+    const { metadata } = replica;
+    const md5 = createHash('md5');
+    let size = 0;
+    try {
+      if (metadata.size > 0) {
+        for await (const chunk of createReadStream(path, { start: 0, end: metadata.size - 1 })) {
+          md5.update(chunk as Buffer);
+          size += (chunk as Buffer).length;
+          await throttle((chunk as Buffer).length);
+        }
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    report.objects++;
+    report.bytes += size;
+    if (size === metadata.size && md5.digest('hex') === metadata.etag) return;
+  }
   // Quarantine only if this is still the version we read (a PUT may have replaced it meanwhile).
   const now = await newestVersion(at.dir);
   if (now?.timestamp !== v.timestamp || now.kind !== 'data' || !(await stat(path).catch(() => undefined))) return;

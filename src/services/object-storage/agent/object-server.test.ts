@@ -31,7 +31,7 @@ describe('disk object server', () => {
     const got = await s.get(addr, { verify: true });
     assert.ok(got && (await read(got.data)).equals(two));
     assert.equal(got.metadata.contentType, 'text/x');
-    assert.equal(globSync('d1/objects/7/*/*', { cwd: root }).length, 2, 'one .data and its sidecar');
+    assert.equal(globSync('d1/objects/7/*/*', { cwd: root }).length, 1, 'one .data holding bytes and metadata');
     // An older PUT arriving late does not hide the newer one.
     await s.put(addr, { timestamp: '1699999999.00000', contentType: 'text/old', meta: {} }, body(one));
     const state = await s.head(addr);
@@ -67,15 +67,61 @@ describe('disk object server', () => {
     assert.deepEqual(globSync('d1/tmp/*', { cwd: root }), []);
   });
 
-  it('a .data without its sidecar (a crash between the renames) is never read', async () => {
+  it('reads replicas of the sidecar layout (a data directory written before footers); a new PUT writes one file', async () => {
     const s = server();
-    const other: ObjectAddress = { ...addr, object: 'crash' };
-    await s.put(other, { timestamp: '1700000002.00000', contentType: 't', meta: {} }, body(Buffer.from('good')));
-    const [sidecar] = globSync('d1/objects/7/*/1700000002.00000.meta.json', { cwd: root }).filter((f) => readFileSync(join(root, f), 'utf8').includes('"size":4'));
-    const dir = join(root, sidecar, '..');
-    writeFileSync(join(dir, '1700000003.00000.data'), 'half-written newer version');
-    const got = await s.get(other, { verify: true });
-    assert.ok(got && (await read(got.data)).toString() === 'good');
+    const other: ObjectAddress = { ...addr, object: 'upgraded' };
+    await s.put(other, { timestamp: '1700000002.00000', contentType: 't', meta: {} }, body(Buffer.from('placeholder')));
+    const [file] = globSync('d1/objects/7/*/1700000002.00000.data', { cwd: root }).filter((f) => readFileSync(join(root, f)).includes('placeholder'));
+    const dir = join(root, file, '..');
+    unlinkSync(join(root, file));
+    // The old layout, as an earlier release wrote it: the bare bytes and a JSON sidecar.
+    const old = Buffer.alloc(100_000, 5);
+    const oldMeta = { timestamp: '1700000002.00000', etag: md5(old), size: old.length, contentType: 'text/old', meta: { kept: 'yes' } };
+    writeFileSync(join(dir, '1700000002.00000.data'), old);
+    writeFileSync(join(dir, '1700000002.00000.meta.json'), JSON.stringify(oldMeta));
+    const state = await s.head(other);
+    assert.deepEqual(state?.kind === 'object' ? state.metadata : undefined, oldMeta);
+    for (const verify of [true, false]) assert.deepEqual(await read((await s.get(other, { verify }))!.data), old);
+    assert.deepEqual(await read((await s.get(other, { verify: true, range: { start: 99_990, end: 99_999 } }))!.data), old.subarray(99_990));
+    assert.equal(await s.post(other, { timestamp: '1700000002.50000', meta: { b: '2' } }), true);
+    assert.deepEqual((await s.get(other, { verify: true }))!.metadata.meta, { b: '2' });
+    // A sidecar-layout replica whose bytes grew is corrupt, as before.
+    writeFileSync(join(dir, '1700000002.00000.data'), Buffer.concat([old, Buffer.from('x')]));
+    await assert.rejects(s.get(other, { verify: false }), /corrupt/);
+    // The next PUT replaces it with a single file.
+    await s.put(other, { timestamp: '1700000003.00000', contentType: 't', meta: {} }, body(Buffer.from('new')));
+    assert.deepEqual(globSync('*', { cwd: dir }), ['1700000003.00000.data']);
+    assert.deepEqual(await read((await s.get(other, { verify: true }))!.data), Buffer.from('new'));
+  });
+
+  it('reads metadata longer than one tail read, for small and large objects', async () => {
+    const s = server();
+    const meta = { long: 'm'.repeat(40_000) };
+    for (const [name, data] of [['long-small', Buffer.from('tiny')], ['long-large', Buffer.alloc(100_000, 4)]] as const) {
+      const at: ObjectAddress = { ...addr, object: name };
+      const m = await s.put(at, { timestamp: '1700000003.20000', contentType: 't', meta }, body(data));
+      const state = await s.head(at);
+      assert.deepEqual(state?.kind === 'object' ? state.metadata : undefined, m);
+      for (const verify of [true, false]) assert.deepEqual(await read((await s.get(at, { verify }))!.data), data);
+      assert.deepEqual(await read((await s.get(at, { verify: true, version: m }))!.data), data);
+    }
+  });
+
+  it('a replica whose footer is damaged is quarantined by HEAD and GET, never misread', async () => {
+    const s = server();
+    for (const name of ['h', 'g']) {
+      const other: ObjectAddress = { ...addr, object: `footer-${name}` };
+      await s.put(other, { timestamp: '1700000003.10000', contentType: 't', meta: {} }, body(Buffer.from(`footer ${name}`)));
+    }
+    for (const f of globSync('d1/objects/7/*/1700000003.10000.data', { cwd: root })) {
+      const bad = readFileSync(join(root, f));
+      bad[bad.length - 1] ^= 1;
+      writeFileSync(join(root, f), bad);
+    }
+    const quarantined = globSync('d1/quarantined/objects/*', { cwd: root }).length;
+    assert.equal(await s.head({ ...addr, object: 'footer-h' }), undefined);
+    await assert.rejects(s.get({ ...addr, object: 'footer-g' }, { verify: false }), /corrupt/);
+    assert.equal(globSync('d1/quarantined/objects/*', { cwd: root }).length, quarantined + 2);
   });
 
   it('POST replaces metadata, DELETE writes a tombstone that hides the data', async () => {
@@ -109,7 +155,7 @@ describe('disk object server', () => {
     await assert.rejects(read(streamed!.data), /corrupt/);
     assert.equal(await s.head({ ...addr, object: 'v' }), undefined);
     assert.equal(await s.head({ ...addr, object: 'stream' }), undefined);
-    assert.equal(globSync('d1/quarantined/objects/*/*.data', { cwd: root }).length, 2);
+    assert.equal(globSync('d1/quarantined/objects/*/1700000008.00000.data', { cwd: root }).length, 2);
   });
   it('verified reads serve the checked bytes, whole or ranged, small (read once) and large (read twice)', async () => {
     const s = server();

@@ -1,5 +1,5 @@
 // The storage node's object server on local devices: <root>/<device>/objects/<partition>/<hash>/<timestamp>.data with
-// a <timestamp>.meta.json sidecar, <timestamp>.ts tombstones, temp files in <device>/tmp and corrupt replicas moved to
+// its metadata in a footer (replica-file.ts; a POST adds a <timestamp>.meta.json sidecar), <timestamp>.ts tombstones, temp files in <device>/tmp and corrupt replicas moved to
 // <device>/quarantined. Names never become paths: the directory is the md5 of the salted object path.
 import { createHash, randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
@@ -11,13 +11,17 @@ import { CorruptReplica, etagMismatch, badRequest } from '../domain/errors.ts';
 import { nameHash } from '../domain/ring/ring.ts';
 import type { ObjectAddress, ObjectMetadata, ObjectServer, ObjectState, PutObjectOptions } from '../rpc/object-server.ts';
 import { syncDir, writeFileDurably } from './disk-files.ts';
-import { cleanOlder, md5OfFile, newestVersion, quarantineDir, readMetadata } from './disk-layout.ts';
+import { cleanOlder, md5OfFile, newestVersion, newestWithSidecar, quarantineDir, readMetadata, readSidecar } from './disk-layout.ts';
+import { BadReplicaFile, FOOTER_BYTES, metadataTrailer, openReplica, readAt, readFooter } from './replica-file.ts';
+import type { OpenReplica } from './replica-file.ts';
 import type { SuffixHashes } from './suffix-hashes.ts';
 
 /** A PUT's body reaches the disk in writes of about this size (socket chunks are often 16-64 KiB). */
 const WRITE_BATCH = 256 * 1024;
 /** A verified read of a replica up to this size reads it once into memory and serves that; larger ones read twice. */
 const SINGLE_READ_MAX = 2 * 1024 * 1024;
+/** Not knowing a replica's size, a GET reads this much at once: all of a small one, footer included, with no stat. */
+const GET_PROBE = 16 * 1024;
 /** Read size for streamed replicas: fewer, larger reads than the 64 KiB default. */
 const READ_CHUNK = 256 * 1024;
 
@@ -25,22 +29,22 @@ export interface DiskObjectServerOptions {
   /** <dataDir>/objects: one directory per device. */
   root: string;
   hashSuffix: string;
-  /** fsync data, sidecars and directories before acknowledging (off only for throwaway tests). */
+  /** fsync replicas, sidecars and directories before acknowledging (off only for throwaway tests). */
   fsync: boolean;
   /** Kept up to date for the replicator: every committed change invalidates its suffix. */
   hashes?: SuffixHashes;
 }
 
-/** Reads `size` bytes from the start of a file (fewer if it is shorter: a replica's short read is its end). */
-async function readWhole(fh: FileHandle, size: number): Promise<Buffer> {
-  const bytes = Buffer.allocUnsafe(size);
-  let got = 0;
-  while (got < size) {
-    const { bytesRead } = await fh.read(bytes, got, size - got, got);
-    got += bytesRead;
-    if (bytesRead === 0 || got < size) break;
-  }
-  return bytes.subarray(0, got);
+/**
+ * How much of a replica a GET reads at once. Knowing the size (the proxy's version or a sidecar): the whole file,
+ * footer included, when the bytes are read into memory anyway; nothing for a large stream (a stat and the footer then
+ * check the file). Not knowing it: enough for any small replica.
+ */
+function getProbe(known: ObjectMetadata | undefined, verify: boolean): number {
+  if (!known) return GET_PROBE;
+  if (known.size > GET_PROBE && !(verify && known.size <= SINGLE_READ_MAX)) return 0;
+  // The footer of an object never POSTed holds this very JSON; one byte more shows the file ends there, without a stat.
+  return known.size + Buffer.byteLength(JSON.stringify(known)) + FOOTER_BYTES + 1;
 }
 
 export function createDiskObjectServer(opts: DiskObjectServerOptions): ObjectServer {
@@ -76,13 +80,8 @@ export function createDiskObjectServer(opts: DiskObjectServerOptions): ObjectSer
     },
 
     async put(addr, put: PutObjectOptions, data: Readable) {
-      const tmp = tmpDir(addr.device);
-      const tmpData = join(tmp, `${randomUUID()}.data`);
-      const tmpMeta = join(tmp, `${randomUUID()}.json`);
+      const tmpData = join(tmpDir(addr.device), `${randomUUID()}.data`);
       const fh = await openTmp(addr.device, tmpData);
-      // The sidecar's temp file opens while the body streams; it is filled once the data's MD5 is known.
-      const metaOpening = open(tmpMeta, 'w');
-      metaOpening.catch(() => undefined);
       // The proxy's digest of these same buffers when it gives one (in process); otherwise this replica hashes them.
       const hash = put.bodyMd5 ? undefined : createHash('md5');
       let size = 0;
@@ -106,7 +105,6 @@ export function createDiskObjectServer(opts: DiskObjectServerOptions): ObjectSer
           pendingBytes += buf.length;
           if (pendingBytes >= WRITE_BATCH || pending.length >= 64) await flush();
         }
-        await flush();
         if (put.expectedSize !== undefined && size !== put.expectedSize) throw badRequest(`The body held ${size} bytes, not the ${put.expectedSize} Content-Length announced.`);
         const etag = hash ? hash.digest('hex') : put.bodyMd5!();
         if (put.expectedEtag !== undefined && put.expectedEtag.toLowerCase() !== etag) throw etagMismatch();
@@ -114,15 +112,15 @@ export function createDiskObjectServer(opts: DiskObjectServerOptions): ObjectSer
           timestamp: put.timestamp, etag, size, contentType: put.contentType, meta: put.meta, ...(put.deleteAt !== undefined ? { deleteAt: put.deleteAt } : {}),
           ...(put.objectManifest !== undefined ? { objectManifest: put.objectManifest } : {}), ...(put.slo ? { slo: put.slo } : {}),
         };
+        // The metadata follows the bytes in the same file (a small object's bytes go in the same write).
+        const trailer = metadataTrailer(metadata);
+        pending.push(trailer);
+        pendingBytes += trailer.length;
+        await flush();
         const dir = objectDir(addr);
-        // The sidecar is written beside the data and both are fsynced at once: one wait on the disk instead of two in a row.
-        const metaFh = await metaOpening;
-        await metaFh.writeFile(JSON.stringify(metadata));
-        const [made] = await Promise.all([mkdir(dir, { recursive: true }), ...(opts.fsync ? [fh.sync(), metaFh.sync()] : [])]);
-        await Promise.all([fh.close(), metaFh.close()]);
-        // The sidecar lands first: a .data without its sidecar is never read, so a crash between the renames hides
-        // nothing (and leaves only a sidecar, which the replicator's hashing removes).
-        await rename(tmpMeta, join(dir, `${put.timestamp}.meta.json`));
+        const [made] = await Promise.all([mkdir(dir, { recursive: true }), ...(opts.fsync ? [fh.sync()] : [])]);
+        await fh.close();
+        // One rename makes the whole replica visible at once: a crash before it leaves only a temp file.
         await rename(tmpData, join(dir, `${put.timestamp}.data`));
         committed = true;
         if (opts.fsync) await syncDir(dir);
@@ -135,43 +133,59 @@ export function createDiskObjectServer(opts: DiskObjectServerOptions): ObjectSer
         if (!committed) {
           await fh.close().catch(() => undefined);
           await unlink(tmpData).catch(() => undefined);
-          await metaOpening.then((m) => m.close(), () => undefined).catch(() => undefined);
-          await unlink(tmpMeta).catch(() => undefined);
         }
       }
     },
 
     async head(addr): Promise<ObjectState | undefined> {
       const dir = objectDir(addr);
-      const v = await newest(dir);
-      if (!v) return undefined;
+      const found = await newestWithSidecar(dir);
+      if (!found) return undefined;
+      const { version: v, sidecar } = found;
       if (v.kind === 'ts') return { kind: 'deleted', timestamp: v.timestamp };
-      return { kind: 'object', metadata: await readMetadata(dir, v.timestamp) };
+      const posted = sidecar ? await readSidecar(dir, v.timestamp) : undefined;
+      if (posted) return { kind: 'object', metadata: posted };
+      try {
+        const metadata = await readFooter(join(dir, `${v.timestamp}.data`));
+        return metadata && { kind: 'object', metadata };
+      } catch (err) {
+        if (!(err instanceof BadReplicaFile)) throw err;
+        // An unreadable footer: this replica is lost (the replicator brings a good copy back).
+        await quarantine(addr, dir);
+        return undefined;
+      }
     },
 
     async get(addr, { range, verify, version }) {
       const dir = objectDir(addr);
       // The version the proxy chose is opened directly (its bytes are checked against its size and ETag all the same).
-      const v = version ? undefined : await newest(dir);
-      if (!version && (!v || v.kind === 'ts')) return undefined;
-      const metadata = version ?? await readMetadata(dir, v!.timestamp);
-      const dataFile = join(dir, `${metadata.timestamp}.data`);
+      const found = version ? undefined : await newestWithSidecar(dir);
+      if (!version && (!found || found.version.kind === 'ts')) return undefined;
+      const timestamp = version?.timestamp ?? found!.version.timestamp;
+      const known = version ?? (found!.sidecar ? await readSidecar(dir, timestamp) : undefined);
+      const dataFile = join(dir, `${timestamp}.data`);
       const where = `device ${addr.device}`;
       const corrupt = async () => { await quarantine(addr, dir); return new CorruptReplica(where); };
-      let fh: FileHandle;
-      try { fh = await open(dataFile, 'r'); } catch { return undefined; }
+      let replica: OpenReplica | undefined;
+      try {
+        replica = await openReplica(dataFile, known, getProbe(known, verify));
+      } catch (err) {
+        if (err instanceof BadReplicaFile) throw await corrupt();
+        throw err;
+      }
+      if (!replica) return undefined;
+      const { fh, metadata, head } = replica;
       let streaming = false;
       try {
-        if (verify && metadata.size <= SINGLE_READ_MAX) {
-          // A small replica is read once, the bytes checked being the bytes sent; asking for one byte more than it
-          // should hold finds a longer file without a stat.
-          const bytes = await readWhole(fh, metadata.size + 1);
+        if (head.length === metadata.size || (verify && metadata.size <= SINGLE_READ_MAX)) {
+          // A small replica is in memory after one read (or two): the bytes checked are the bytes sent.
+          const bytes = head.length === metadata.size ? head : Buffer.concat([head, await readAt(fh, metadata.size - head.length, head.length)]);
           if (bytes.length !== metadata.size || createHash('md5').update(bytes).digest('hex') !== metadata.etag) throw await corrupt();
           return { metadata, data: Readable.from([range ? bytes.subarray(range.start, range.end + 1) : bytes], { objectMode: false }) };
         }
-        if ((await fh.stat()).size !== metadata.size) throw await corrupt();
-        if (verify && await md5OfFile(dataFile) !== metadata.etag) throw await corrupt();
-        const stream = fh.createReadStream({ highWaterMark: READ_CHUNK, ...(range ? { start: range.start, end: range.end } : {}) });
+        if (verify && await md5OfFile(dataFile, metadata.size) !== metadata.etag) throw await corrupt();
+        // Only the object's bytes are served, never the footer after them.
+        const stream = fh.createReadStream({ highWaterMark: READ_CHUNK, start: range?.start ?? 0, end: range?.end ?? metadata.size - 1 });
         streaming = true;
         if (verify || range) return { metadata, data: stream };
         // Unverified full read: check the MD5 as the bytes pass and fail the stream (and quarantine) on a mismatch.

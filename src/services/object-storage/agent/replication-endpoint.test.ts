@@ -3,13 +3,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, globSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, globSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { silentLogger } from '#lib/log.ts';
 import { nameHash } from '../domain/ring/ring.ts';
 import type { ObjectAddress } from '../rpc/object-server.ts';
+import { auditPass } from './auditor.ts';
 import { createDiskObjectServer } from './object-server.ts';
+import { splitReplica } from './replica-file.ts';
 import { createReplicationEndpoint } from './replication-endpoint.ts';
 import { createSuffixHashes } from './suffix-hashes.ts';
 
@@ -121,9 +124,34 @@ describe('replication endpoint and suffix hashes', () => {
     const n = node();
     await put(n, at('d1', 'late'), 'newer', '1700000060.00000');
     await put(n, at('d1', 'late'), 'older, arriving late', '1700000059.00000');
-    assert.equal(globSync(`d1/objects/3/${hashOf('late')}/*`, { cwd: root }).length, 4);
+    assert.equal(globSync(`d1/objects/3/${hashOf('late')}/*`, { cwd: root }).length, 2);
     await n.endpoint.suffixHashes('d1', 3);
-    assert.deepEqual(globSync(`d1/objects/3/${hashOf('late')}/*`, { cwd: root }).map((f) => f.split('/').at(-1)).sort(), ['1700000060.00000.data', '1700000060.00000.meta.json']);
+    assert.deepEqual(globSync(`d1/objects/3/${hashOf('late')}/*`, { cwd: root }).map((f) => f.split('/').at(-1)).sort(), ['1700000060.00000.data']);
+  });
+
+  it('a replica of the sidecar layout (an upgraded data directory) hashes, audits and pushes like one of the new layout', async () => {
+    const n = node();
+    for (const d of ['d5', 'd6']) mkdirSync(join(root, d));
+    const ts = '1700000070.00000';
+    const bytes = Buffer.from('written by an earlier release');
+    await put(n, at('d6', 'legacy'), bytes.toString(), ts);
+    // d5 holds the same version as an earlier release wrote it: the bare bytes and a JSON sidecar.
+    const dir = join(root, 'd5/objects/3', hashOf('legacy'));
+    mkdirSync(dir, { recursive: true });
+    const metadata = { timestamp: ts, etag: md5(bytes), size: bytes.length, contentType: 'text/plain', meta: {} };
+    writeFileSync(join(dir, `${ts}.data`), bytes);
+    writeFileSync(join(dir, `${ts}.meta.json`), JSON.stringify(metadata));
+    assert.deepEqual(await n.endpoint.suffixHashes('d5', 3), await n.endpoint.suffixHashes('d6', 3), 'in sync whatever the layout');
+    const report = await auditPass({ root, devices: ['d5', 'd6'], bytesPerSecond: 0, hashes: n.hashes, log: silentLogger() });
+    assert.deepEqual([report.objects, report.bytes, report.quarantined, report.errors], [2, 2 * bytes.length, 0, 0]);
+    // Pushed from the old layout, it lands as one file with the metadata in its footer.
+    rmSync(join(root, 'd6/objects'), { recursive: true });
+    const [v] = await n.endpoint.versions('d5', 3, [hashOf('legacy').slice(-3)]);
+    assert.equal(await n.endpoint.receive('d6', 3, (await n.endpoint.readVersion('d5', 3, v))!), true);
+    const files = globSync(`d6/objects/3/${hashOf('legacy')}/*`, { cwd: root });
+    assert.deepEqual(files.map((f) => f.split('/').at(-1)), [`${ts}.data`]);
+    assert.deepEqual(splitReplica(readFileSync(join(root, files[0]))), { bytes, metadata });
+    assert.deepEqual(await n.endpoint.suffixHashes('d5', 3), await n.endpoint.suffixHashes('d6', 3));
   });
 
   it('refuses addresses that are not a device, a partition and an object hash', async () => {

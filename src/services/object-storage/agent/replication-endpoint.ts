@@ -1,18 +1,19 @@
 // The storage node's side of replication (rpc/object-replication.ts) on local devices: suffix digests, versions per
-// suffix, reading a version to push and storing a pushed one with the same durability as a PUT (temp file, fsync,
-// sidecar first, rename, directory fsync). A pushed version never replaces a newer one, so deletes win over older data.
+// suffix, reading a version to push and storing a pushed one with the same durability as a PUT (one temp file holding
+// bytes and metadata footer, fsync, rename, directory fsync; newer metadata alone goes to a sidecar, as a POST's).
+// A pushed version never replaces a newer one, so deletes win over older data.
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
-import type { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { CorruptReplica, badRequest } from '../domain/errors.ts';
 import type { ObjectMetadata } from '../rpc/object-server.ts';
 import type { ReplicaVersion, ReplicationServer } from '../rpc/object-replication.ts';
 import { syncDir, writeFileDurably } from './disk-files.ts';
 import { OBJECT_HASH, cleanOlder, listObjectHashes, listPartitions, newestOf, newestVersion, partitionDir, quarantineDir, readMetadata, suffixOf, tmpDir } from './disk-layout.ts';
 import type { Version } from './disk-layout.ts';
+import { metadataTrailer, openReplica } from './replica-file.ts';
 import type { SuffixHashes } from './suffix-hashes.ts';
 
 export interface ReplicationEndpointOptions {
@@ -53,27 +54,31 @@ export function createReplicationEndpoint(opts: ReplicationEndpointOptions): Rep
 
   const changed = (device: string, partition: number, hash: string) => opts.hashes.invalidate(device, partition, hash);
 
-  /** A stream of the replica's bytes that fails (and quarantines the replica) unless size and MD5 match. */
+  /** A stream of the replica's bytes (never its footer) that fails (and quarantines the replica) unless they match. */
   function checkedData(device: string, partition: number, dir: string, metadata: ObjectMetadata): Readable {
+    const path = join(dir, `${metadata.timestamp}.data`);
     const hash = createHash('md5');
     let size = 0;
-    const source = createReadStream(join(dir, `${metadata.timestamp}.data`));
+    const source = metadata.size === 0 ? Readable.from([]) : createReadStream(path, { start: 0, end: metadata.size - 1 });
+    /** The file holds exactly these bytes and this metadata (a bare .data, or one with a matching footer). */
+    const fileMatches = () => openReplica(path, metadata, 0).then((r) => r?.fh.close().then(() => true) ?? false, () => false);
     const checked = new Transform({
       transform(chunk: Buffer, _enc, done) { hash.update(chunk); size += chunk.length; done(null, chunk); },
       flush(done) {
-        if (size === metadata.size && hash.digest('hex') === metadata.etag) return done();
-        quarantineDir(opts.root, device, dir).finally(() => {
+        void (async () => {
+          if (size === metadata.size && hash.digest('hex') === metadata.etag && await fileMatches()) return done();
+          await quarantineDir(opts.root, device, dir).catch(() => undefined);
           changed(device, partition, dir.split('/').at(-1)!);
           done(new CorruptReplica(`device ${device}`));
-        });
+        })();
       },
     });
-    source.on('error', (err) => checked.destroy(err));
+    source.on('error', (err: Error) => checked.destroy(err));
     checked.on('close', () => source.destroy());
     return source.pipe(checked);
   }
 
-  /** Writes pushed bytes to a temp file, checking them against the metadata; resolves to the temp path. */
+  /** Writes pushed bytes and their metadata footer to a temp file, checking them; resolves to the temp path. */
   async function receiveBytes(device: string, data: Readable, metadata: ObjectMetadata): Promise<string> {
     await mkdir(tmpDir(opts.root, device), { recursive: true });
     const tmp = join(tmpDir(opts.root, device), `${randomUUID()}.data`);
@@ -87,6 +92,7 @@ export function createReplicationEndpoint(opts: ReplicationEndpointOptions): Rep
         await fh.write(chunk as Buffer);
       }
       if (size !== metadata.size || hash.digest('hex') !== metadata.etag) throw badRequest('The pushed replica does not match its size and MD5.');
+      await fh.write(metadataTrailer(metadata));
       if (opts.fsync) await fh.sync();
       await fh.close();
       return tmp;
@@ -146,13 +152,20 @@ export function createReplicationEndpoint(opts: ReplicationEndpointOptions): Rep
         if (!isNewer(pushed, here)) return false;
         const sameData = here?.kind === 'data' && here.timestamp === m.timestamp;
         if (!sameData && !data) return false;
-        const tmpData = sameData ? undefined : await receiveBytes(device, data!, m);
-        try {
-          // As a PUT: the sidecar first, so a .data is never visible without its metadata.
+        if (sameData) {
+          // Only newer metadata (a POST): a sidecar beside the bytes already here, as a POST writes it.
           await writeFileDurably(join(tmpDir(opts.root, device), `${randomUUID()}.json`), join(dir, `${m.timestamp}.meta.json`), JSON.stringify(m), opts.fsync);
-          if (tmpData) await rename(tmpData, join(dir, `${m.timestamp}.data`));
-        } finally {
-          if (tmpData) await unlink(tmpData).catch(() => undefined);
+        } else {
+          // As a PUT: one file, bytes and metadata, made visible by one rename.
+          const tmpData = await receiveBytes(device, data!, m);
+          try {
+            await mkdir(dir, { recursive: true });
+            // A sidecar a crash left with this timestamp would otherwise win over the pushed metadata.
+            await unlink(join(dir, `${m.timestamp}.meta.json`)).catch(() => undefined);
+            await rename(tmpData, join(dir, `${m.timestamp}.data`));
+          } finally {
+            await unlink(tmpData).catch(() => undefined);
+          }
         }
         if (opts.fsync) await syncDir(dir);
         await cleanOlder(dir, m.timestamp);

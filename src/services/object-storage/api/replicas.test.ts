@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { globSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { splitReplica } from '../agent/replica-file.ts';
 import { partitionOf, primaryNodes } from '../domain/ring/ring.ts';
 import { startObjectStorage } from './test-object-storage.ts';
 import type { TestObjectStorage } from './test-object-storage.ts';
@@ -30,6 +31,8 @@ describe('object storage replicas and faults', () => {
   let base: string;
   let token: string;
   const dataFiles = () => globSync('*/objects/**/*.data', { cwd: os.service.objectsDir });
+  /** The object's bytes in a replica file (without the metadata footer). */
+  const bytesIn = (f: string) => splitReplica(readFileSync(join(os.service.objectsDir, f)))?.bytes;
   before(async () => {
     os = await startObjectStorage();
     token = os.as.alice.token;
@@ -83,7 +86,7 @@ describe('object storage replicas and faults', () => {
       const data = randomBytes(2000);
       assert.equal((await os.call('PUT', `${base}/c/quorum`, { token, body: data })).status, 201);
       assert.ok((await os.call('GET', `${base}/c/quorum`, { token })).bytes.equals(data));
-      assert.equal(dataFiles().filter((f) => readFileSync(join(os.service.objectsDir, f)).equals(data)).length, 2);
+      assert.equal(dataFiles().filter((f) => bytesIn(f)?.equals(data)).length, 2);
     } finally {
       rmSync(tmp, { force: true });
     }
@@ -104,11 +107,16 @@ describe('object storage replicas and faults', () => {
     // MD5 check can tell.
     const ring = os.service.ring;
     const primaries = primaryNodes(ring, partitionOf(ring, `AUTH_${os.as.alice.projectId}`, 'c', 'fragile')).map((d) => d.name);
-    const replicas = dataFiles().filter((f) => readFileSync(join(os.service.objectsDir, f)).equals(data));
+    const replicas = dataFiles().filter((f) => bytesIn(f)?.equals(data));
     assert.deepEqual(replicas.map((f) => f.split('/')[0]).sort(), [...primaries].sort());
     const bad = Buffer.from(data);
     bad[100] ^= 0xff;
-    for (const device of primaries.slice(0, 2)) writeFileSync(join(os.service.objectsDir, replicas.find((f) => f.startsWith(`${device}/`))!), bad);
+    for (const device of primaries.slice(0, 2)) {
+      const path = join(os.service.objectsDir, replicas.find((f) => f.startsWith(`${device}/`))!);
+      const file = readFileSync(path);
+      file[100] ^= 0xff;
+      writeFileSync(path, file);
+    }
     for (let i = 0; i < 3; i++) {
       const got = await os.call('GET', `${base}/c/fragile`, { token });
       assert.equal(got.status, 200);
@@ -116,8 +124,8 @@ describe('object storage replicas and faults', () => {
     }
     const quarantined = globSync('*/quarantined/objects/*/*.data', { cwd: os.service.objectsDir });
     assert.deepEqual(quarantined.map((f) => f.split('/')[0]).sort(), primaries.slice(0, 2).sort());
-    assert.ok(quarantined.every((f) => readFileSync(join(os.service.objectsDir, f)).equals(bad)));
-    assert.ok(dataFiles().every((f) => !readFileSync(join(os.service.objectsDir, f)).equals(bad)));
+    assert.ok(quarantined.every((f) => bytesIn(f)?.equals(bad)));
+    assert.ok(dataFiles().every((f) => !bytesIn(f)?.equals(bad)));
   });
 
   it('an upload cut off mid-body leaves no object and no temp files; a PUT without a length is 411', async () => {

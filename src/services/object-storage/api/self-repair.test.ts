@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { globSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { splitReplica } from '../agent/replica-file.ts';
 import { nameHash, partitionOf, primaryNodes } from '../domain/ring/ring.ts';
 import { startObjectStorage } from './test-object-storage.ts';
 import type { TestObjectStorage } from './test-object-storage.ts';
@@ -20,6 +21,14 @@ describe('object storage self-repair: replicator and auditor', () => {
   const replicaDevices = (name: string) => {
     const hash = nameHash(os.service.ring, account, 'c', name);
     return globSync(`*/objects/*/${hash}/*.data`, { cwd: root() }).map((f) => f.split('/')[0]).sort();
+  };
+  /** The object's bytes in a replica file (without the metadata footer). */
+  const bytesIn = (f: string) => splitReplica(readFileSync(join(root(), f)))?.bytes;
+  /** Flips one byte of the object in a replica file: the size and footer stay, so only the MD5 check can tell. */
+  const corruptByte = (f: string, at: number) => {
+    const file = readFileSync(join(root(), f));
+    file[at] ^= 0xff;
+    writeFileSync(join(root(), f), file);
   };
   const replicaFiles = (name: string) => globSync(`*/objects/*/${nameHash(os.service.ring, account, 'c', name)}/*`, { cwd: root() });
   const primariesOf = (name: string) => primaryNodes(os.service.ring, partitionOf(os.service.ring, account, 'c', name)).map((d) => d.name).sort();
@@ -61,7 +70,7 @@ describe('object storage self-repair: replicator and auditor', () => {
     assert.equal(report.failures, 0);
     for (const [name, data] of bodies) {
       assert.deepEqual(replicaDevices(name), primariesOf(name), name);
-      for (const f of globSync(`*/objects/*/${nameHash(os.service.ring, account, 'c', name)}/*.data`, { cwd: root() })) assert.ok(readFileSync(join(root(), f)).equals(data), f);
+      for (const f of globSync(`*/objects/*/${nameHash(os.service.ring, account, 'c', name)}/*.data`, { cwd: root() })) assert.ok(bytesIn(f)?.equals(data), f);
     }
     assert.equal((await os.service.storageNode.replicate()).pushed, 0, 'a second pass finds everything in sync');
   });
@@ -71,10 +80,8 @@ describe('object storage self-repair: replicator and auditor', () => {
     await os.call('PUT', `${base}/c/fragile`, { token, body: data });
     const primaries = primaryNodes(os.service.ring, partitionOf(os.service.ring, account, 'c', 'fragile')).map((d) => d.name);
     const fileOn = (device: string) => globSync(`${device}/objects/*/${nameHash(os.service.ring, account, 'c', 'fragile')}/*.data`, { cwd: root() })[0];
-    const bad = Buffer.from(data);
-    bad[1000] ^= 0xff;
     // The third primary is never read while the first answers: only the auditor can find its damage.
-    writeFileSync(join(root(), fileOn(primaries[2])), bad);
+    corruptByte(fileOn(primaries[2]), 1000);
     const got = await os.call('GET', `${base}/c/fragile`, { token });
     assert.equal(got.status, 200);
     assert.ok(got.bytes.equals(data));
@@ -86,7 +93,7 @@ describe('object storage self-repair: replicator and auditor', () => {
     const report = await os.service.storageNode.replicate();
     assert.equal(report.pushed, 1);
     assert.deepEqual(replicaDevices('fragile'), [...primaries].sort());
-    assert.ok(readFileSync(join(root(), fileOn(primaries[2]))).equals(data));
+    assert.ok(bytesIn(fileOn(primaries[2]))?.equals(data));
     assert.equal((await os.service.storageNode.audit()).quarantined, 0);
   });
 
@@ -97,9 +104,7 @@ describe('object storage self-repair: replicator and auditor', () => {
     const hash = nameHash(os.service.ring, account, 'c', 'spread');
     const [corrupt, victim] = primaries;
     rmSync(join(root(), globSync(`${victim}/objects/*/${hash}`, { cwd: root() })[0]), { recursive: true });
-    const bad = Buffer.from(data);
-    bad[5] ^= 1;
-    writeFileSync(join(root(), globSync(`${corrupt}/objects/*/${hash}/*.data`, { cwd: root() })[0]), bad);
+    corruptByte(globSync(`${corrupt}/objects/*/${hash}/*.data`, { cwd: root() })[0], 5);
     // Whichever device's pass reaches the victim first: a corrupt source fails its push and is quarantined on the way,
     // a good one fills the gap. Passes run their devices concurrently, so the order is not fixed; the auditor finds the
     // corrupt copy if no push touched it, and the next pass fills its place.
@@ -108,7 +113,7 @@ describe('object storage self-repair: replicator and auditor', () => {
     await os.service.storageNode.replicate();
     assert.equal(globSync(`${corrupt}/quarantined/objects/${hash}-*/*.data`, { cwd: root() }).length, 1);
     assert.deepEqual(replicaDevices('spread'), primaries);
-    for (const f of globSync(`*/objects/*/${hash}/*.data`, { cwd: root() })) assert.ok(readFileSync(join(root(), f)).equals(data), f);
+    for (const f of globSync(`*/objects/*/${hash}/*.data`, { cwd: root() })) assert.ok(bytesIn(f)?.equals(data), f);
   });
 
   it('a device away during PUT, POST and DELETE: writes go to a handoff and everything lands on the primary later', async () => {
