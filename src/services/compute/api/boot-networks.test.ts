@@ -11,13 +11,7 @@ const V = '2.60';
 describe('boot flow with networks', () => {
   let c: TestCompute;
   let networkId: string;
-  const neutron = async (method: string, path: string, token: string, body?: unknown) => {
-    const res = await fetch(`${c.networkUrl!.replace(/\/$/, '')}/v2.0${path}`, {
-      method, headers: { 'x-auth-token': token, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const neutron = (method: string, path: string, token: string, body?: unknown) => c.neutron(method, path, token, body);
   before(async () => {
     c = await startCompute({}, { hosts: ['host-a'] });
     networkId = (await neutron('POST', '/networks', c.as.alice.token, { network: { name: 'private' } })).body.network.id;

@@ -12,13 +12,7 @@ describe('server security groups', () => {
   let c: TestCompute;
   let serverId: string;
   let webId: string;
-  const neutron = async (method: string, path: string, token: string, body?: unknown) => {
-    const res = await fetch(`${c.networkUrl!.replace(/\/$/, '')}/v2.0${path}`, {
-      method, headers: { 'x-auth-token': token, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const neutron = (method: string, path: string, token: string, body?: unknown) => c.neutron(method, path, token, body);
   const network = async (name: string, cidr: string) => {
     const id = (await neutron('POST', '/networks', c.as.alice.token, { network: { name } })).body.network.id as string;
     await neutron('POST', '/subnets', c.as.alice.token, { subnet: { network_id: id, cidr, ip_version: 4 } });

@@ -48,6 +48,8 @@ export interface TestCompute {
   uploadImage(): Promise<string>;
   /** With boot: the Networking API's root URL. */
   networkUrl?: string;
+  /** With boot: a Networking v2.0 request (`path` after /v2.0) with this token; the status and the parsed body. */
+  neutron(method: string, path: string, token: string, body?: unknown): Promise<Reply>;
   /** With boot: Block Storage's /v3 root (fake volume driver). */
   volumeUrl?: string;
   /** With boot: the fake drivers of the agents, by host. */
@@ -170,6 +172,11 @@ export async function startCompute(options: Record<string, unknown> = {}, boot?:
     return hv.body.hypervisors.find((h: { hypervisor_hostname: string }) => h.hypervisor_hostname === host).id;
   }
 
+  function neutron(method: string, path: string, token: string, body?: unknown): Promise<Reply> {
+    if (!networkUrl) throw new Error('neutron needs the boot flow');
+    return callJson(`${networkUrl.replace(/\/$/, '')}/v2.0`, method, path, { token, body });
+  }
+
   async function allocationsOf(consumer: string): Promise<Record<string, { resources: Record<string, number> }>> {
     const res = await fetch(`${placementUrl}/allocations/${consumer}`, { headers: { 'x-auth-token': as.admin.token, 'openstack-api-version': 'placement 1.28' } });
     return ((await res.json()) as { allocations: Record<string, { resources: Record<string, number> }> }).allocations;
@@ -177,7 +184,7 @@ export async function startCompute(options: Record<string, unknown> = {}, boot?:
 
   return {
     api, url, as, call, imageId, busName, databaseUrl, authUrl, novaPassword: servicePasswords.nova, imageUrl, networkUrl, volumeUrl, drivers, waitForServer, placementUrl,
-    bootActive, hostOf, nodeUuidOf, allocationsOf,
+    bootActive, hostOf, nodeUuidOf, allocationsOf, neutron,
     async uploadImage() {
       if (!imageUrl) throw new Error('uploadImage needs the boot flow');
       return uploadTestImage(imageUrl, as.admin.token);
