@@ -92,7 +92,9 @@ export function registerImageData(app: FastifyInstance, deps: ImageApiDeps): voi
       reply.header('content-length', image.size);
     }
     // Each read's buffer is garbage once on the socket; collect them while few, as uploads do (buffer-reclaim.ts).
+    // Paused first, so counting does not start the flow before the reply pipes the stream (which resumes it).
     const reclaimer = createBufferReclaimer();
+    data.pause();
     data.on('data', (chunk: Buffer) => reclaimer.add(chunk.length));
     return reply.send(data);
   });
